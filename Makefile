@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One Makefile for everything. `make` builds build/cgscope (BPF objects and
+# skeletons included); `make run` and `make test` also install what is missing.
+# Quiet by default; `make V=1` shows the commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+BUILD     := build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+# The vmlinux.h folder per target architecture (CO-RE relocates against the
+# running kernel's BTF, so one header per architecture is enough).
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Debian packages the build and every test use. `make deps` installs the
+# missing ones and is silent when all are there.
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libmicrohttpd-dev libcjson-dev pkg-config libcmocka-dev \
+	prometheus python3 python3-pytest curl tmux
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+PKGS      := libbpf libmicrohttpd libcjson zlib
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+CPPFLAGS  += -D_GNU_SOURCE -DCGSCOPE_VERSION='"$(VERSION)"' \
+	-Iagent -Iexporters -Ibpf -I$(BUILD)/bpf \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -lcjson -lz) \
+	-lelf -lpthread -lm
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+
+SRCS      := $(wildcard agent/*.c exporters/*.c)
+OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
+# Everything but main(): what the unit tests link against.
+LIB_OBJS  := $(filter-out $(BUILD)/obj/agent/main.o,$(OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps run test unit vmtest bench fuzz clean vmlinux
+
+all: $(BUILD)/cgscope
+
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./$(BUILD)/cgscope agent $(ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)tests/run
+
+unit-bins: $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run unit
+
+# vmlinux.h is committed; this regenerates it from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+$(BUILD)/cgscope: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c $(BPF_SKELS) | $(BUILD)/obj/agent $(BUILD)/obj/exporters
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -c -o $@ $<
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
+	$(call msg,BPF,$<)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-Wall -Werror -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(BUILD)/obj/agent $(BUILD)/obj/exporters $(BUILD)/bpf $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)
+
+# Each part of the tree that needs targets of its own keeps them beside it.
+-include dashboards/dashboards.mk tests/vm/vm.mk
