@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* cgscope: one binary, one subcommand per way of looking at cgroups. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "agent", cmd_agent, "the daemon: poll every cgroup, trace kernel events, serve /metrics" },
+	{ "dump", cmd_dump, "print one snapshot of every cgroup as Prometheus text, no server" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cgscope COMMAND [OPTIONS]\n"
+		"\n"
+		"cgscope observes Linux cgroup v2: it reads every cgroup's files\n"
+		"(cpu.stat, memory.*, io.stat, pids.*, PSI) and serves them as Prometheus\n"
+		"metrics.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  -h, --help     show this help\n"
+		"  --version      print the version\n"
+		"\n"
+		"'cgscope COMMAND --help' explains the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("cgscope %s\n", CGSCOPE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "cgscope: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "snapshot.h"
+
+const double collect_hist_bounds[COLLECT_HIST_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+};
+
+struct snapshot *snapshot_new(void)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	atomic_init(&s->refs, 1);
+	pthread_mutex_init(&s->gz_lock, NULL);
+	return s;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&s->gz_lock);
+	free(s->root);
+	free(s->cgroups);
+	free(s->strings);
+	free(s->io.items);
+	free(s->metrics);
+	free(s->metrics_gz);
+	free(s);
+}
+
+void snapshot_slot_init(struct snapshot_slot *slot)
+{
+	pthread_mutex_init(&slot->lock, NULL);
+	slot->cur = NULL;
+}
+
+void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s)
+{
+	struct snapshot *old;
+
+	pthread_mutex_lock(&slot->lock);
+	old = slot->cur;
+	slot->cur = s;
+	pthread_mutex_unlock(&slot->lock);
+	/* Outside the lock: freeing a large snapshot must not stall readers. */
+	snapshot_unref(old);
+}
+
+struct snapshot *snapshot_get(struct snapshot_slot *slot)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&slot->lock);
+	s = slot->cur ? snapshot_ref(slot->cur) : NULL;
+	pthread_mutex_unlock(&slot->lock);
+	return s;
+}
+
+void snapshot_slot_destroy(struct snapshot_slot *slot)
+{
+	snapshot_unref(slot->cur);
+	slot->cur = NULL;
+	pthread_mutex_destroy(&slot->lock);
+}
+
+static int gzip_buf(const char *in, size_t len, char **ret, size_t *ret_len)
+{
+	z_stream zs = {0};
+	uLong cap;
+	char *out;
+	int r;
+
+	/* windowBits 15 + 16: a gzip header, which is what Accept-Encoding: gzip asks for. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&zs, (uLong)len);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&zs);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)cap;
+	r = deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return -EIO;
+	}
+	*ret = out;
+	*ret_len = zs.total_out;
+	return 0;
+}
+
+int snapshot_metrics_gz(struct snapshot *s, const char **ret, size_t *ret_len)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->gz_lock);
+	if (!s->metrics_gz)
+		r = gzip_buf(s->metrics, s->metrics_len, &s->metrics_gz,
+			     &s->metrics_gz_len);
+	if (r == 0) {
+		*ret = s->metrics_gz;
+		*ret_len = s->metrics_gz_len;
+	}
+	pthread_mutex_unlock(&s->gz_lock);
+	return r;
+}

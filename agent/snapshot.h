@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One immutable picture of every cgroup, made once per collection cycle.
+ * Readers (scrapes, the JSON API) take a reference to the current one and
+ * never touch cgroupfs; the collector publishes the next one atomically. */
+#ifndef CGSCOPE_SNAPSHOT_H
+#define CGSCOPE_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroup_values.h"
+
+struct cgroup_sample {
+	uint64_t id;			/* inode of the cgroup's directory */
+	uint64_t parent_id;		/* 0 for the root */
+	uint32_t depth;			/* 0 for the root */
+	uint32_t path_off;		/* in snapshot.strings: "/" or "/a/b" */
+	struct cgroup_values v;
+	/* Rates from the previous cycle's sample of the same cgroup; valid
+	 * when has_rates (not on a cgroup's first cycle). */
+	uint8_t has_rates;
+	double cpu_cores;		/* usage_usec per second / 1e6 */
+	double io_read_bps, io_write_bps;
+};
+
+/* Counters of the collector itself, carried in each snapshot. */
+#define COLLECT_HIST_BUCKETS 12
+extern const double collect_hist_bounds[COLLECT_HIST_BUCKETS];
+
+struct collector_stats {
+	uint64_t cycles;
+	uint64_t read_errors[F_NR];	/* malformed or unreadable files */
+	uint64_t created, removed;	/* cgroups seen appearing/vanishing */
+	uint64_t walk_errors;		/* directories that could not be listed */
+	uint64_t hist_counts[COLLECT_HIST_BUCKETS + 1];	/* last: +Inf */
+	double hist_sum;
+	double last_duration;
+};
+
+struct snapshot {
+	atomic_int refs;
+	uint64_t cycle;
+	int64_t taken_ms;		/* wall clock, ms since the epoch */
+	uint64_t taken_mono_ns;
+	char *root;			/* the cgroup2 directory read */
+	struct cgroup_sample *cgroups;	/* tree order: parents before children */
+	size_t n;
+	char *strings;
+	size_t strings_len;
+	struct io_array io;
+	struct collector_stats stats;
+	/* The Prometheus page, rendered once when the snapshot is made, and
+	 * its gzip form made at most once, by the first scrape that asks. */
+	char *metrics;
+	size_t metrics_len;
+	pthread_mutex_t gz_lock;
+	char *metrics_gz;
+	size_t metrics_gz_len;
+};
+
+static inline const char *sample_path(const struct snapshot *s,
+				      const struct cgroup_sample *c)
+{
+	return s->strings + c->path_off;
+}
+
+struct snapshot *snapshot_new(void);
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+/* Where the current snapshot is published. */
+struct snapshot_slot {
+	pthread_mutex_t lock;
+	struct snapshot *cur;
+};
+
+void snapshot_slot_init(struct snapshot_slot *slot);
+/* Takes over the caller's reference. */
+void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s);
+/* A new reference to the current snapshot, or NULL before the first. */
+struct snapshot *snapshot_get(struct snapshot_slot *slot);
+void snapshot_slot_destroy(struct snapshot_slot *slot);
+
+/* The gzip body of s->metrics, made on first use; -ENOMEM on failure. */
+int snapshot_metrics_gz(struct snapshot *s, const char **ret, size_t *ret_len);
+
+#endif

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_server.h"
+
+#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_opts opts;
+	int fd;
+};
+
+int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size,
+			      char *ret_port, size_t port_size)
+{
+	const char *colon, *host = addr;
+	size_t hlen;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		host = addr + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - addr);
+		if (memchr(addr, ':', hlen))
+			return -EINVAL;	/* a bare IPv6 address needs brackets */
+	}
+	if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) > 65535 || hlen >= host_size || strlen(colon + 1) >= port_size)
+		return -EINVAL;
+	memcpy(ret_host, host, hlen);
+	ret_host[hlen] = '\0';
+	strcpy(ret_port, colon + 1);
+	return 0;
+}
+
+static int listen_socket(const char *addr, int *ret_fd)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	char host[256], port[8];
+	struct addrinfo *res, *ai;
+	int r, fd = -1, one = 1, zero = 0;
+
+	r = http_parse_listen_address(addr, host, sizeof(host), port, sizeof(port));
+	if (r < 0)
+		return r;
+	/* ":port" listens on every address, IPv6 and IPv4 on one socket. */
+	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
+	r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (r == EAI_FAMILY || (r != 0 && !host[0])) {
+		hints.ai_family = AF_INET;
+		r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	}
+	if (r != 0)
+		return -EADDRNOTAVAIL;
+	r = -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !host[0])
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+			break;
+		r = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status,
+				 const char *type, const char *body)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	r = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Does the client accept gzip? A q=0 weight says it does not. */
+static int wants_gzip(struct MHD_Connection *conn)
+{
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *p;
+
+	if (!ae || !(p = strstr(ae, "gzip")))
+		return 0;
+	p += 4;
+	while (*p == ' ')
+		p++;
+	if (*p != ';')
+		return 1;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (*p != 'q' || p[1] != '=')
+		return 1;
+	return strtod(p + 2, NULL) > 0;
+}
+
+static void unref_snapshot(void *cls)
+{
+	snapshot_unref(cls);
+}
+
+static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn)
+{
+	struct snapshot *s = snapshot_get(h->opts.slot);
+	struct MHD_Response *resp;
+	const char *body;
+	size_t len;
+	enum MHD_Result r;
+	int gz;
+
+	if (!s)
+		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+				 "no collection cycle has completed yet\n");
+	gz = wants_gzip(conn) && snapshot_metrics_gz(s, &body, &len) == 0;
+	if (!gz) {
+		body = s->metrics;
+		len = s->metrics_len;
+	}
+	/* The body points into the snapshot, which the response keeps alive. */
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		len, (void *)body, unref_snapshot, s);
+	if (!resp) {
+		snapshot_unref(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *conn)
+{
+	struct snapshot *s = snapshot_get(h->opts.slot);
+	struct timespec now;
+	int64_t age_ms;
+	char body[128];
+	unsigned status;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!s) {
+		snprintf(body, sizeof(body), "starting: no collection cycle yet\n");
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	} else {
+		age_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - s->taken_ms;
+		if (age_ms > (int64_t)h->opts.stale_after_ms) {
+			snprintf(body, sizeof(body), "stale: last cycle %lld ms ago\n", (long long)age_ms);
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		} else {
+			snprintf(body, sizeof(body), "ok\n");
+			status = MHD_HTTP_OK;
+		}
+		snapshot_unref(s);
+	}
+	return send_text(conn, status, "text/plain; charset=utf-8", body);
+}
+
+static enum MHD_Result serve_index(struct http_server *h, struct MHD_Connection *conn)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body),
+		 "<!DOCTYPE html>\n<html><head><title>cgscope</title></head><body>\n"
+		 "<h1>cgscope</h1>\n"
+		 "<p>cgroup v2 observability agent, version %s.</p>\n"
+		 "<ul>\n<li><a href=\"%s\">%s</a>: Prometheus metrics of every cgroup</li>\n"
+		 "<li><a href=\"/healthz\">/healthz</a>: 200 while the collector is alive</li>\n"
+		 "</ul>\n</body></html>\n",
+		 CGSCOPE_VERSION, h->opts.metrics_path, h->opts.metrics_path);
+	return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version,
+			      const char *upload_data, size_t *upload_data_size,
+			      void **con_cls)
+{
+	struct http_server *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	/* Answer once the headers are in; a body, if any, is not read. */
+	if (!*con_cls) {
+		*con_cls = h;
+		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+			return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+					 "text/plain; charset=utf-8", "method not allowed\n");
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(url, h->opts.metrics_path) == 0)
+		return serve_metrics(h, conn);
+	if (strcmp(url, "/healthz") == 0)
+		return serve_health(h, conn);
+	if (strcmp(url, "/") == 0)
+		return serve_index(h, conn);
+	return send_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
+}
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **ret)
+{
+	struct http_server *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	h->opts = *opts;
+	r = listen_socket(opts->listen_address, &h->fd);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	h->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handle, h,
+		MHD_OPTION_LISTEN_SOCKET, h->fd,
+		MHD_OPTION_THREAD_POOL_SIZE, 2u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_END);
+	if (!h->daemon) {
+		close(h->fd);
+		free(h);
+		return -EIO;
+	}
+	*ret = h;
+	return 0;
+}
+
+void http_server_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	close(h->fd);
+	free(h);
+}

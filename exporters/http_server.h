@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The HTTP front: /metrics, /healthz and a landing page, served from the
+ * current snapshot (never from cgroupfs), with libmicrohttpd. */
+#ifndef CGSCOPE_HTTP_SERVER_H
+#define CGSCOPE_HTTP_SERVER_H
+
+#include <stdint.h>
+
+#include "snapshot.h"
+
+struct http_server_opts {
+	const char *listen_address;	/* ":9753", "127.0.0.1:9753", "[::1]:9753" */
+	const char *metrics_path;	/* "/metrics" */
+	struct snapshot_slot *slot;
+	/* /healthz fails when the last snapshot is older than this. */
+	uint64_t stale_after_ms;
+};
+
+struct http_server;
+
+/* Binds and starts serving in threads of its own. -EADDRINUSE, -EINVAL for
+ * an address that does not parse, and so on. */
+int http_server_start(const struct http_server_opts *opts, struct http_server **ret);
+void http_server_stop(struct http_server *h);
+
+/* Splits "host:port" ("" host = every address); 0 or -EINVAL. */
+int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size,
+			      char *ret_port, size_t port_size);
+
+#endif

@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prom_text.h"
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0;
+
+	while (i < len) {
+		const char *rep = NULL;
+		size_t n = 1;
+
+		if (p[i] == '\\')
+			rep = "\\\\";
+		else if (p[i] == '"')
+			rep = "\\\"";
+		else if (p[i] == '\n')
+			rep = "\\n";
+		else if ((n = utf8_len(p + i, len - i)) == 0)
+			rep = "\xEF\xBF\xBD", n = 1;
+		if (rep) {
+			sb_append(sb, s + start, i - start);
+			sb_puts(sb, rep);
+			start = i + n;
+		}
+		i += n;
+	}
+	sb_append(sb, s + start, len - start);
+}
+
+/* The rendering context: each cgroup's label text `cgroup="..."`, escaped
+ * once per page rather than once per series. */
+struct page {
+	const struct snapshot *s;
+	struct strbuf *out;
+	char *labels;
+	uint32_t *label_off;
+};
+
+static void family(struct page *pg, const char *name, const char *type,
+		   const char *help)
+{
+	struct strbuf *sb = pg->out;
+
+	sb_puts(sb, "# HELP ");
+	sb_puts(sb, name);
+	sb_putc(sb, ' ');
+	sb_puts(sb, help);
+	sb_puts(sb, "\n# TYPE ");
+	sb_puts(sb, name);
+	sb_putc(sb, ' ');
+	sb_puts(sb, type);
+	sb_putc(sb, '\n');
+}
+
+/* Writes `name{cgroup="..."` for cgroup i; the caller closes the braces. */
+static void series(struct page *pg, const char *name, size_t i)
+{
+	sb_puts(pg->out, name);
+	sb_putc(pg->out, '{');
+	sb_puts(pg->out, pg->labels + pg->label_off[i]);
+}
+
+static void value(struct page *pg, uint64_t v, unsigned digits)
+{
+	sb_puts(pg->out, "} ");
+	sb_fixed(pg->out, v, digits);
+	sb_putc(pg->out, '\n');
+}
+
+/* A family with one value per cgroup, taken from a uint64_t field of
+ * struct cgroup_values. UINT64_MAX (a "max" limit, or a key the file did not
+ * have) means no series. digits: 6 turns usec into seconds. */
+struct simple_family {
+	const char *name, *type, *help;
+	enum cg_file file;
+	size_t off;
+	unsigned digits;
+};
+
+#define V(field) offsetof(struct cgroup_values, field)
+
+static const struct simple_family simple[] = {
+	{ "cgroup_populated", "gauge", "1 if the cgroup or a descendant has a live process (cgroup.events populated).", F_CGROUP_EVENTS, V(events[CGEV_POPULATED]), 0 },
+	{ "cgroup_frozen", "gauge", "1 if the cgroup is frozen (cgroup.events frozen).", F_CGROUP_EVENTS, V(events[CGEV_FROZEN]), 0 },
+	{ "cgroup_freeze_requested", "gauge", "1 if cgroup.freeze asks for the cgroup to be frozen.", F_CGROUP_FREEZE, V(freeze), 0 },
+	{ "cgroup_descendants", "gauge", "Live descendant cgroups (cgroup.stat nr_descendants).", F_CGROUP_STAT, V(stat[CGSTAT_DESCENDANTS]), 0 },
+	{ "cgroup_dying_descendants", "gauge", "Removed descendant cgroups the kernel still holds (cgroup.stat nr_dying_descendants).", F_CGROUP_STAT, V(stat[CGSTAT_DYING_DESCENDANTS]), 0 },
+	{ "cgroup_cpu_usage_seconds_total", "counter", "CPU time used by the cgroup's tasks (cpu.stat usage_usec).", F_CPU_STAT, V(cpu[CPU_USAGE]), 6 },
+	{ "cgroup_cpu_user_seconds_total", "counter", "CPU time in user mode (cpu.stat user_usec).", F_CPU_STAT, V(cpu[CPU_USER]), 6 },
+	{ "cgroup_cpu_system_seconds_total", "counter", "CPU time in kernel mode (cpu.stat system_usec).", F_CPU_STAT, V(cpu[CPU_SYSTEM]), 6 },
+	{ "cgroup_cpu_periods_total", "counter", "CFS bandwidth periods that elapsed with runnable tasks (cpu.stat nr_periods).", F_CPU_STAT, V(cpu[CPU_PERIODS]), 0 },
+	{ "cgroup_cpu_throttled_periods_total", "counter", "CFS bandwidth periods in which the cgroup was throttled (cpu.stat nr_throttled).", F_CPU_STAT, V(cpu[CPU_THROTTLED]), 0 },
+	{ "cgroup_cpu_throttled_seconds_total", "counter", "Time the cgroup's tasks were throttled by cpu.max (cpu.stat throttled_usec).", F_CPU_STAT, V(cpu[CPU_THROTTLED_USEC]), 6 },
+	{ "cgroup_cpu_bursts_total", "counter", "Periods in which the cgroup used its cpu.max.burst (cpu.stat nr_bursts).", F_CPU_STAT, V(cpu[CPU_BURSTS]), 0 },
+	{ "cgroup_cpu_burst_seconds_total", "counter", "CPU time used beyond the quota through bursts (cpu.stat burst_usec).", F_CPU_STAT, V(cpu[CPU_BURST_USEC]), 6 },
+	{ "cgroup_cpu_force_idle_seconds_total", "counter", "Time forced idle by core scheduling (cpu.stat core_sched.force_idle_usec).", F_CPU_STAT, V(cpu[CPU_FORCE_IDLE]), 6 },
+	{ "cgroup_cpu_weight", "gauge", "Relative CPU weight, 1 to 10000 (cpu.weight).", F_CPU_WEIGHT, V(cpu_weight), 0 },
+	{ "cgroup_memory_usage_bytes", "gauge", "Memory charged to the cgroup and its descendants (memory.current).", F_MEMORY_CURRENT, V(mem_current), 0 },
+	{ "cgroup_memory_peak_bytes", "gauge", "Highest memory usage recorded (memory.peak).", F_MEMORY_PEAK, V(mem_peak), 0 },
+	{ "cgroup_memory_limit_bytes", "gauge", "Hard memory limit (memory.max); absent when unlimited.", F_MEMORY_MAX, V(mem_max), 0 },
+	{ "cgroup_memory_high_bytes", "gauge", "Memory throttle limit (memory.high); absent when unlimited.", F_MEMORY_HIGH, V(mem_high), 0 },
+	{ "cgroup_memory_low_bytes", "gauge", "Best-effort memory protection (memory.low).", F_MEMORY_LOW, V(mem_low), 0 },
+	{ "cgroup_memory_min_bytes", "gauge", "Hard memory protection (memory.min).", F_MEMORY_MIN, V(mem_min), 0 },
+	{ "cgroup_memory_swap_usage_bytes", "gauge", "Swap used by the cgroup (memory.swap.current).", F_MEMORY_SWAP_CURRENT, V(swap_current), 0 },
+	{ "cgroup_memory_swap_limit_bytes", "gauge", "Swap limit (memory.swap.max); absent when unlimited.", F_MEMORY_SWAP_MAX, V(swap_max), 0 },
+	{ "cgroup_pids_current", "gauge", "Processes and threads in the cgroup (pids.current).", F_PIDS_CURRENT, V(pids_current), 0 },
+	{ "cgroup_pids_limit", "gauge", "Limit on processes and threads (pids.max); absent when unlimited.", F_PIDS_MAX, V(pids_max), 0 },
+	{ "cgroup_pids_peak", "gauge", "Highest pids.current recorded (pids.peak).", F_PIDS_PEAK, V(pids_peak), 0 },
+};
+
+static void render_simple(struct page *pg, const struct simple_family *f)
+{
+	const struct snapshot *s = pg->s;
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+		uint64_t x = *(const uint64_t *)((const char *)v + f->off);
+
+		if (!cg_has(v, f->file) || x == UINT64_MAX)
+			continue;
+		if (!any)
+			family(pg, f->name, f->type, f->help);
+		any = true;
+		series(pg, f->name, i);
+		value(pg, x, f->digits);
+	}
+}
+
+/* A family with one series per key of a keyed file: name{cgroup,label=key}. */
+static void render_keyed(struct page *pg, const char *name, const char *type,
+			 const char *help, enum cg_file file, size_t off,
+			 const char *label, const char *const *keys,
+			 unsigned first, unsigned last)
+{
+	const struct snapshot *s = pg->s;
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+		const uint64_t *vals = (const uint64_t *)((const char *)v + off);
+
+		if (!cg_has(v, file))
+			continue;
+		for (unsigned k = first; k < last; k++) {
+			if (vals[k] == CG_UNSET)
+				continue;
+			if (!any)
+				family(pg, name, type, help);
+			any = true;
+			series(pg, name, i);
+			sb_putc(pg->out, ',');
+			sb_puts(pg->out, label);
+			sb_puts(pg->out, "=\"");
+			sb_puts(pg->out, keys[k]);
+			sb_putc(pg->out, '"');
+			value(pg, vals[k], 0);
+		}
+	}
+}
+
+static void render_derived(struct page *pg)
+{
+	const struct snapshot *s = pg->s;
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+
+		if (!cg_has(v, F_CPU_MAX) || v->cpu_quota == CG_MAX)
+			continue;
+		if (!any)
+			family(pg, "cgroup_cpu_quota_cores", "gauge",
+			       "CPU quota in cores, cpu.max quota / period; absent when unlimited.");
+		any = true;
+		series(pg, "cgroup_cpu_quota_cores", i);
+		sb_printf(pg->out, "} %.9g\n", (double)v->cpu_quota / (double)v->cpu_period);
+	}
+	any = false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+
+		if (!cg_has(v, F_CPU_MAX))
+			continue;
+		if (!any)
+			family(pg, "cgroup_cpu_period_seconds", "gauge",
+			       "CFS bandwidth period (cpu.max period).");
+		any = true;
+		series(pg, "cgroup_cpu_period_seconds", i);
+		value(pg, v->cpu_period, 6);
+	}
+	any = false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+		uint64_t inactive = v->mem_stat[MEMSTAT_INACTIVE_FILE];
+
+		if (!cg_has(v, F_MEMORY_CURRENT) || !cg_has(v, F_MEMORY_STAT) ||
+		    inactive == CG_UNSET)
+			continue;
+		if (!any)
+			family(pg, "cgroup_memory_working_set_bytes", "gauge",
+			       "memory.current minus inactive_file of memory.stat, as cAdvisor defines the working set.");
+		any = true;
+		series(pg, "cgroup_memory_working_set_bytes", i);
+		value(pg, v->mem_current > inactive ? v->mem_current - inactive : 0, 0);
+	}
+}
+
+static void render_io(struct page *pg)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} io[] = {
+		{ "cgroup_io_read_bytes_total", "Bytes read from the device (io.stat rbytes).", offsetof(struct io_dev_stat, rbytes) },
+		{ "cgroup_io_write_bytes_total", "Bytes written to the device (io.stat wbytes).", offsetof(struct io_dev_stat, wbytes) },
+		{ "cgroup_io_reads_total", "Read operations on the device (io.stat rios).", offsetof(struct io_dev_stat, rios) },
+		{ "cgroup_io_writes_total", "Write operations on the device (io.stat wios).", offsetof(struct io_dev_stat, wios) },
+		{ "cgroup_io_discard_bytes_total", "Bytes discarded on the device (io.stat dbytes).", offsetof(struct io_dev_stat, dbytes) },
+		{ "cgroup_io_discards_total", "Discard operations on the device (io.stat dios).", offsetof(struct io_dev_stat, dios) },
+	};
+	const struct snapshot *s = pg->s;
+
+	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++) {
+		bool any = false;
+
+		for (size_t i = 0; i < s->n; i++) {
+			const struct cgroup_values *v = &s->cgroups[i].v;
+
+			if (!cg_has(v, F_IO_STAT))
+				continue;
+			for (uint32_t d = 0; d < v->io_count; d++) {
+				const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
+
+				if (!any)
+					family(pg, io[f].name, "counter", io[f].help);
+				any = true;
+				series(pg, io[f].name, i);
+				sb_printf(pg->out, ",device=\"%u:%u\"", ds->major, ds->minor);
+				value(pg, *(const uint64_t *)((const char *)ds + io[f].off), 0);
+			}
+		}
+	}
+}
+
+static void render_pressure(struct page *pg)
+{
+	const struct snapshot *s = pg->s;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *name = pass ? "cgroup_pressure_avg10_ratio" :
+					  "cgroup_pressure_stalled_seconds_total";
+		bool any = false;
+
+		for (size_t i = 0; i < s->n; i++) {
+			const struct cgroup_values *v = &s->cgroups[i].v;
+
+			for (int r = 0; r < PSI_NR; r++) {
+				const struct psi *p = &v->psi[r];
+
+				if (!cg_has(v, (enum cg_file)(F_CPU_PRESSURE + r)))
+					continue;
+				for (int kind = 0; kind < 2; kind++) {
+					const struct psi_line *l = kind ? &p->full : &p->some;
+
+					if (!(kind ? p->has_full : p->has_some))
+						continue;
+					if (!any)
+						family(pg, name, pass ? "gauge" : "counter", pass ?
+						       "Share of the last 10 s in which some or all tasks stalled on the resource (PSI avg10 / 100)." :
+						       "Time in which some or all tasks stalled on the resource (PSI total).");
+					any = true;
+					series(pg, name, i);
+					sb_printf(pg->out, ",resource=\"%s\",kind=\"%s\"",
+						  psi_resource_names[r], kind ? "full" : "some");
+					if (pass)
+						value(pg, l->avg10, 4);
+					else
+						value(pg, l->total_usec, 6);
+				}
+			}
+		}
+	}
+}
+
+static void render_self(struct page *pg)
+{
+	const struct snapshot *s = pg->s;
+	const struct collector_stats *st = &s->stats;
+	struct strbuf *sb = pg->out;
+	uint64_t cum = 0;
+
+	family(pg, "cgscope_build_info", "gauge", "Version of the running cgscope; always 1.");
+	sb_puts(sb, "cgscope_build_info{version=\"");
+	prom_escape_label(sb, CGSCOPE_VERSION, strlen(CGSCOPE_VERSION));
+	sb_puts(sb, "\"} 1\n");
+	family(pg, "cgscope_cgroups", "gauge", "Cgroups in the last collection cycle.");
+	sb_printf(sb, "cgscope_cgroups %zu\n", s->n);
+	family(pg, "cgroup_created_total", "counter", "Cgroups that appeared below the root since the agent started.");
+	sb_printf(sb, "cgroup_created_total %lu\n", (unsigned long)st->created);
+	family(pg, "cgroup_removed_total", "counter", "Cgroups that vanished below the root since the agent started.");
+	sb_printf(sb, "cgroup_removed_total %lu\n", (unsigned long)st->removed);
+	family(pg, "cgscope_collect_cycles_total", "counter", "Collection cycles completed.");
+	sb_printf(sb, "cgscope_collect_cycles_total %lu\n", (unsigned long)st->cycles);
+	family(pg, "cgscope_collect_duration_seconds", "histogram",
+	       "Time to walk the cgroup tree and read every file, per cycle.");
+	for (int i = 0; i <= COLLECT_HIST_BUCKETS; i++) {
+		cum += st->hist_counts[i];
+		if (i < COLLECT_HIST_BUCKETS)
+			sb_printf(sb, "cgscope_collect_duration_seconds_bucket{le=\"%g\"} %lu\n",
+				  collect_hist_bounds[i], (unsigned long)cum);
+		else
+			sb_printf(sb, "cgscope_collect_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
+				  (unsigned long)cum);
+	}
+	sb_printf(sb, "cgscope_collect_duration_seconds_sum %.9f\n", st->hist_sum);
+	sb_printf(sb, "cgscope_collect_duration_seconds_count %lu\n", (unsigned long)cum);
+	family(pg, "cgscope_read_errors_total", "counter",
+	       "Files that could not be read or parsed (malformed, or an I/O error), by file name.");
+	for (int f = 0; f < F_NR; f++)
+		sb_printf(sb, "cgscope_read_errors_total{file=\"%s\"} %lu\n",
+			  cg_files[f].name, (unsigned long)st->read_errors[f]);
+	family(pg, "cgscope_walk_errors_total", "counter",
+	       "Cgroup directories that could not be listed.");
+	sb_printf(sb, "cgscope_walk_errors_total %lu\n", (unsigned long)st->walk_errors);
+}
+
+static int make_labels(struct page *pg)
+{
+	const struct snapshot *s = pg->s;
+	struct strbuf lb = {0};
+
+	pg->label_off = malloc(sizeof(*pg->label_off) * (s->n ? s->n : 1));
+	if (!pg->label_off)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const char *p = sample_path(s, &s->cgroups[i]);
+
+		pg->label_off[i] = (uint32_t)lb.len;
+		sb_puts(&lb, "cgroup=\"");
+		prom_escape_label(&lb, p, strlen(p));
+		sb_putc(&lb, '"');
+		sb_putc(&lb, '\0');
+	}
+	if (sb_error(&lb) < 0) {
+		sb_free(&lb);
+		return -ENOMEM;
+	}
+	pg->labels = sb_steal(&lb, NULL);
+	return pg->labels ? 0 : -ENOMEM;
+}
+
+int prom_render(const struct snapshot *s, struct strbuf *out)
+{
+	struct page pg = { .s = s, .out = out };
+	int r = make_labels(&pg);
+
+	if (r < 0) {
+		free(pg.label_off);
+		return r;
+	}
+	/* A guess of the page size from the last one saves most reallocations. */
+	sb_reserve(out, s->n * 4096);
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		render_simple(&pg, &simple[i]);
+	render_derived(&pg);
+	render_keyed(&pg, "cgroup_memory_events_total", "counter",
+		     "Memory events of the cgroup and its descendants (memory.events).",
+		     F_MEMORY_EVENTS, V(mem_events), "event", memory_events_keys, 0, MEMEV_NR);
+	render_keyed(&pg, "cgroup_memory_events_local_total", "counter",
+		     "Memory events of the cgroup itself (memory.events.local).",
+		     F_MEMORY_EVENTS_LOCAL, V(mem_events_local), "event", memory_events_keys, 0, MEMEV_NR);
+	render_keyed(&pg, "cgroup_memory_stat_bytes", "gauge",
+		     "Memory by type, the byte-valued keys of memory.stat.",
+		     F_MEMORY_STAT, V(mem_stat), "type", memory_stat_keys, 0, MEMSTAT_FIRST_EVENT);
+	render_keyed(&pg, "cgroup_memory_stat_events_total", "counter",
+		     "Reclaim, fault and other event counters of memory.stat.",
+		     F_MEMORY_STAT, V(mem_stat), "type", memory_stat_keys, MEMSTAT_FIRST_EVENT, MEMSTAT_NR);
+	render_keyed(&pg, "cgroup_memory_swap_events_total", "counter",
+		     "Swap events (memory.swap.events).",
+		     F_MEMORY_SWAP_EVENTS, V(swap_events), "event", swap_events_keys, 0, SWAPEV_NR);
+	render_keyed(&pg, "cgroup_pids_events_total", "counter",
+		     "Forks refused by pids.max (pids.events).",
+		     F_PIDS_EVENTS, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
+	render_io(&pg);
+	render_pressure(&pg);
+	render_self(&pg);
+	free(pg.labels);
+	free(pg.label_off);
+	return sb_error(out);
+}

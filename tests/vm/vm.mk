@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The VM harness (tests/vm/README.md): `make vmtest` boots each kernel of the
+# matrix under qemu with pure cgroup v2 and runs tests/vm/scenarios in it.
+# `make vm-kernels` only fetches the kernels into tests/vm/cache/.
+
+# The kernel matrix: Debian packages, or meta-packages that name the current
+# build of a series (resolved with apt-cache when fetching).
+VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
+# What the harness runs on the host (promtool comes with prometheus).
+VM_DEB_PKGS := qemu-system-x86 busybox-static cpio xz-utils prometheus
+
+.PHONY: vm-deps vm-kernels
+
+vm-deps:
+	$(Q)missing=$$(for p in $(VM_DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
+	fi
+
+vm-kernels: vm-deps
+	$(Q)tests/vm/run fetch $(VM_KERNELS)
+
+# The cgscope scenarios need build/cgscope: a failed build does not stop the
+# run, the runner reports those scenarios as failed and says why.
+vmtest: vm-kernels
+	$(Q)$(MAKE) --no-print-directory all || echo "vmtest: build/cgscope did not build"
+	$(Q)tests/vm/run test $(VM_KERNELS)
