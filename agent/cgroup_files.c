@@ -6,24 +6,25 @@
 
 #include "cgroup_values.h"
 
-const char *const cgroup_events_keys[CGEV_NR] = { "populated", "frozen" };
-const char *const cgroup_stat_keys[CGSTAT_NR] = {
+const char *const cgroup_events_keys[] = { "populated", "frozen" };
+const char *const cgroup_stat_keys[] = {
 	"nr_descendants", "nr_dying_descendants",
 };
-const char *const cpu_stat_keys[CPU_NR] = {
+const char *const cpu_stat_keys[] = {
 	"usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled",
 	"throttled_usec", "nr_bursts", "burst_usec", "core_sched.force_idle_usec",
 };
-const char *const memory_events_keys[MEMEV_NR] = {
+const char *const memory_events_keys[] = {
 	"low", "high", "max", "oom", "oom_kill", "oom_group_kill", "sock_throttled",
 };
-const char *const swap_events_keys[SWAPEV_NR] = { "high", "max", "fail" };
-const char *const pids_events_keys[PIDSEV_NR] = { "max", "max.imposed" };
-const char *const psi_resource_names[PSI_NR] = { "cpu", "memory", "io", "irq" };
+const char *const swap_events_keys[] = { "high", "max", "fail" };
+const char *const pids_events_keys[] = { "max", "max.imposed" };
+const char *const psi_resource_names[] = { "cpu", "memory", "io", "irq" };
 
-/* In the kernel's order (mm/memcontrol.c, memory_stats[] then the vm events),
+/* Sized by the header: a key added or lost here fails to compile.
+ * In the kernel's order (mm/memcontrol.c, memory_stats[] then the vm events),
  * which makes parse_keyed's next-key guess right nearly every line. */
-const char *const memory_stat_keys[MEMSTAT_NR] = {
+const char *const memory_stat_keys[] = {
 	/* bytes */
 	"anon", "file", "kernel", "kernel_stack", "pagetables", "sec_pagetables",
 	"percpu", "sock", "vmalloc", "shmem", "zswap", "zswapped", "file_mapped",
@@ -47,7 +48,6 @@ const char *const memory_stat_keys[MEMSTAT_NR] = {
 	"numa_hint_faults", "thp_split_pmd", "thp_deferred_split_page",
 	"hugetlb_faults",
 };
-_Static_assert(MEMSTAT_NR == 76, "memory_stat_keys size");
 
 #define KEYED(fn, field, keys)                                               \
 	static int fn(const char *buf, size_t len, struct cgroup_values *v,  \

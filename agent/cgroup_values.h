@@ -37,7 +37,7 @@ enum { PSI_CPU, PSI_MEMORY, PSI_IO, PSI_IRQ, PSI_NR };
 
 /* memory.stat keys: the byte-valued ones first, the event counters from
  * MEMSTAT_FIRST_EVENT on. Keys a kernel adds that are not here are skipped. */
-#define MEMSTAT_NR 76
+#define MEMSTAT_NR 72
 #define MEMSTAT_FIRST_EVENT 28
 #define MEMSTAT_INACTIVE_FILE 21
 

@@ -250,7 +250,8 @@ static int node_new(struct collector *c, int parent_dirfd, const char *name,
 	n->hnext = c->table[b];
 	c->table[b] = n;
 	c->nnodes++;
-	c->stats.created++;
+	if (c->gen > 1)		/* those there at start are not news */
+		c->stats.created++;
 	*ret = n;
 	return 0;
 }
@@ -613,7 +614,6 @@ int collector_new(const char *root, struct collector **ret)
 	r = node_new(c, AT_FDCWD, root, "/", 0, 0, &c->root_node);
 	if (r < 0)
 		goto fail;
-	c->stats.created = 0;	/* the root is not news */
 	*ret = c;
 	return 0;
 fail:

@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The agent against this machine's real cgroup2 tree, through HTTP."""
+import gzip
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import BUSY, CGSCOPE, ROOT, parse_metrics, series, wait_for
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "cgroupfs")
+
+
+def promtool_check(text):
+    r = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def scrape(agent):
+    return parse_metrics(agent.get("/metrics"))
+
+
+def test_cgroups_appear_with_values_and_vanish(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms")
+    cgtree.mkdir("busy")
+    cgtree.mkdir("idle")
+    cgtree.mkdir("idle", "nested")
+    busy = cgtree.spawn(BUSY, "busy")
+    busy_path, idle_path = cgtree.rel("busy"), cgtree.rel("idle")
+    nested_path = cgtree.rel("idle", "nested")
+
+    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_populated", cgroup=busy_path) == 1 else None)(scrape(agent)))
+    assert m, "the busy cgroup did not appear as populated"
+    assert series(m, "cgroup_populated", cgroup=idle_path) == 0
+    assert series(m, "cgroup_populated", cgroup=nested_path) == 0
+    assert series(m, "cgroup_descendants", cgroup=cgtree.rel()) == 3
+    assert series(m, "cgroup_descendants", cgroup=idle_path) == 1
+
+    # CPU usage grows for the busy one, and matches its cpu.stat.
+    u1 = series(m, "cgroup_cpu_usage_seconds_total", cgroup=busy_path)
+    time.sleep(1.0)
+    m2 = scrape(agent)
+    u2 = series(m2, "cgroup_cpu_usage_seconds_total", cgroup=busy_path)
+    with open(os.path.join(cgtree.path, "busy", "cpu.stat")) as f:
+        usage_file = int(f.readline().split()[1]) / 1e6
+    assert u2 > u1 + 0.3, f"busy cgroup's CPU did not grow: {u1} -> {u2}"
+    assert u2 <= usage_file and usage_file - u2 < 1.0
+    assert series(m2, "cgroup_cpu_usage_seconds_total", cgroup=idle_path) == 0
+
+    # populated flips 1 -> 0 when the child exits.
+    busy.kill()
+    busy.wait()
+    assert wait_for(lambda: series(scrape(agent), "cgroup_populated", cgroup=busy_path) == 0)
+
+    # A removed cgroup disappears; the others stay.
+    cgtree.rmdir("idle", "nested")
+    m3 = wait_for(lambda: (lambda m: m if series(m, "cgroup_populated", cgroup=nested_path) is None else None)(scrape(agent)))
+    assert m3, "the removed cgroup is still served"
+    assert series(m3, "cgroup_populated", cgroup=idle_path) == 0
+    assert series(m3, "cgroup_removed_total") >= 1
+    assert series(m3, "cgroup_created_total") >= 3
+
+    rc, out = promtool_check(agent.get("/metrics"))
+    assert rc == 0 and out.strip() == "", out
+
+
+def test_self_metrics_and_ids(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms")
+    cgtree.mkdir("x")
+    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_populated", cgroup=cgtree.rel("x")) is not None else None)(scrape(agent)))
+    assert m
+    assert series(m, "cgscope_cgroups") >= 3
+    assert series(m, "cgscope_collect_duration_seconds_count") >= 1
+    assert series(m, "cgscope_read_errors_total", file="cpu.stat") == 0
+    version = subprocess.run([CGSCOPE, "--version"], capture_output=True, text=True).stdout.split()[1]
+    assert series(m, "cgscope_build_info", version=version) == 1
+
+
+def test_http_endpoints(agent_factory):
+    agent = agent_factory("--interval=200ms")
+    with urllib.request.urlopen(agent.url + "/") as r:
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert b'href="/metrics"' in r.read()
+    with urllib.request.urlopen(agent.url + "/metrics") as r:
+        assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        plain = r.read()
+    req = urllib.request.Request(agent.url + "/metrics", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req) as r:
+        assert r.headers["Content-Encoding"] == "gzip"
+        text = gzip.decompress(r.read())
+        assert text.startswith(b"# HELP")
+    assert b"cgscope_build_info" in plain
+    with urllib.request.urlopen(agent.url + "/healthz") as r:
+        assert r.status == 200
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(agent.url + "/nope")
+    assert e.value.code == 404
+    for method in ("POST", "PUT", "DELETE"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(agent.url + "/metrics", method=method, data=b"x"))
+        assert e.value.code == 405
+        assert "GET" in e.value.headers["Allow"]
+    req = urllib.request.Request(agent.url + "/metrics", method="HEAD")
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200 and r.read() == b""
+
+
+def test_custom_telemetry_path(agent_factory):
+    agent = agent_factory("--web.telemetry-path=/m")
+    assert "cgscope_cgroups" in agent.get("/m")
+    with pytest.raises(urllib.error.HTTPError):
+        agent.get("/metrics")
+
+
+@pytest.mark.parametrize("fixture", ["linux-6.1-v2", "linux-6.18-hybrid"])
+def test_dump_fixture_passes_promtool(fixture):
+    r = subprocess.run([CGSCOPE, "dump", "--cgroup-root", os.path.join(FIXTURES, fixture)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rc, out = promtool_check(r.stdout)
+    assert rc == 0 and out.strip() == "", out
+    m = parse_metrics(r.stdout)
+    assert series(m, "cgroup_populated", cgroup="/workload") == 1
+
+
+def test_dump_live_tree():
+    r = subprocess.run([CGSCOPE, "dump"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = parse_metrics(r.stdout)
+    assert series(m, "cgroup_populated", cgroup="/") is None  # the root has no cgroup.events
+    assert series(m, "cgscope_cgroups") >= 1
+    assert promtool_check(r.stdout)[0] == 0
+
+
+def run(*args):
+    return subprocess.run([CGSCOPE, *args], capture_output=True, text=True, timeout=20)
+
+
+def test_cli_errors_are_clear():
+    r = run("dump", "--cgroup-root", "/nonexistent")
+    assert r.returncode == 1 and "/nonexistent" in r.stderr and "No such file" in r.stderr
+    r = run("agent", "--interval", "soon")
+    assert r.returncode == 2 and "--interval" in r.stderr
+    r = run("agent", "--web.listen-address", "nonsense")
+    assert r.returncode == 1 and "nonsense" in r.stderr
+    r = run("agent", "--no-such-flag")
+    assert r.returncode == 2
+    r = run("frobnicate")
+    assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+def test_port_in_use(agent_factory):
+    a = agent_factory()
+    r = run("agent", f"--web.listen-address=127.0.0.1:{a.port}")
+    assert r.returncode == 1 and "Address already in use" in r.stderr
+
+
+def test_help_explains_every_flag():
+    r = run("--help")
+    assert r.returncode == 0 and "agent" in r.stdout and "dump" in r.stdout
+    r = run("agent", "--help")
+    assert r.returncode == 0
+    for flag in ("--web.listen-address", "--web.telemetry-path", "--cgroup-root",
+                 "--interval", "--log-level"):
+        assert flag in r.stdout
+    assert run("dump", "--help").returncode == 0
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("cgscope ")

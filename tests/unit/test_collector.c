@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The collector on a copy of a fixture tree in a temporary directory: new and
+ * removed cgroups, renames, malformed files, descriptors. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "collector.h"
+#include "fixture.h"
+
+struct tree {
+	char dir[64];
+	char root[128];
+};
+
+static int setup(void **state)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+	char cmd[256];
+
+	strcpy(t->dir, "/tmp/cgscope-test-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s/tree", V2, t->dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(t->root, sizeof(t->root), "%s/tree", t->dir);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct tree *t = *state;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	system(cmd);
+	free(t);
+	return 0;
+}
+
+static const struct cgroup_sample *find(const struct snapshot *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(sample_path(s, &s->cgroups[i]), path))
+			return &s->cgroups[i];
+	return NULL;
+}
+
+static void put(const char *root, const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_churn(void **state)
+{
+	struct tree *t = *state;
+	struct collector *c;
+	struct snapshot *s;
+	char p[300];
+	struct stat st;
+	size_t fds0;
+
+	assert_int_equal(collector_new(t->root, &c), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 2);
+	fds0 = collector_open_fds(c);
+	snapshot_unref(s);
+
+	/* A new cgroup appears, with its id = the directory's inode. */
+	snprintf(p, sizeof(p), "%s/workload/new", t->root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	put(t->root, "workload/new/cpu.stat", "usage_usec 42\nuser_usec 40\nsystem_usec 2\n");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 3);
+	assert_non_null(find(s, "/workload/new"));
+	assert_int_equal(find(s, "/workload/new")->id, st.st_ino);
+	assert_int_equal(find(s, "/workload/new")->parent_id, find(s, "/workload")->id);
+	assert_int_equal(find(s, "/workload/new")->depth, 2);
+	assert_int_equal(find(s, "/workload/new")->v.cpu[CPU_USAGE], 42);
+	assert_int_equal(s->stats.created, 1);
+	snapshot_unref(s);
+
+	/* Renamed: same id, new path. */
+	{
+		char q[200];
+		snprintf(q, sizeof(q), "%s/workload/renamed", t->root);
+		assert_int_equal(rename(p, q), 0);
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_null(find(s, "/workload/new"));
+		assert_non_null(find(s, "/workload/renamed"));
+		assert_int_equal(find(s, "/workload/renamed")->id, st.st_ino);
+		assert_int_equal(s->stats.created, 1);
+		snapshot_unref(s);
+		snprintf(p, sizeof(p), "rm -rf %s", q);
+		assert_int_equal(system(p), 0);
+	}
+
+	/* Removed: gone from the next snapshot, descriptors closed. */
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->stats.removed, 1);
+	assert_int_equal(collector_open_fds(c), fds0);
+	snapshot_unref(s);
+	collector_free(c);
+}
+
+static void test_malformed(void **state)
+{
+	struct tree *t = *state;
+	const struct cgroup_sample *w;
+	struct collector *c;
+	struct snapshot *s;
+	const char *path = NULL;
+
+	put(t->root, "workload/cpu.stat", "usage_usec 12\nnr_periods oops\n");
+	put(t->root, "workload/memory.max", "");
+	assert_int_equal(collector_new(t->root, &c), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	w = find(s, "/workload");
+	assert_non_null(w);
+	assert_false(cg_has(&w->v, F_CPU_STAT));
+	assert_false(cg_has(&w->v, F_MEMORY_MAX));
+	/* The rest of the cgroup is still read. */
+	assert_true(cg_has(&w->v, F_MEMORY_EVENTS));
+	assert_int_equal(w->v.mem_events[MEMEV_OOM_KILL], 1);
+	assert_int_equal(s->stats.read_errors[F_CPU_STAT], 1);
+	assert_int_equal(s->stats.read_errors[F_MEMORY_MAX], 1);
+	assert_int_equal(collector_last_error(c, F_CPU_STAT, &path), -EINVAL);
+	assert_string_equal(path, "/workload");
+	snapshot_unref(s);
+	/* Counted again each cycle it stays broken; fixed, it is read again. */
+	put(t->root, "workload/cpu.stat", "usage_usec 12\n");
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->stats.read_errors[F_CPU_STAT], 1);
+	assert_int_equal(s->stats.read_errors[F_MEMORY_MAX], 2);
+	assert_int_equal(find(s, "/workload")->v.cpu[CPU_USAGE], 12);
+	snapshot_unref(s);
+	collector_free(c);
+}
+
+static void test_missing_root(void **state)
+{
+	struct collector *c = NULL;
+
+	(void)state;
+	assert_int_equal(collector_new("/nonexistent/cgroup", &c), -ENOENT);
+	assert_null(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test(test_missing_root),
+	};
+	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);
+}

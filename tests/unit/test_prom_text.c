@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The Prometheus page of fixture trees: names, labels, values, units. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "collector.h"
+#include "cycle.h"
+#include "fixture.h"
+#include "prom_text.h"
+
+static char *escaped(const char *s, size_t len)
+{
+	struct strbuf sb = {0};
+
+	prom_escape_label(&sb, s, len);
+	sb_putc(&sb, '\0');
+	return sb.buf;
+}
+
+static void test_escape(void **state)
+{
+	char *e;
+
+	(void)state;
+	e = escaped("a\"b\\c\nd", 7);
+	assert_string_equal(e, "a\\\"b\\\\c\\nd");
+	free(e);
+	e = escaped("caf\xc3\xa9 \xe2\x82\xac", 10);	/* valid UTF-8 stays */
+	assert_string_equal(e, "caf\xc3\xa9 \xe2\x82\xac");
+	free(e);
+	e = escaped("a\xff" "b\xc3", 4);		/* invalid and truncated */
+	assert_string_equal(e, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	free(e);
+	e = escaped("\xc0\xaf\xed\xa0\x80", 5);	/* overlong, surrogate */
+	assert_string_equal(e, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	free(e);
+	e = escaped("x\0y", 3);				/* NUL passes as a byte */
+	assert_memory_equal(e, "x\0y", 3);
+	free(e);
+}
+
+static void test_sb_fixed(void **state)
+{
+	struct strbuf sb = {0};
+
+	(void)state;
+	sb_fixed(&sb, 1500000, 6);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, 2621523, 6);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, 7, 6);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, 0, 6);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, UINT64_MAX - 1, 0);
+	assert_string_equal(sb.buf, "1.5 2.621523 0.000007 0 18446744073709551614");
+	sb_free(&sb);
+}
+
+static char *render_tree(const char *root, struct snapshot **ret)
+{
+	struct collector *c;
+	struct snapshot *s;
+
+	assert_int_equal(collector_new(root, &c), 0);
+	assert_int_equal(cycle_run(c, &s), 0);
+	collector_free(c);
+	*ret = s;
+	return s->metrics;
+}
+
+static void assert_line(const char *page, const char *line)
+{
+	char *want;
+
+	assert_true(asprintf(&want, "\n%s\n", line) > 0);
+	if (!strstr(page, want))
+		fail_msg("missing line: %s", line);
+	free(want);
+}
+
+static void assert_no(const char *page, const char *prefix)
+{
+	char *want;
+
+	assert_true(asprintf(&want, "\n%s", prefix) > 0);
+	if (strstr(page, want))
+		fail_msg("unexpected series: %s", prefix);
+	free(want);
+}
+
+static void test_full_v2(void **state)
+{
+	struct snapshot *s;
+	const char *p = render_tree(V2, &s);
+
+	(void)state;
+	assert_int_equal(s->n, 2);
+	assert_line(p, "cgroup_cpu_usage_seconds_total{cgroup=\"/workload\"} 2.621523");
+	assert_line(p, "cgroup_cpu_user_seconds_total{cgroup=\"/workload\"} 0.18757");
+	assert_line(p, "cgroup_cpu_periods_total{cgroup=\"/workload\"} 289");
+	assert_line(p, "cgroup_cpu_throttled_periods_total{cgroup=\"/workload\"} 251");
+	assert_line(p, "cgroup_cpu_throttled_seconds_total{cgroup=\"/workload\"} 35.37696");
+	assert_line(p, "cgroup_cpu_quota_cores{cgroup=\"/workload\"} 0.1");
+	assert_line(p, "cgroup_cpu_weight{cgroup=\"/workload\"} 200");
+	assert_line(p, "cgroup_populated{cgroup=\"/workload\"} 1");
+	assert_line(p, "cgroup_descendants{cgroup=\"/\"} 2");
+	assert_line(p, "cgroup_memory_usage_bytes{cgroup=\"/workload\"} 561152");
+	assert_line(p, "cgroup_memory_limit_bytes{cgroup=\"/workload\"} 29999104");
+	assert_line(p, "cgroup_memory_high_bytes{cgroup=\"/workload\"} 19996672");
+	assert_line(p, "cgroup_memory_working_set_bytes{cgroup=\"/workload\"} 561152");
+	assert_line(p, "cgroup_memory_events_total{cgroup=\"/workload\",event=\"oom_kill\"} 1");
+	assert_line(p, "cgroup_memory_events_total{cgroup=\"/workload\",event=\"max\"} 53");
+	assert_line(p, "cgroup_memory_stat_bytes{cgroup=\"/workload\",type=\"anon\"} 90112");
+	assert_line(p, "cgroup_memory_stat_events_total{cgroup=\"/workload\",type=\"pgfault\"} 20036");
+	assert_line(p, "cgroup_io_write_bytes_total{cgroup=\"/workload\",device=\"1:0\"} 16777216");
+	assert_line(p, "cgroup_io_read_bytes_total{cgroup=\"/workload\",device=\"1:0\"} 8388608");
+	assert_line(p, "cgroup_io_writes_total{cgroup=\"/workload\",device=\"1:0\"} 16");
+	assert_line(p, "cgroup_pids_limit{cgroup=\"/workload\"} 50");
+	assert_line(p, "cgroup_pids_events_total{cgroup=\"/workload\",event=\"max\"} 1");
+	assert_line(p, "cgroup_pressure_stalled_seconds_total{cgroup=\"/workload\",resource=\"memory\",kind=\"some\"} 32.591166");
+	assert_line(p, "cgroup_pressure_avg10_ratio{cgroup=\"/workload\",resource=\"memory\",kind=\"some\"} 0.0514");
+	assert_line(p, "cgscope_cgroups 2");
+	assert_line(p, "# TYPE cgscope_collect_duration_seconds histogram");
+	assert_line(p, "cgscope_collect_duration_seconds_count 1");
+	assert_line(p, "cgscope_read_errors_total{file=\"memory.stat\"} 0");
+	/* The root has no limits: no series rather than a fake "max" value. */
+	assert_no(p, "cgroup_memory_limit_bytes{cgroup=\"/\"}");
+	assert_no(p, "cgroup_cpu_quota_cores{cgroup=\"/\"}");
+	snapshot_unref(s);
+}
+
+static void test_hybrid(void **state)
+{
+	struct snapshot *s;
+	const char *p = render_tree(HYBRID, &s);
+
+	(void)state;
+	assert_int_equal(s->n, 3);	/* /, /workload, /workload/child */
+	assert_line(p, "cgroup_populated{cgroup=\"/workload/child\"} 0");
+	assert_line(p, "cgroup_populated{cgroup=\"/workload\"} 1");
+	/* No memory controller on v2 here: no memory families at all. */
+	assert_no(p, "# TYPE cgroup_memory_usage_bytes");
+	assert_no(p, "cgroup_cpu_throttled_periods_total{");
+	assert_non_null(strstr(p, "cgroup_pressure_stalled_seconds_total{cgroup=\"/workload\",resource=\"cpu\",kind=\"some\"}"));
+	snapshot_unref(s);
+}
+
+/* Every family once, HELP then TYPE, and all of its series together. */
+static void test_families_grouped(void **state)
+{
+	const char *roots[] = { V2, HYBRID };
+
+	(void)state;
+	for (size_t r = 0; r < 2; r++) {
+		struct snapshot *s;
+		char *page = strdup(render_tree(roots[r], &s)), *save, *line;
+		char seen[200][80];
+		size_t nseen = 0;
+		char cur[80] = "";
+
+		for (line = strtok_r(page, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char name[80];
+			if (!strncmp(line, "# HELP ", 7)) {
+				sscanf(line + 7, "%79s", name);
+				for (size_t i = 0; i < nseen; i++)
+					if (!strcmp(seen[i], name))
+						fail_msg("family %s twice", name);
+				strcpy(seen[nseen++], name);
+				strcpy(cur, name);
+				continue;
+			}
+			if (line[0] == '#')
+				continue;
+			sscanf(line, "%79[^{ ]", name);
+			if (strncmp(name, cur, strlen(cur)))
+				fail_msg("series %s outside its family (in %s)", name, cur);
+		}
+		free(page);
+		snapshot_unref(s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_sb_fixed),
+		cmocka_unit_test(test_full_v2),
+		cmocka_unit_test(test_hybrid),
+		cmocka_unit_test(test_families_grouped),
+	};
+	return cmocka_run_group_tests_name("prom_text", tests, NULL, NULL);
+}
