@@ -170,3 +170,13 @@ def test_help_explains_every_flag():
     assert run("dump", "--help").returncode == 0
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("cgscope ")
+
+
+def test_readme_lists_every_family():
+    """The README's metric table stays true to what the code serves."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    page = run("dump", "--cgroup-root", os.path.join(FIXTURES, "linux-6.1-v2")).stdout
+    names = [l.split()[2] for l in page.splitlines() if l.startswith("# TYPE ")]
+    missing = [n for n in names if f"`{n}`" not in readme]
+    assert not missing, f"README.md lacks {missing}"
