@@ -28,7 +28,7 @@ endif
 # missing ones and is silent when all are there.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmicrohttpd-dev libcjson-dev pkg-config libcmocka-dev \
-	prometheus python3 python3-pytest curl tmux
+	prometheus python3 python3-pytest python3-yaml curl tmux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PKGS      := libbpf libmicrohttpd libcjson zlib
@@ -52,7 +52,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/agent/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit vmtest bench fuzz clean vmlinux
+.PHONY: all deps run test unit unit-bins vmtest bench fuzz clean vmlinux FORCE
 
 all: $(BUILD)/cgscope
 
@@ -83,6 +83,12 @@ unit: $(UNIT_BINS)
 # vmlinux.h is committed; this regenerates it from the running kernel's BTF.
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+# version.o is rebuilt when `git describe` changes, and only then.
+$(BUILD)/version.txt: FORCE
+	$(Q)mkdir -p $(BUILD); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/obj/agent/version.o: $(BUILD)/version.txt
+FORCE:
 
 $(BUILD)/cgscope: $(OBJS)
 	$(call msg,LINK,$@)

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "version.h"
 #include "cli.h"
 #include "cycle.h"
 #include "http_server.h"
@@ -146,6 +147,8 @@ int cmd_agent(int argc, char **argv)
 		.interval_ms = 1000,
 	};
 	struct http_server_opts hopts;
+	struct agent_info info;
+	struct timespec started;
 	struct snapshot_slot slot;
 	struct http_server *http = NULL;
 	struct collector *c = NULL;
@@ -175,7 +178,14 @@ int cmd_agent(int argc, char **argv)
 		return 1;
 	}
 	snapshot_slot_init(&slot);
+	clock_gettime(CLOCK_REALTIME, &started);
+	info = (struct agent_info){
+		.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000,
+		.cgroup_root = root,
+		.interval_ms = cfg.interval_ms,
+	};
 	hopts = (struct http_server_opts){
+		.info = &info,
 		.listen_address = cfg.listen_address,
 		.metrics_path = cfg.metrics_path,
 		.slot = &slot,
@@ -188,7 +198,7 @@ int cmd_agent(int argc, char **argv)
 		goto out;
 	}
 	log_info("cgscope %s watching %s every %lu ms, serving http://%s%s",
-		 CGSCOPE_VERSION, root, (unsigned long)cfg.interval_ms,
+		 cgscope_version, root, (unsigned long)cfg.interval_ms,
 		 cfg.listen_address, cfg.metrics_path);
 
 	while (!sig) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "version.h"
 #include "cli.h"
 
 static const struct {
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("cgscope %s\n", CGSCOPE_VERSION);
+		printf("cgscope %s\n", cgscope_version);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -16,7 +16,7 @@ struct snapshot *snapshot_new(void)
 	if (!s)
 		return NULL;
 	atomic_init(&s->refs, 1);
-	pthread_mutex_init(&s->gz_lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	return s;
 }
 
@@ -30,13 +30,14 @@ void snapshot_unref(struct snapshot *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	pthread_mutex_destroy(&s->gz_lock);
+	pthread_mutex_destroy(&s->cache_lock);
+	for (int i = 0; i < SNAPSHOT_CACHE_NR; i++)
+		free(s->cache[i].buf);
 	free(s->root);
 	free(s->cgroups);
 	free(s->strings);
 	free(s->io.items);
 	free(s->metrics);
-	free(s->metrics_gz);
 	free(s);
 }
 
@@ -75,7 +76,7 @@ void snapshot_slot_destroy(struct snapshot_slot *slot)
 	pthread_mutex_destroy(&slot->lock);
 }
 
-static int gzip_buf(const char *in, size_t len, char **ret, size_t *ret_len)
+int gzip_buf(const char *in, size_t len, char **ret, size_t *ret_len)
 {
 	z_stream zs = {0};
 	uLong cap;
@@ -107,18 +108,20 @@ static int gzip_buf(const char *in, size_t len, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int snapshot_metrics_gz(struct snapshot *s, const char **ret, size_t *ret_len)
+int snapshot_cached(struct snapshot *s, enum snapshot_cache which,
+		    int (*make)(struct snapshot *s, char **ret, size_t *ret_len),
+		    const char **ret, size_t *ret_len)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&s->gz_lock);
-	if (!s->metrics_gz)
-		r = gzip_buf(s->metrics, s->metrics_len, &s->metrics_gz,
-			     &s->metrics_gz_len);
+	/* One lock for all forms: each is made once per cycle at most. */
+	pthread_mutex_lock(&s->cache_lock);
+	if (!s->cache[which].buf)
+		r = make(s, &s->cache[which].buf, &s->cache[which].len);
 	if (r == 0) {
-		*ret = s->metrics_gz;
-		*ret_len = s->metrics_gz_len;
+		*ret = s->cache[which].buf;
+		*ret_len = s->cache[which].len;
 	}
-	pthread_mutex_unlock(&s->gz_lock);
+	pthread_mutex_unlock(&s->cache_lock);
 	return r;
 }

@@ -39,6 +39,8 @@ struct collector_stats {
 	double last_duration;
 };
 
+enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, SNAPSHOT_CACHE_NR };
+
 struct snapshot {
 	atomic_int refs;
 	uint64_t cycle;
@@ -51,13 +53,15 @@ struct snapshot {
 	size_t strings_len;
 	struct io_array io;
 	struct collector_stats stats;
-	/* The Prometheus page, rendered once when the snapshot is made, and
-	 * its gzip form made at most once, by the first scrape that asks. */
+	/* The Prometheus page, rendered once when the snapshot is made. */
 	char *metrics;
 	size_t metrics_len;
-	pthread_mutex_t gz_lock;
-	char *metrics_gz;
-	size_t metrics_gz_len;
+	/* Other forms, each made at most once, by the first reader that asks. */
+	pthread_mutex_t cache_lock;
+	struct {
+		char *buf;
+		size_t len;
+	} cache[SNAPSHOT_CACHE_NR];
 };
 
 static inline const char *sample_path(const struct snapshot *s,
@@ -83,7 +87,13 @@ void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s);
 struct snapshot *snapshot_get(struct snapshot_slot *slot);
 void snapshot_slot_destroy(struct snapshot_slot *slot);
 
-/* The gzip body of s->metrics, made on first use; -ENOMEM on failure. */
-int snapshot_metrics_gz(struct snapshot *s, const char **ret, size_t *ret_len);
+/* The cached form `which` of s, made by make() on first use; the bytes live
+ * as long as s. 0 or make()'s error. */
+int snapshot_cached(struct snapshot *s, enum snapshot_cache which,
+		    int (*make)(struct snapshot *s, char **ret, size_t *ret_len),
+		    const char **ret, size_t *ret_len);
+
+/* gzip of buf, with the gzip header HTTP's Content-Encoding wants. */
+int gzip_buf(const char *buf, size_t len, char **ret, size_t *ret_len);
 
 #endif

@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "version.h"
+#include "http_reply.h"
 #include "http_server.h"
+#include "json_api.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -92,23 +95,6 @@ static int listen_socket(const char *addr, int *ret_fd)
 	return 0;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status,
-				 const char *type, const char *body)
-{
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result r;
-
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	r = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return r;
-}
-
 /* Does the client accept gzip? A q=0 weight says it does not. */
 static int wants_gzip(struct MHD_Connection *conn)
 {
@@ -136,6 +122,11 @@ static void unref_snapshot(void *cls)
 	snapshot_unref(cls);
 }
 
+static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
+{
+	return gzip_buf(s->metrics, s->metrics_len, ret, ret_len);
+}
+
 static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
@@ -146,9 +137,10 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
 	int gz;
 
 	if (!s)
-		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				 "no collection cycle has completed yet\n");
-	gz = wants_gzip(conn) && snapshot_metrics_gz(s, &body, &len) == 0;
+	gz = wants_gzip(conn) &&
+	     snapshot_cached(s, CACHE_METRICS_GZ, make_metrics_gz, &body, &len) == 0;
 	if (!gz) {
 		body = s->metrics;
 		len = s->metrics_len;
@@ -192,22 +184,24 @@ static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection
 		}
 		snapshot_unref(s);
 	}
-	return send_text(conn, status, "text/plain; charset=utf-8", body);
+	return reply_text(conn, status, "text/plain; charset=utf-8", body);
 }
 
 static enum MHD_Result serve_index(struct http_server *h, struct MHD_Connection *conn)
 {
-	char body[1024];
+	char body[2048];
 
 	snprintf(body, sizeof(body),
 		 "<!DOCTYPE html>\n<html><head><title>cgscope</title></head><body>\n"
 		 "<h1>cgscope</h1>\n"
 		 "<p>cgroup v2 observability agent, version %s.</p>\n"
 		 "<ul>\n<li><a href=\"%s\">%s</a>: Prometheus metrics of every cgroup</li>\n"
+		 "<li><a href=\"/api/v1/cgroups\">/api/v1/cgroups</a>: every cgroup as JSON</li>\n"
+		 "<li><a href=\"/api/v1/status\">/api/v1/status</a>: the agent's own state</li>\n"
 		 "<li><a href=\"/healthz\">/healthz</a>: 200 while the collector is alive</li>\n"
 		 "</ul>\n</body></html>\n",
-		 CGSCOPE_VERSION, h->opts.metrics_path, h->opts.metrics_path);
-	return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
+		 cgscope_version, h->opts.metrics_path, h->opts.metrics_path);
+	return reply_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -222,9 +216,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	/* Answer once the headers are in; a body, if any, is not read. */
 	if (!*con_cls) {
 		*con_cls = h;
-		if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-			return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					 "text/plain; charset=utf-8", "method not allowed\n");
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			if (strncmp(url, "/api/", 5) == 0)
+				return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+						   "method %s not allowed: only GET and HEAD", method);
+			return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+					  "text/plain; charset=utf-8", "method not allowed\n");
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -237,7 +235,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return serve_health(h, conn);
 	if (strcmp(url, "/") == 0)
 		return serve_index(h, conn);
-	return send_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
+	if (strncmp(url, "/api/", 5) == 0)
+		return json_api_handle(&h->opts, conn, url);
+	return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
 }
 
 int http_server_start(const struct http_server_opts *opts, struct http_server **ret)

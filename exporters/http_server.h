@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The HTTP front: /metrics, /healthz and a landing page, served from the
- * current snapshot (never from cgroupfs), with libmicrohttpd. */
+/* The HTTP front: /metrics, the JSON API, /healthz and a landing page, all
+ * served from the current snapshot (never from cgroupfs), with libmicrohttpd. */
 #ifndef CGSCOPE_HTTP_SERVER_H
 #define CGSCOPE_HTTP_SERVER_H
 
@@ -8,10 +8,18 @@
 
 #include "snapshot.h"
 
+/* What /api/v1/status tells besides the snapshot's own counters. */
+struct agent_info {
+	int64_t started_ms;		/* wall clock */
+	const char *cgroup_root;
+	uint64_t interval_ms;
+};
+
 struct http_server_opts {
 	const char *listen_address;	/* ":9753", "127.0.0.1:9753", "[::1]:9753" */
 	const char *metrics_path;	/* "/metrics" */
 	struct snapshot_slot *slot;
+	const struct agent_info *info;
 	/* /healthz fails when the last snapshot is older than this. */
 	uint64_t stale_after_ms;
 };

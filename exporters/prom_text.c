@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
 #include "prom_text.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
@@ -329,7 +330,7 @@ static void render_self(struct page *pg)
 
 	family(pg, "cgscope_build_info", "gauge", "Version of the running cgscope; always 1.");
 	sb_puts(sb, "cgscope_build_info{version=\"");
-	prom_escape_label(sb, CGSCOPE_VERSION, strlen(CGSCOPE_VERSION));
+	prom_escape_label(sb, cgscope_version, strlen(cgscope_version));
 	sb_puts(sb, "\"} 1\n");
 	family(pg, "cgscope_cgroups", "gauge", "Cgroups in the last collection cycle.");
 	sb_printf(sb, "cgscope_cgroups %zu\n", s->n);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Queuing responses: every one with a Content-Type. */
+#ifndef CGSCOPE_HTTP_REPLY_H
+#define CGSCOPE_HTTP_REPLY_H
+
+#include <cJSON.h>
+#include <microhttpd.h>
+
+enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
+			   const char *type, const char *body);
+/* Prints and frees doc. */
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, cJSON *doc);
+/* {"error": "..."} with the status. */
+enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
+			    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
