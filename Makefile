@@ -27,11 +27,11 @@ endif
 # Debian packages the build and every test use. `make deps` installs the
 # missing ones and is silent when all are there.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libmicrohttpd-dev libcjson-dev pkg-config libcmocka-dev \
-	prometheus python3 python3-pytest python3-yaml curl tmux
+	libmicrohttpd-dev libcjson-dev libyaml-dev libcrypt-dev pkg-config libcmocka-dev \
+	prometheus python3 python3-pytest python3-yaml curl tmux openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-PKGS      := libbpf libmicrohttpd libcjson zlib
+PKGS      := libbpf libmicrohttpd libcjson zlib yaml-0.1 libxcrypt
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
 CPPFLAGS  += -D_GNU_SOURCE -DCGSCOPE_VERSION='"$(VERSION)"' \

@@ -35,9 +35,12 @@ static int parse_field(const char *k, size_t klen, const char *v, size_t vlen,
 	return 0;
 }
 
+/* 0 for a device line with stats, 1 for one without (the root's io.stat
+ * lists idle devices as "1:0 "), or -EINVAL. */
 static int parse_line(const char *p, const char *eol, struct io_dev_stat *d)
 {
 	uint64_t major, minor;
+	unsigned fields = 0;
 	size_t n;
 
 	*d = (struct io_dev_stat){0};
@@ -58,6 +61,8 @@ static int parse_line(const char *p, const char *eol, struct io_dev_stat *d)
 		if (*p != ' ')
 			return -EINVAL;
 		tok = ++p;
+		if (tok == eol)
+			break;	/* "1:0 ": a device the kernel lists with no stats */
 		te = memchr(tok, ' ', (size_t)(eol - tok));
 		if (!te)
 			te = eol;
@@ -68,8 +73,9 @@ static int parse_line(const char *p, const char *eol, struct io_dev_stat *d)
 		if (r < 0)
 			return r;
 		p = te;
+		fields++;
 	}
-	return 0;
+	return fields ? 0 : 1;
 }
 
 int parse_io_stat(const char *buf, size_t len, struct io_dev_stat *ret,
@@ -88,6 +94,10 @@ int parse_io_stat(const char *buf, size_t len, struct io_dev_stat *ret,
 		r = parse_line(p, eol, &d);
 		if (r < 0)
 			return r;
+		if (r == 1) {
+			p = eol + 1;
+			continue;	/* no stats: nothing to report */
+		}
 		if ((size_t)count < max)
 			ret[count] = d;
 		count++;

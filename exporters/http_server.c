@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "version.h"
+#include "http_guard.h"
 #include "http_reply.h"
+#include "log.h"
 #include "http_server.h"
 #include "json_api.h"
 
@@ -20,6 +22,7 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_opts opts;
+	struct http_guard *guard;
 	int fd;
 };
 
@@ -204,6 +207,40 @@ static enum MHD_Result serve_index(struct http_server *h, struct MHD_Connection 
 	return reply_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
 }
 
+static struct guarded_conn *guard_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result check_auth(struct http_server *h, struct MHD_Connection *conn)
+{
+	char *pass = NULL, *user;
+	bool ok;
+
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	ok = user && web_config_check(h->opts.web_config, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	if (ok)
+		return MHD_YES;
+	{
+		static const char body[] = "unauthorized\n";
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+		enum MHD_Result r;
+
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		r = MHD_queue_basic_auth_fail_response(conn, "cgscope", resp);
+		MHD_destroy_response(resp);
+		return r == MHD_YES ? MHD_NO : MHD_NO;
+	}
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version,
 			      const char *upload_data, size_t *upload_data_size,
@@ -216,6 +253,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	/* Answer once the headers are in; a body, if any, is not read. */
 	if (!*con_cls) {
 		*con_cls = h;
+		http_guard_received(h->guard, guard_of(conn));
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 			if (strncmp(url, "/api/", 5) == 0)
 				return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -229,6 +267,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (h->opts.web_config && h->opts.web_config->nusers && check_auth(h, conn) != MHD_YES)
+		return MHD_YES;
 	if (strcmp(url, h->opts.metrics_path) == 0)
 		return serve_metrics(h, conn);
 	if (strcmp(url, "/healthz") == 0)
@@ -240,8 +280,52 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? http_guard_add(h->guard, ci->connect_fd) : NULL;
+	} else {
+		http_guard_remove(h->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+
+	(void)con_cls;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		http_guard_next_request(h->guard, guard_of(conn),
+					(uint64_t)h->opts.idle_timeout_s * 1000);
+}
+
+/* libmicrohttpd's complaints are about single connections (resets, slow
+ * clients): useful when debugging, noise otherwise. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
 int http_server_start(const struct http_server_opts *opts, struct http_server **ret)
 {
+	const struct web_config *wc = opts->web_config;
+	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	struct http_server *h = calloc(1, sizeof(*h));
 	int r;
 
@@ -253,20 +337,44 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		free(h);
 		return r;
 	}
-	h->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, handle, h,
-		MHD_OPTION_LISTEN_SOCKET, h->fd,
-		MHD_OPTION_THREAD_POOL_SIZE, 2u,
-		MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		MHD_OPTION_END);
-	if (!h->daemon) {
+	r = http_guard_start(opts->request_timeout_ms, &h->guard);
+	if (r < 0) {
 		close(h->fd);
 		free(h);
-		return -EIO;
+		return r;
+	}
+	if (wc && wc->cert_pem) {
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
+		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
+	h->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, h,
+		MHD_OPTION_LISTEN_SOCKET, h->fd,
+		MHD_OPTION_THREAD_POOL_SIZE, 2u,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_connections_per_ip,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	if (!h->daemon) {
+		http_guard_stop(h->guard);
+		close(h->fd);
+		free(h);
+		return wc && wc->cert_pem ? -EKEYREJECTED : -EIO;
 	}
 	*ret = h;
 	return 0;
+}
+
+uint64_t http_server_requests_cut(const struct http_server *h)
+{
+	return h ? http_guard_cut(h->guard) : 0;
 }
 
 void http_server_stop(struct http_server *h)
@@ -274,6 +382,7 @@ void http_server_stop(struct http_server *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
+	http_guard_stop(h->guard);
 	close(h->fd);
 	free(h);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "snapshot.h"
+#include "web_config.h"
 
 /* What /api/v1/status tells besides the snapshot's own counters. */
 struct agent_info {
@@ -22,6 +23,13 @@ struct http_server_opts {
 	const struct agent_info *info;
 	/* /healthz fails when the last snapshot is older than this. */
 	uint64_t stale_after_ms;
+	/* Limits against floods and slow clients. */
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	size_t connection_memory_limit;	/* bytes per connection: caps headers */
+	unsigned idle_timeout_s;	/* an idle connection is closed after this */
+	uint64_t request_timeout_ms;	/* the whole request must arrive by then */
+	const struct web_config *web_config;	/* TLS, basic auth; NULL: neither */
 };
 
 struct http_server;
@@ -30,6 +38,9 @@ struct http_server;
  * an address that does not parse, and so on. */
 int http_server_start(const struct http_server_opts *opts, struct http_server **ret);
 void http_server_stop(struct http_server *h);
+
+/* Connections cut off by the request deadline so far. */
+uint64_t http_server_requests_cut(const struct http_server *h);
 
 /* Splits "host:port" ("" host = every address); 0 or -EINVAL. */
 int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size,

@@ -17,7 +17,8 @@ import uuid
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CGSCOPE = os.path.join(ROOT, "build", "cgscope")
+# CGSCOPE_BIN runs the suite against another build (make test-asan: build/asan/cgscope).
+CGSCOPE = os.path.join(ROOT, os.environ.get("CGSCOPE_BIN") or os.path.join("build", "cgscope"))
 
 
 def cgroup2_mount():
@@ -107,7 +108,7 @@ SLEEP = ["sleep", "3600"]
 
 
 class Agent:
-    def __init__(self, *args):
+    def __init__(self, *args, health_url="http"):
         if not os.access(CGSCOPE, os.X_OK):
             raise RuntimeError(f"{CGSCOPE} is not built: run make")
         self.port = free_port()
@@ -120,7 +121,11 @@ class Agent:
             if self.proc.poll() is not None:
                 raise RuntimeError("agent exited: " + self.proc.stdout.read())
             try:
-                self.get("/healthz")
+                if health_url == "http":
+                    self.get("/healthz")
+                else:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                        return
                 return
             except OSError:
                 time.sleep(0.1)
@@ -146,8 +151,8 @@ class Agent:
 def agent_factory():
     started = []
 
-    def start(*args):
-        a = Agent(*args)
+    def start(*args, **kw):
+        a = Agent(*args, **kw)
         started.append(a)
         return a
     try:

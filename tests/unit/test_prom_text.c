@@ -129,6 +129,7 @@ static void test_full_v2(void **state)
 	assert_line(p, "# TYPE cgscope_collect_duration_seconds histogram");
 	assert_line(p, "cgscope_collect_duration_seconds_count 1");
 	assert_line(p, "cgscope_read_errors_total{file=\"memory.stat\"} 0");
+	assert_line(p, "cgscope_read_errors_total{file=\"io.stat\"} 0");	/* root: "1:0 " */
 	/* The root has no limits: no series rather than a fake "max" value. */
 	assert_no(p, "cgroup_memory_limit_bytes{cgroup=\"/\"}");
 	assert_no(p, "cgroup_cpu_quota_cores{cgroup=\"/\"}");
