@@ -101,7 +101,9 @@ static int store_io_stat(const char *buf, size_t len, struct cgroup_values *v,
 			 struct io_array *io)
 {
 	uint32_t room = io->cap - io->len;
-	int n = parse_io_stat(buf, len, io->items + io->len, room);
+	/* Not items + len while items is NULL (no io.stat seen yet this cycle):
+	 * NULL + 0 is undefined in C, and UBSan stops on it. */
+	int n = parse_io_stat(buf, len, io->items ? io->items + io->len : NULL, room);
 
 	if (n < 0)
 		return n;

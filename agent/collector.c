@@ -10,39 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_tree.h"
 #include "collector.h"
-
-struct cg_node {
-	uint64_t id;
-	struct cg_node *hnext;		/* hash chain by id */
-	char *path;
-	uint32_t depth;
-	uint64_t parent_id;
-	int dirfd;
-	int ctl_fd;			/* cgroup.controllers; -1 in a bare capture */
-	int fds[F_NR];			/* -1: the file is not there */
-	char ctl[256];			/* last contents of cgroup.controllers */
-	size_t ctl_len;
-	uint64_t gen;			/* the cycle that last saw it */
-	int32_t prev_idx;		/* its index in the previous snapshot */
-	bool vanished;
-};
-
-struct child {
-	char *name;
-	uint64_t ino;
-};
 
 struct collector {
 	char *root;
-	struct cg_node *root_node;
-	struct cg_node **table;		/* hash of nodes by id */
-	size_t nbuckets, nnodes, open_fds;
-	uint64_t gen;
+	struct cgroup_tree *tree;
+	size_t open_fds;
 	struct cg_node **order;		/* this cycle's walk, tree order */
-	size_t norder, order_cap;
-	struct child *kids;		/* scratch for one directory's listing */
-	size_t kids_cap;
+	size_t norder;
 	char *buf;			/* scratch for file contents */
 	size_t buf_cap;
 	struct snapshot *prev;
@@ -53,40 +29,6 @@ struct collector {
 	} last_error[F_NR];
 };
 
-static size_t bucket(const struct collector *c, uint64_t id)
-{
-	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (c->nbuckets - 1);
-}
-
-static struct cg_node *node_find(const struct collector *c, uint64_t id)
-{
-	for (struct cg_node *n = c->table[bucket(c, id)]; n; n = n->hnext)
-		if (n->id == id)
-			return n;
-	return NULL;
-}
-
-static int table_grow(struct collector *c)
-{
-	size_t old = c->nbuckets, nb = old ? old * 2 : 256;
-	struct cg_node **t = calloc(nb, sizeof(*t)), **ot = c->table;
-
-	if (!t)
-		return -ENOMEM;
-	c->table = t;
-	c->nbuckets = nb;
-	for (size_t i = 0; i < old; i++) {
-		for (struct cg_node *n = ot[i], *next; n; n = next) {
-			size_t b = bucket(c, n->id);
-			next = n->hnext;
-			n->hnext = t[b];
-			t[b] = n;
-		}
-	}
-	free(ot);
-	return 0;
-}
-
 static void close_fd(struct collector *c, int *fd)
 {
 	if (*fd >= 0) {
@@ -96,14 +38,14 @@ static void close_fd(struct collector *c, int *fd)
 	}
 }
 
-static void node_free(struct collector *c, struct cg_node *n)
+/* The tree drops a node: its descriptors go with it. */
+static void node_removed(void *ctx, struct cg_node *n)
 {
+	struct collector *c = ctx;
+
 	for (int f = 0; f < F_NR; f++)
 		close_fd(c, &n->fds[f]);
 	close_fd(c, &n->ctl_fd);
-	close_fd(c, &n->dirfd);
-	free(n->path);
-	free(n);
 }
 
 static void note_error(struct collector *c, enum cg_file f,
@@ -205,230 +147,20 @@ static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
 	return true;
 }
 
-static int node_new(struct collector *c, int parent_dirfd, const char *name,
-		    const char *path, uint32_t depth, uint64_t parent_id,
-		    struct cg_node **ret)
+/* The tree found a new node: open the files it has. */
+static void node_added(void *ctx, struct cg_node *n)
 {
-	struct cg_node *n;
-	struct stat st;
-	size_t b;
-	int fd, r;
+	struct collector *c = ctx;
 
-	fd = openat(parent_dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	n = calloc(1, sizeof(*n));
-	if (!n || !(n->path = strdup(path))) {
-		free(n);
-		close(fd);
-		return -ENOMEM;
-	}
-	c->open_fds++;
-	n->id = st.st_ino;
-	n->dirfd = fd;
-	n->depth = depth;
-	n->parent_id = parent_id;
-	n->prev_idx = -1;
-	for (int f = 0; f < F_NR; f++)
-		n->fds[f] = -1;
-	n->ctl_fd = openat(fd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
+	n->ctl_fd = openat(n->dirfd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
 	if (n->ctl_fd >= 0)
 		c->open_fds++;
 	node_refresh_controllers(c, n);
 	if (n->ctl_fd < 0 || n->ctl_len == 0)
 		node_probe(c, n);	/* no controllers: still the core files */
-	if (c->nnodes + 1 > c->nbuckets && (r = table_grow(c)) < 0) {
-		node_free(c, n);
-		return r;
-	}
-	b = bucket(c, n->id);
-	n->hnext = c->table[b];
-	c->table[b] = n;
-	c->nnodes++;
-	if (c->gen > 1)		/* those there at start are not news */
-		c->stats.created++;
-	*ret = n;
-	return 0;
 }
 
-static int order_push(struct collector *c, struct cg_node *n)
-{
-	if (c->norder == c->order_cap) {
-		size_t cap = c->order_cap ? c->order_cap * 2 : 256;
-		struct cg_node **o = realloc(c->order, cap * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		c->order = o;
-		c->order_cap = cap;
-	}
-	c->order[c->norder++] = n;
-	return 0;
-}
-
-static int child_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct child *)a)->name, ((const struct child *)b)->name);
-}
-
-/* Lists a node's subdirectories into c->kids, sorted by name so that the
- * output has a stable order. Returns how many, or -errno. */
-static int list_children(struct collector *c, struct cg_node *n)
-{
-	struct dirent *de;
-	size_t nk = 0;
-	DIR *d;
-	int fd;
-
-	fd = openat(n->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while ((de = readdir(d))) {
-		uint64_t ino = de->d_ino;
-
-		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			struct stat st;
-			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(st.st_mode))
-				continue;
-			ino = st.st_ino;
-		} else if (de->d_type != DT_DIR) {
-			continue;
-		}
-		if (nk == c->kids_cap) {
-			size_t cap = c->kids_cap ? c->kids_cap * 2 : 64;
-			struct child *k = realloc(c->kids, cap * sizeof(*k));
-			if (!k)
-				break;
-			c->kids = k;
-			c->kids_cap = cap;
-		}
-		c->kids[nk].name = strdup(de->d_name);
-		if (!c->kids[nk].name)
-			break;
-		c->kids[nk++].ino = ino;
-	}
-	closedir(d);
-	qsort(c->kids, nk, sizeof(*c->kids), child_cmp);
-	return (int)nk;
-}
-
-static char *join_path(const char *parent, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", strcmp(parent, "/") ? parent : "", name) < 0)
-		return NULL;
-	return p;
-}
-
-/* Visits one directory's children: known ones are marked seen (and their path
- * updated after a rename), new ones are opened. Appends them to the walk. */
-static int visit_children(struct collector *c, struct cg_node *n, size_t *ret_first)
-{
-	int nk = list_children(c, n);
-
-	*ret_first = c->norder;
-	if (nk < 0) {
-		if (!vanished_errno(-nk))
-			c->stats.walk_errors++;
-		return 0;
-	}
-	for (int i = 0; i < nk; i++) {
-		char *path = join_path(n->path, c->kids[i].name);
-		struct cg_node *k = node_find(c, c->kids[i].ino);
-
-		if (!path || (k && k->gen == c->gen))
-			goto next;	/* no memory, or listed twice in one walk */
-		if (k && k->parent_id == n->id) {
-			if (strcmp(k->path, path)) {	/* renamed */
-				free(k->path);
-				k->path = path;
-				path = NULL;
-			}
-		} else if (!k) {
-			if (node_new(c, n->dirfd, c->kids[i].name, path, n->depth + 1,
-				     n->id, &k) < 0)
-				k = NULL;	/* gone already, or no fd: next cycle */
-		} else {
-			/* Same id under another parent: a plain directory moved. */
-			k->parent_id = n->id;
-			k->depth = n->depth + 1;
-			free(k->path);
-			k->path = path;
-			path = NULL;
-		}
-		if (k) {
-			k->gen = c->gen;
-			k->vanished = false;
-			if (order_push(c, k) < 0)
-				k->gen = 0;
-		}
-next:
-		free(path);
-		free(c->kids[i].name);
-	}
-	return 0;
-}
-
-/* Depth-first, parents before children, children by name: each node's
- * children are listed onto the tail of the walk, taken off again, and pushed
- * back one at a time, each followed by its own subtree. */
-static void walk_dfs(struct collector *c, struct cg_node *n)
-{
-	size_t first, last;
-
-	visit_children(c, n, &first);
-	last = c->norder;
-	/* Children were appended at [first, last); recurse into each in turn.
-	 * Recursion depth is bounded by the cgroup tree's depth. */
-	if (first == last)
-		return;
-	{
-		size_t cnt = last - first;
-		struct cg_node **kids = malloc(cnt * sizeof(*kids));
-		if (!kids)
-			return;
-		memcpy(kids, c->order + first, cnt * sizeof(*kids));
-		c->norder = first;
-		for (size_t i = 0; i < cnt; i++) {
-			if (order_push(c, kids[i]) < 0)
-				break;
-			walk_dfs(c, kids[i]);
-		}
-		free(kids);
-	}
-}
-
-static void drop_unseen(struct collector *c)
-{
-	for (size_t b = 0; b < c->nbuckets; b++) {
-		struct cg_node **pp = &c->table[b];
-		while (*pp) {
-			struct cg_node *n = *pp;
-			if (n->gen != c->gen && n != c->root_node) {
-				*pp = n->hnext;
-				c->nnodes--;
-				c->stats.removed++;
-				node_free(c, n);
-			} else {
-				pp = &n->hnext;
-			}
-		}
-	}
-}
+static const struct cgroup_tree_ops tree_ops = { node_added, node_removed };
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -450,8 +182,10 @@ static void read_pass(struct collector *c, enum cg_file f,
 			continue;
 		len = read_file(c, n->fds[f]);
 		if (len < 0) {
-			if (vanished_errno((int)-len))
+			if (vanished_errno((int)-len)) {
 				n->vanished = true;
+				cgroup_tree_vanished(c->tree, n);
+			}
 			else if (len != -EOPNOTSUPP)	/* PSI off for this cgroup */
 				note_error(c, f, n, (int)len);
 			continue;
@@ -524,13 +258,11 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 		struct cg_node *n = c->order[i];
 		size_t pl;
 
-		if (n->vanished) {
-			n->gen = 0;	/* dropped below; seen anew if it is back */
-			continue;
-		}
+		if (n->vanished)
+			continue;	/* its parent is listed again next cycle */
 		samples[k] = samples[i];
 		samples[k].id = n->id;
-		samples[k].parent_id = n->parent_id;
+		samples[k].parent_id = n->parent ? n->parent->id : 0;
 		samples[k].depth = n->depth;
 		samples[k].path_off = (uint32_t)o;
 		pl = strlen(n->path) + 1;
@@ -552,17 +284,13 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 {
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	struct cgroup_sample *samples;
+	struct cgroup_tree_stats ts;
 	struct snapshot *s;
 	int r;
 
-	c->gen++;
-	c->norder = 0;
-	c->root_node->gen = c->gen;
-	r = order_push(c, c->root_node);
+	r = cgroup_tree_walk(c->tree, &c->order, &c->norder);
 	if (r < 0)
 		return r;
-	walk_dfs(c, c->root_node);
-	drop_unseen(c);
 
 	s = snapshot_new();
 	samples = calloc(c->norder ? c->norder : 1, sizeof(*samples));
@@ -571,9 +299,13 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		snapshot_unref(s);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < c->norder; i++)
-		if (!node_refresh_controllers(c, c->order[i]))
+	for (size_t i = 0; i < c->norder; i++) {
+		c->order[i]->vanished = false;
+		if (!node_refresh_controllers(c, c->order[i])) {
 			c->order[i]->vanished = true;
+			cgroup_tree_vanished(c->tree, c->order[i]);
+		}
+	}
 	/* One pass per file type across all cgroups: the kernel's cost of a
 	 * file (memory.stat flushes statistics) is paid in one stretch. */
 	for (int f = 0; f < F_NR; f++)
@@ -589,6 +321,12 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	}
 	c->stats.cycles++;
 	s->cycle = c->stats.cycles;
+	cgroup_tree_stats(c->tree, &ts);
+	c->stats.created = ts.created;
+	c->stats.removed = ts.removed;
+	c->stats.walk_errors = ts.list_errors;
+	c->stats.dirs_listed = ts.listed;
+	c->stats.watching = ts.watching;
 	observe_duration(&c->stats, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	s->stats = c->stats;
 	snapshot_unref(c->prev);
@@ -607,11 +345,11 @@ int collector_new(const char *root, struct collector **ret)
 	c->root = strdup(root);
 	c->buf_cap = 64 * 1024;
 	c->buf = malloc(c->buf_cap);
-	if (!c->root || !c->buf || (r = table_grow(c)) < 0) {
+	if (!c->root || !c->buf) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = node_new(c, AT_FDCWD, root, "/", 0, 0, &c->root_node);
+	r = cgroup_tree_open(root, &tree_ops, c, &c->tree);
 	if (r < 0)
 		goto fail;
 	*ret = c;
@@ -625,17 +363,10 @@ void collector_free(struct collector *c)
 {
 	if (!c)
 		return;
-	for (size_t b = 0; b < c->nbuckets; b++)
-		for (struct cg_node *n = c->table[b], *next; n; n = next) {
-			next = n->hnext;
-			node_free(c, n);
-		}
+	cgroup_tree_free(c->tree);
 	for (int f = 0; f < F_NR; f++)
 		free(c->last_error[f].path);
 	snapshot_unref(c->prev);
-	free(c->table);
-	free(c->order);
-	free(c->kids);
 	free(c->buf);
 	free(c->root);
 	free(c);

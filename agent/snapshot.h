@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct collector_stats {
 	uint64_t read_errors[F_NR];	/* malformed or unreadable files */
 	uint64_t created, removed;	/* cgroups seen appearing/vanishing */
 	uint64_t walk_errors;		/* directories that could not be listed */
+	uint64_t dirs_listed;		/* directories listed (all, without inotify) */
+	bool watching;			/* inotify keeps the tree current */
 	uint64_t hist_counts[COLLECT_HIST_BUCKETS + 1];	/* last: +Inf */
 	double hist_sum;
 	double last_duration;

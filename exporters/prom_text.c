@@ -361,6 +361,12 @@ static void render_self(struct page *pg)
 	family(pg, "cgscope_walk_errors_total", "counter",
 	       "Cgroup directories that could not be listed.");
 	sb_printf(sb, "cgscope_walk_errors_total %lu\n", (unsigned long)st->walk_errors);
+	family(pg, "cgscope_directories_listed_total", "counter",
+	       "Cgroup directories listed to find new and removed cgroups.");
+	sb_printf(sb, "cgscope_directories_listed_total %lu\n", (unsigned long)st->dirs_listed);
+	family(pg, "cgscope_tree_watched", "gauge",
+	       "1 when inotify keeps the cgroup tree current (only changed directories are listed), 0 when every directory is listed each cycle.");
+	sb_printf(sb, "cgscope_tree_watched %d\n", st->watching ? 1 : 0);
 }
 
 static int make_labels(struct page *pg)
