@@ -28,7 +28,8 @@ endif
 # missing ones and is silent when all are there.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmicrohttpd-dev libcjson-dev libyaml-dev libcrypt-dev pkg-config libcmocka-dev \
-	prometheus python3 python3-pytest python3-yaml curl tmux openssl
+	prometheus python3 python3-pytest python3-yaml curl tmux openssl \
+	qemu-system-x86 busybox-static cpio xz-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PKGS      := libbpf libmicrohttpd libcjson zlib yaml-0.1 libxcrypt

@@ -7,23 +7,11 @@
 # The kernel matrix: Debian packages, or meta-packages that name the current
 # build of a series (resolved with apt-cache when fetching).
 VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
-# What the harness runs on the host (promtool comes with prometheus).
-VM_DEB_PKGS := qemu-system-x86 busybox-static cpio xz-utils prometheus
+# What the harness runs on the host is in the top Makefile's DEB_PKGS.
 
-.PHONY: vm-deps vm-kernels
+.PHONY: vm-kernels
 
-vm-deps:
-	$(Q)missing=$$(for p in $(VM_DEB_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
-	done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			--no-install-recommends $$missing >/dev/null; \
-	fi
-
-vm-kernels: vm-deps
+vm-kernels: deps
 	$(Q)tests/vm/run fetch $(VM_KERNELS)
 
 # The cgscope scenarios need build/cgscope: a failed build does not stop the
