@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -215,30 +216,35 @@ static struct guarded_conn *guard_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-static enum MHD_Result check_auth(struct http_server *h, struct MHD_Connection *conn)
+static bool authorized(struct http_server *h, struct MHD_Connection *conn)
 {
 	char *pass = NULL, *user;
 	bool ok;
 
+	if (!h->opts.web_config || !h->opts.web_config->nusers)
+		return true;
 	user = MHD_basic_auth_get_username_password(conn, &pass);
 	ok = user && web_config_check(h->opts.web_config, user, pass);
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
 	MHD_free(pass);
-	if (ok)
-		return MHD_YES;
-	{
-		static const char body[] = "unauthorized\n";
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result r;
+	return ok;
+}
 
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-		r = MHD_queue_basic_auth_fail_response(conn, "cgscope", resp);
-		MHD_destroy_response(resp);
-		return r == MHD_YES ? MHD_NO : MHD_NO;
-	}
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn)
+{
+	static const char body[] = "unauthorized\n";
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	r = MHD_queue_basic_auth_fail_response(conn, "cgscope", resp);
+	MHD_destroy_response(resp);
+	return r;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -267,8 +273,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (h->opts.web_config && h->opts.web_config->nusers && check_auth(h, conn) != MHD_YES)
-		return MHD_YES;
+	if (!authorized(h, conn))
+		return reply_unauthorized(conn);
 	if (strcmp(url, h->opts.metrics_path) == 0)
 		return serve_metrics(h, conn);
 	if (strcmp(url, "/healthz") == 0)
