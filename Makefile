@@ -122,4 +122,4 @@ clean:
 -include $(OBJS:.o=.d)
 
 # Each part of the tree that needs targets of its own keeps them beside it.
--include dashboards/dashboards.mk tests/vm/vm.mk
+-include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk

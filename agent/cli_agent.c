@@ -12,10 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_filter.h"
 #include "cli.h"
 #include "cycle.h"
 #include "http_server.h"
 #include "log.h"
+#include "metric_groups.h"
 #include "privileges.h"
 #include "version.h"
 #include "web_config.h"
@@ -26,6 +28,10 @@ struct agent_config {
 	const char *user;
 	uint64_t interval_ms;
 	struct http_server_opts http;
+	/* --include/--exclude globs: at most one per argument, so argc-sized. */
+	const char **include, **exclude;
+	struct metric_groups groups;
+	struct cycle_opts cycle;
 };
 
 static void usage(FILE *f)
@@ -43,6 +49,23 @@ static void usage(FILE *f)
 		"                              found in /proc/self/mountinfo)\n"
 		"  --interval DURATION         time between collection cycles, e.g. 1s,\n"
 		"                              500ms, 1m (default 1s)\n"
+		"\n"
+		"What is served (the page and the JSON API):\n"
+		"  --include GLOB              only cgroups whose path, or an ancestor's,\n"
+		"                              matches GLOB (fnmatch, '*' stops at '/'), with\n"
+		"                              their ancestors; repeatable\n"
+		"  --exclude GLOB              not cgroups whose path, or an ancestor's,\n"
+		"                              matches GLOB; repeatable, wins over --include\n"
+		"  --max-depth N               not cgroups more than N levels below the root\n"
+		"  --max-cgroups N             at most N cgroups: the largest by CPU and by\n"
+		"                              memory, with their ancestors\n"
+		"  --collect.GROUP[=BOOL], --no-collect.GROUP\n"
+		"                              serve a group of files or not (default: all):\n"
+		"                              cgroup, cpu, memory, memory.events,\n"
+		"                              memory.stat, memory.swap, io, pids, pressure\n"
+		"  --collect.disable-defaults  every group off unless named\n"
+		"  --compat MODE               cadvisor: add cAdvisor's metric names and\n"
+		"                              labels; none (default)\n"
 		"\n"
 		"HTTP:\n"
 		"  --web.listen-address ADDR   where to listen (default \":9753\", every\n"
@@ -93,6 +116,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 	enum {
 		O_LISTEN = 256, O_PATH, O_WEBCONF, O_MAXCONN, O_MAXIP, O_CONNMEM,
 		O_IDLE, O_REQTIMEOUT, O_ROOT, O_INTERVAL, O_LOG, O_USER,
+		O_INCLUDE, O_EXCLUDE, O_MAX_DEPTH, O_MAX_CGROUPS, O_COMPAT,
 	};
 	static const struct option opts[] = {
 		{ "web.listen-address", required_argument, NULL, O_LISTEN },
@@ -107,12 +131,35 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "log-level", required_argument, NULL, O_LOG },
 		{ "user", required_argument, NULL, O_USER },
+		{ "include", required_argument, NULL, O_INCLUDE },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
+		{ "max-cgroups", required_argument, NULL, O_MAX_CGROUPS },
+		{ "compat", required_argument, NULL, O_COMPAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct cgroup_filter *f = &cfg->cycle.filter;
+	const char *bad_arg = NULL;
 	unsigned long n;
 	uint64_t ms;
-	int opt;
+	int opt, r;
+
+	/* --collect.<group> flags are named after the groups: taken out of argv
+	 * before getopt_long, which knows only fixed names. */
+	metric_groups_init(&cfg->groups);
+	r = metric_groups_take_args(&cfg->groups, &argc, argv, &bad_arg);
+	if (r < 0)
+		return bad("metric group flag", bad_arg, r == -ENOENT ?
+			   "a group of cgroup, cpu, memory, memory.events, memory.stat, memory.swap, io, pids, pressure" :
+			   "--collect.GROUP, --collect.GROUP=true|false or --no-collect.GROUP");
+	cgroup_filter_init(f);
+	cfg->include = calloc((size_t)argc, sizeof(*cfg->include));
+	cfg->exclude = calloc((size_t)argc, sizeof(*cfg->exclude));
+	if (!cfg->include || !cfg->exclude)
+		return -ENOMEM;
+	f->include = cfg->include;
+	f->exclude = cfg->exclude;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -168,6 +215,39 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 		case O_USER:
 			cfg->user = optarg;
 			break;
+		case O_INCLUDE:
+		case O_EXCLUDE:
+			if (cgroup_filter_check_glob(optarg) < 0)
+				return bad(opt == O_INCLUDE ? "--include" : "--exclude", optarg,
+					   "a glob of cgroup paths starting with '/', such as '/system.slice/*.service'");
+			if (opt == O_INCLUDE)
+				cfg->include[f->n_include++] = optarg;
+			else
+				cfg->exclude[f->n_exclude++] = optarg;
+			break;
+		case O_MAX_DEPTH: {
+			char *end;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || n > 10000)
+				return bad("--max-depth", optarg, "a whole number from 0");
+			f->max_depth = (int)n;
+			break;
+		}
+		case O_MAX_CGROUPS:
+			if (parse_uint(optarg, 100000000, &n) < 0)
+				return bad("--max-cgroups", optarg, "a whole number from 1");
+			f->max_cgroups = n;
+			break;
+		case O_COMPAT:
+			if (!strcmp(optarg, "cadvisor"))
+				cfg->cycle.compat = COMPAT_CADVISOR;
+			else if (!strcmp(optarg, "none"))
+				cfg->cycle.compat = COMPAT_NONE;
+			else
+				return bad("--compat", optarg, "cadvisor or none");
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -180,6 +260,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 		fprintf(stderr, "cgscope agent: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	f->files = metric_groups_files(&cfg->groups);
 	return 0;
 }
 
@@ -220,8 +301,10 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
 }
 
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
-		     uint64_t interval_ms, const sigset_t *sigs)
+		     uint64_t interval_ms, const struct cycle_opts *o,
+		     const sigset_t *sigs)
 {
+	bool warned_limit = false;
 	uint64_t seen[F_NR] = {0};
 	struct timespec last_log[F_NR] = {{0}};
 	int sig = 0;
@@ -233,10 +316,17 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		r = cycle_run(c, &s);
+		struct cgroup_filter_result res;
+
+		r = cycle_run_opts(c, o, &s, &res);
 		if (r < 0) {
 			log_error("collection cycle failed: %s", strerror(-r));
 		} else {
+			if (res.over_limit && !warned_limit) {
+				log_warn("--max-cgroups %zu reached: %zu of %zu cgroups left out, the largest by CPU and memory kept; cgscope_cgroups_dropped{reason=\"limit\"} counts them",
+					 o->filter.max_cgroups, res.over_limit, res.kept + res.over_limit);
+				warned_limit = true;
+			}
 			log_read_errors(c, s, seen, last_log);
 			snapshot_publish(slot, s);
 		}
@@ -280,8 +370,11 @@ int cmd_agent(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &cfg);
-	if (r != 0)
+	if (r != 0) {
+		free(cfg.include);
+		free(cfg.exclude);
 		return r > 0 ? 0 : 2;
+	}
 	if (resolve_cgroup_root(cfg.cgroup_root, root, sizeof(root)) < 0)
 		return 1;
 	if (cfg.web_config_file &&
@@ -331,12 +424,14 @@ int cmd_agent(int argc, char **argv)
 		 cgscope_version, root, (unsigned long)cfg.interval_ms,
 		 wc.cert_pem ? "https" : "http", cfg.http.listen_address,
 		 cfg.http.metrics_path, (unsigned)geteuid());
-	run_loop(c, &slot, cfg.interval_ms, &sigs);
+	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs);
 	r = 0;
 out:
 	http_server_stop(http);
 	snapshot_slot_destroy(&slot);
 	collector_free(c);
 	web_config_free(&wc);
+	free(cfg.include);
+	free(cfg.exclude);
 	return r < 0 ? 1 : 0;
 }

@@ -4,9 +4,26 @@
 #ifndef CGSCOPE_CYCLE_H
 #define CGSCOPE_CYCLE_H
 
+#include "cgroup_filter.h"
 #include "collector.h"
 #include "snapshot.h"
 
+enum compat { COMPAT_NONE, COMPAT_CADVISOR };
+
+struct cycle_opts {
+	struct cgroup_filter filter;	/* cgroup_filter_init(): serve everything */
+	enum compat compat;		/* COMPAT_CADVISOR: add cAdvisor's families */
+};
+
+/* A cycle with the defaults: everything served, cgscope's names only. */
 int cycle_run(struct collector *c, struct snapshot **ret);
+
+/* The snapshot served is the filter's (a copy when it drops anything: the
+ * collector keeps its own to compute the next cycle's rates, by index), its
+ * page has cgscope's families, cgroup_info, cgscope_cgroups_dropped, and
+ * cAdvisor's with COMPAT_CADVISOR. ret_result, if not NULL, says what the
+ * filter left out. */
+int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snapshot **ret,
+		   struct cgroup_filter_result *ret_result);
 
 #endif

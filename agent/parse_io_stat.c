@@ -25,7 +25,9 @@ static int parse_field(const char *k, size_t klen, const char *v, size_t vlen,
 
 		if (strlen(fields[i].name) != klen || memcmp(fields[i].name, k, klen))
 			continue;
-		if (parse_u64_prefix(v, vlen, &val) != vlen)
+		/* vlen 0 ("rbytes="): parse_u64_prefix reads no digit and
+		 * returns 0 == vlen, leaving val unset (found by fuzz_io_stat). */
+		if (vlen == 0 || parse_u64_prefix(v, vlen, &val) != vlen)
 			return -EINVAL;
 		*(uint64_t *)((char *)d + fields[i].off) = val;
 		return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "parse.h"
@@ -13,7 +14,10 @@ static int find_key(const char *const *keys, unsigned nkeys, unsigned hint,
 {
 	for (unsigned i = 0; i < nkeys; i++) {
 		unsigned j = (hint + i) % nkeys;
-		if (strncmp(keys[j], k, klen) == 0 && keys[j][klen] == '\0')
+		/* Lengths first: strncmp stops at a NUL byte in the file's key
+		 * ("zswpin\0\0..."), and keys[j][klen] then read past the end
+		 * of a shorter table key (found by fuzz_keyed). */
+		if (strlen(keys[j]) == klen && memcmp(keys[j], k, klen) == 0)
 			return (int)j;
 	}
 	return -1;
@@ -23,12 +27,17 @@ int parse_keyed(const char *buf, size_t len, const char *const *keys,
 		unsigned nkeys, uint64_t *values)
 {
 	uint64_t tmp[nkeys ? nkeys : 1];
+	/* Not tmp[k] == CG_UNSET: a value of 18446744073709551615 equals it,
+	 * and a key repeated with that value was counted twice. */
+	bool seen[nkeys ? nkeys : 1];
 	const char *p = buf, *end = buf + len;
 	unsigned hint = 0;
 	int found = 0;
 
-	for (unsigned i = 0; i < nkeys; i++)
+	for (unsigned i = 0; i < nkeys; i++) {
 		tmp[i] = CG_UNSET;
+		seen[i] = false;
+	}
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *sp;
@@ -46,8 +55,9 @@ int parse_keyed(const char *buf, size_t len, const char *const *keys,
 			return -EINVAL;
 		k = find_key(keys, nkeys, hint, p, (size_t)(sp - p));
 		if (k >= 0) {
-			if (tmp[k] == CG_UNSET)
+			if (!seen[k])
 				found++;
+			seen[k] = true;
 			tmp[k] = v;
 			hint = (unsigned)k + 1;
 		}

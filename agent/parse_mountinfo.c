@@ -4,8 +4,9 @@
 
 #include "parse.h"
 
-/* Copies a mountinfo field, undoing the kernel's \ooo escapes. */
-static int unescape(const char *s, size_t len, char *ret, size_t size)
+/* Copies a mountinfo field, undoing the kernel's \ooo escapes. With ret
+ * NULL, only measures: the length of the result. */
+static size_t unescape(const char *s, size_t len, char *ret)
 {
 	size_t o = 0;
 
@@ -19,12 +20,11 @@ static int unescape(const char *s, size_t len, char *ret, size_t size)
 			c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 			i += 3;
 		}
-		if (o + 1 >= size)
-			return -ENAMETOOLONG;
-		ret[o++] = c;
+		if (ret)
+			ret[o] = c;
+		o++;
 	}
-	ret[o] = '\0';
-	return 0;
+	return o;
 }
 
 int parse_mountinfo_cgroup2(const char *buf, size_t len, char *ret, size_t size)
@@ -51,8 +51,18 @@ int parse_mountinfo_cgroup2(const char *buf, size_t len, char *ret, size_t size)
 			field = sp + 1;
 		}
 		sep = memmem(p, (size_t)(eol - p), " - cgroup2 ", 11);
-		if (mnt && sep && sep > mnt)
-			return unescape(mnt, mntlen, ret, size);
+		if (mnt && sep && sep > mnt) {
+			/* Measured first: a result too long for ret left part
+			 * of it written, and an empty one with size 0 wrote
+			 * ret[0] (found by fuzz_mountinfo). */
+			size_t n = unescape(mnt, mntlen, NULL);
+
+			if (n >= size)
+				return -ENAMETOOLONG;
+			unescape(mnt, mntlen, ret);
+			ret[n] = '\0';
+			return 0;
+		}
 		p = eol + 1;
 	}
 	return -ENOENT;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +248,41 @@ static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn)
 	return r;
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		++*(int *)cls;
+	return MHD_YES;
+}
+
+/* What libmicrohttpd lets through that a strict server refuses: two
+ * Content-Length headers (the way to smuggle a request past a proxy), and a
+ * request line without a version (a NUL byte cut it short). */
+static bool malformed(struct MHD_Connection *conn, const char *version)
+{
+	int lengths = 0;
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) && strcmp(version, MHD_HTTP_VERSION_1_0))
+		return true;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &lengths);
+	return lengths > 1;
+}
+
+/* The states of a request, kept in libmicrohttpd's per-request pointer. */
+static char req_new, req_nul, req_seen;
+
+/* Sees the request target before it is percent-decoded: "%00" would decode
+ * to a NUL that ends the path early ("/metrics%00.txt" read as "/metrics"). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	return strcasestr(uri, "%00") ? &req_nul : &req_new;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version,
 			      const char *upload_data, size_t *upload_data_size,
@@ -254,12 +290,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	struct http_server *h = cls;
 
-	(void)version;
 	(void)upload_data;
 	/* Answer once the headers are in; a body, if any, is not read. */
-	if (!*con_cls) {
-		*con_cls = h;
+	if (*con_cls != &req_seen) {
+		bool nul = *con_cls == &req_nul;
+
+		*con_cls = &req_seen;
 		http_guard_received(h->guard, guard_of(conn));
+		if (nul || malformed(conn, version))
+			return reply_text(conn, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+					  "malformed request\n");
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 			if (strncmp(url, "/api/", 5) == 0)
 				return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -365,6 +405,10 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		/* Strict: no Host in HTTP/1.1, two Content-Lengths and the like
+		 * are refused with 400 rather than guessed at. */
+		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_identity.h"
 #include "json_snapshot.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 cJSON *json_u64(uint64_t v)
 {
@@ -86,15 +88,33 @@ static void add_psi_line(cJSON *obj, const char *kind, const struct psi_line *l)
 	cJSON_AddItemToObject(o, "total_usec", json_u64(l->total_usec));
 }
 
+/* A string that may not be UTF-8 (a cgroup name is bytes): cJSON passes
+ * bytes through, and a JSON text must be UTF-8. Invalid bytes become U+FFFD;
+ * the id stays exact for lookups. */
+void json_add_text(cJSON *o, const char *key, const char *text)
+{
+	size_t len = strlen(text);
+	struct strbuf sb = {0};
+
+	if (utf8_valid(text, len)) {
+		cJSON_AddStringToObject(o, key, text);
+		return;
+	}
+	utf8_sanitize(&sb, text, len);
+	cJSON_AddStringToObject(o, key, sb.buf ? sb.buf : "");
+	sb_free(&sb);
+}
+
 cJSON *json_cgroup(const struct snapshot *s, const struct cgroup_sample *c)
 {
 	const struct cgroup_values *v = &c->v;
 	cJSON *o = cJSON_CreateObject(), *g;
 
 	cJSON_AddItemToObject(o, "id", json_u64(c->id));
-	cJSON_AddStringToObject(o, "path", sample_path(s, c));
+	json_add_text(o, "path", sample_path(s, c));
 	cJSON_AddItemToObject(o, "parent_id", json_u64(c->parent_id));
 	cJSON_AddNumberToObject(o, "depth", c->depth);
+	json_add_identity(o, sample_path(s, c));
 	if (cg_has(v, F_CGROUP_EVENTS)) {
 		if (v->events[CGEV_POPULATED] != CG_UNSET)
 			cJSON_AddBoolToObject(o, "populated", v->events[CGEV_POPULATED] != 0);
@@ -257,10 +277,26 @@ static int get_u64(const cJSON *j, uint64_t *ret)
 		*ret = strtoull(j->valuestring, &end, 10);
 		return errno || *end ? -EINVAL : 0;
 	}
-	if (!cJSON_IsNumber(j) || j->valuedouble < 0)
+	/* Converting a double outside [0, 2^64) or NaN to uint64_t is
+	 * undefined ("depth": 1e300); such a number is not ours (found by
+	 * fuzz_json_snapshot). */
+	if (!cJSON_IsNumber(j) || !(j->valuedouble >= 0 && j->valuedouble < 18446744073709551616.0))
 		return -EINVAL;
 	*ret = (uint64_t)j->valuedouble;
 	return 0;
+}
+
+/* A PSI average (a percent with two decimals) as hundredths. A missing key
+ * is NaN and a hostile one any double: converting those to uint32_t is
+ * undefined, so they read as 0 and the rest is clamped (found by
+ * fuzz_json_snapshot). */
+static uint32_t psi_avg(const cJSON *o, const char *key)
+{
+	double x = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key)) * 100 + 0.5;
+
+	if (!(x >= 0))
+		return 0;
+	return x >= UINT32_MAX ? UINT32_MAX : (uint32_t)x;
 }
 
 static const cJSON *item(const cJSON *o, const char *a, const char *b)
@@ -276,9 +312,9 @@ static void parse_psi_line(const cJSON *o, struct psi_line *l, uint8_t *has)
 
 	if (!o || get_u64(cJSON_GetObjectItemCaseSensitive(o, "total_usec"), &total) < 0)
 		return;
-	l->avg10 = (uint32_t)(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "avg10")) * 100 + 0.5);
-	l->avg60 = (uint32_t)(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "avg60")) * 100 + 0.5);
-	l->avg300 = (uint32_t)(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "avg300")) * 100 + 0.5);
+	l->avg10 = psi_avg(o, "avg10");
+	l->avg60 = psi_avg(o, "avg60");
+	l->avg300 = psi_avg(o, "avg300");
 	l->total_usec = total;
 	*has = 1;
 }

@@ -31,6 +31,9 @@ cJSON *json_snapshot(const struct snapshot *s, const struct json_filter *f);
 /* Parses what json_snapshot printed. -EINVAL if it is not such a document. */
 int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret);
 
+/* Adds a string that may not be valid UTF-8: invalid bytes become U+FFFD. */
+void json_add_text(cJSON *o, const char *key, const char *text);
+
 /* An exact integer number node. */
 cJSON *json_u64(uint64_t v);
 

@@ -7,36 +7,7 @@
 
 #include "version.h"
 #include "prom_text.h"
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
+#include "utf8.h"
 
 void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 {
@@ -53,7 +24,7 @@ void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 			rep = "\\\"";
 		else if (p[i] == '\n')
 			rep = "\\n";
-		else if ((n = utf8_len(p + i, len - i)) == 0)
+		else if ((n = utf8_seq_len(p + i, len - i)) == 0)
 			rep = "\xEF\xBF\xBD", n = 1;
 		if (rep) {
 			sb_append(sb, s + start, i - start);

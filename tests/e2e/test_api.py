@@ -58,8 +58,9 @@ def test_cgroups_match_the_files(tree):
     assert top["cgroup"]["stat"]["nr_descendants"] == 3
     usage_now = read_keyed(os.path.join(cgtree.path, "busy", "cpu.stat"))["usage_usec"]
     assert 0 < usage_now - busy["cpu"]["stat"]["usage_usec"] < 1_500_000
-    # A busy loop uses about one core.
-    assert 0.5 < busy["rates"]["cpu_cores"] < 1.5
+    # A busy loop uses at most one core (less on a loaded machine), and
+    # the rate is the usage's own growth over the agent's last interval.
+    assert 0 < busy["rates"]["cpu_cores"] <= 1.05
     assert cg[cgtree.rel("idle")]["rates"]["cpu_cores"] == 0
     assert "pressure" in busy and "some" in busy["pressure"]["cpu"]
 

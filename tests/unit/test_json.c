@@ -172,6 +172,33 @@ static void test_parse_rejects(void **state)
 	assert_null(s);
 }
 
+/* Numbers no double-to-integer conversion can hold, found by
+ * tests/fuzz/fuzz_json_snapshot: undefined behaviour before, now refused (an
+ * id) or read as 0 (a PSI average that is missing or absurd). */
+static void test_parse_hostile_numbers(void **state)
+{
+	static const char *const refused[] = {
+		"{\"cgroups\":[{\"id\":1e300,\"path\":\"/\",\"parent_id\":0,\"depth\":0}]}",
+		"{\"cgroups\":[{\"id\":1,\"path\":\"/\",\"parent_id\":0,\"depth\":18446744073709551616.0}]}",
+		"{\"cgroups\":[{\"id\":1,\"path\":\"/\",\"parent_id\":-1e-300,\"depth\":0}]}",
+	};
+	static const char psi[] =
+		"{\"cgroups\":[{\"id\":1,\"path\":\"/\",\"parent_id\":0,\"depth\":0,"
+		"\"pressure\":{\"cpu\":{\"some\":{\"avg60\":-5,\"avg300\":1e300,\"total_usec\":7}}}}]}";
+	struct snapshot *s = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_equal(json_parse_snapshot(refused[i], strlen(refused[i]), &s), -EINVAL);
+	assert_null(s);
+	assert_int_equal(json_parse_snapshot(psi, strlen(psi), &s), 0);
+	assert_int_equal(s->cgroups[0].v.psi[PSI_CPU].some.avg10, 0);	/* missing */
+	assert_int_equal(s->cgroups[0].v.psi[PSI_CPU].some.avg60, 0);
+	assert_true(s->cgroups[0].v.psi[PSI_CPU].some.avg300 == UINT32_MAX);
+	assert_true(s->cgroups[0].v.psi[PSI_CPU].some.total_usec == 7);
+	snapshot_unref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_parse_hostile_numbers),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

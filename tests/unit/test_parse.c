@@ -253,6 +253,35 @@ static void test_mountinfo(void **state)
 	assert_int_equal(parse_mountinfo_cgroup2(S(mi), out, 8), -ENAMETOOLONG);
 }
 
+/* Inputs the fuzz targets (tests/fuzz/) found mishandled. */
+static void test_fuzz_regressions(void **state)
+{
+	uint64_t v[MEMSTAT_NR], ev[CGEV_NR] = { 5, 5 };
+	struct io_dev_stat d[2];
+	char out[8] = "xxxxxxx";
+
+	(void)state;
+	/* A NUL in a key made find_key read past the end of "zswpwb". */
+	assert_int_equal(parse_keyed(S("zswpwb\0\0\0 0\n"), memory_stat_keys, MEMSTAT_NR, v), 0);
+	for (unsigned i = 0; i < MEMSTAT_NR; i++)
+		assert_true(v[i] == CG_UNSET);
+	/* A key repeated with the value that equals CG_UNSET counted twice. */
+	assert_int_equal(parse_keyed(S("populated 18446744073709551615\npopulated 18446744073709551615\n"),
+				     cgroup_events_keys, CGEV_NR, ev), 1);
+	/* "rbytes=" with no digits was taken, with an unset value. */
+	assert_int_equal(parse_io_stat(S("8:0 rbytes=\n"), d, 2), -EINVAL);
+	assert_int_equal(parse_io_stat(S("8:0 rbytes=1 wios=\n"), d, 2), -EINVAL);
+	/* Too long: nothing written (it left a partial copy)... */
+	assert_int_equal(parse_mountinfo_cgroup2(S("1 2 3:4 / /sys/fs/cgroup/unified rw - cgroup2 c rw\n"),
+						 out, sizeof(out)), -ENAMETOOLONG);
+	assert_string_equal(out, "xxxxxxx");
+	/* ...and an empty mount point with size 0 wrote out[0]. */
+	assert_int_equal(parse_mountinfo_cgroup2(S("1 2 3:4 /  rw - cgroup2 c rw\n"), out, 0), -ENAMETOOLONG);
+	assert_string_equal(out, "xxxxxxx");
+	assert_int_equal(parse_mountinfo_cgroup2(S("1 2 3:4 /  rw - cgroup2 c rw\n"), out, 1), 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_pressure),
 		cmocka_unit_test(test_pressure_hybrid),
 		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_fuzz_regressions),
 	};
 	return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
 }
