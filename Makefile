@@ -29,7 +29,7 @@ endif
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmicrohttpd-dev libcjson-dev libyaml-dev libcrypt-dev pkg-config libcmocka-dev \
 	prometheus python3 python3-pytest python3-yaml curl tmux openssl \
-	qemu-system-x86 busybox-static cpio xz-utils
+	qemu-system-x86 busybox-static cpio xz-utils libclang-rt-14-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PKGS      := libbpf libmicrohttpd libcjson zlib yaml-0.1 libxcrypt
@@ -122,4 +122,4 @@ clean:
 -include $(OBJS:.o=.d)
 
 # Each part of the tree that needs targets of its own keeps them beside it.
--include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk
+-include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk tests/fuzz/fuzz.mk tests/asan.mk

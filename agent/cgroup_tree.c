@@ -244,7 +244,8 @@ static int list_dir(struct cgroup_tree *t, struct cg_node *n)
 		t->kids[nk++].ino = ino;
 	}
 	closedir(d);
-	qsort(t->kids, nk, sizeof(*t->kids), child_cmp);
+	if (nk)		/* kids may still be NULL: qsort(NULL, 0) is undefined */
+		qsort(t->kids, nk, sizeof(*t->kids), child_cmp);
 	return (int)nk;
 }
 

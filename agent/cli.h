@@ -8,6 +8,7 @@
 
 int cmd_agent(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* "1s", "250ms", "2m", "1.5s" as milliseconds; -EINVAL otherwise. */
 int parse_duration_ms(const char *s, uint64_t *ret);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,10 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			}
 			log_read_errors(c, s, seen, last_log);
 			snapshot_publish(slot, s);
+			/* The old snapshot is freed now, unless a reader still has
+			 * it. Give the pages back: without this, the peak of a burst
+			 * of cgroups or connections stays resident for good. */
+			malloc_trim(0);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		spent_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
@@ -375,12 +380,14 @@ int cmd_agent(int argc, char **argv)
 		free(cfg.exclude);
 		return r > 0 ? 0 : 2;
 	}
-	if (resolve_cgroup_root(cfg.cgroup_root, root, sizeof(root)) < 0)
-		return 1;
+	snapshot_slot_init(&slot);
+	r = resolve_cgroup_root(cfg.cgroup_root, root, sizeof(root));
+	if (r < 0)
+		goto out;
 	if (cfg.web_config_file &&
-	    web_config_load(cfg.web_config_file, &wc, err, sizeof(err)) < 0) {
+	    (r = web_config_load(cfg.web_config_file, &wc, err, sizeof(err))) < 0) {
 		log_error("--web.config.file %s: %s", cfg.web_config_file, err);
-		return 1;
+		goto out;
 	}
 	raise_fd_limit();
 	/* Signals are taken synchronously by the collection loop's wait; the
@@ -391,7 +398,6 @@ int cmd_agent(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	snapshot_slot_init(&slot);
 	r = collector_new(root, &c);
 	if (r < 0) {
 		log_error("cannot open cgroup root %s: %s", root, strerror(-r));

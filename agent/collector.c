@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@
 struct collector {
 	char *root;
 	struct cgroup_tree *tree;
-	size_t open_fds;
+	size_t open_fds, fd_budget;
 	struct cg_node **order;		/* this cycle's walk, tree order */
 	size_t norder;
 	char *buf;			/* scratch for file contents */
@@ -46,6 +47,7 @@ static void node_removed(void *ctx, struct cg_node *n)
 	for (int f = 0; f < F_NR; f++)
 		close_fd(c, &n->fds[f]);
 	close_fd(c, &n->ctl_fd);
+	c->open_fds--;		/* the directory's, which the tree closes */
 }
 
 static void note_error(struct collector *c, enum cg_file f,
@@ -60,6 +62,11 @@ static void note_error(struct collector *c, enum cg_file f,
 		c->last_error[f].err = err;
 	}
 }
+
+/* Past the descriptor budget a file is opened for each read instead of
+ * held: slower, but the HTTP server keeps descriptors to accept with. */
+#define FD_UNHELD (-2)
+#define FD_RESERVE 512
 
 static bool vanished_errno(int err)
 {
@@ -114,10 +121,16 @@ static void node_probe(struct collector *c, struct cg_node *n)
 
 		if (!want) {
 			close_fd(c, &n->fds[f]);
+			n->fds[f] = -1;
 			continue;
 		}
-		if (n->fds[f] >= 0)
+		if (n->fds[f] >= 0 || n->fds[f] == FD_UNHELD)
 			continue;
+		if (c->open_fds >= c->fd_budget) {
+			if (faccessat(n->dirfd, cg_files[f].name, R_OK, 0) == 0)
+				n->fds[f] = FD_UNHELD;
+			continue;
+		}
 		n->fds[f] = openat(n->dirfd, cg_files[f].name, O_RDONLY | O_CLOEXEC);
 		if (n->fds[f] >= 0)
 			c->open_fds++;
@@ -152,6 +165,7 @@ static void node_added(void *ctx, struct cg_node *n)
 {
 	struct collector *c = ctx;
 
+	c->open_fds++;		/* the tree's descriptor of the directory */
 	n->ctl_fd = openat(n->dirfd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
 	if (n->ctl_fd >= 0)
 		c->open_fds++;
@@ -176,11 +190,16 @@ static void read_pass(struct collector *c, enum cg_file f,
 	for (size_t i = 0; i < c->norder; i++) {
 		struct cg_node *n = c->order[i];
 		ssize_t len;
-		int r;
+		int r, fd;
 
-		if (n->vanished || n->fds[f] < 0)
+		if (n->vanished || n->fds[f] == -1)
 			continue;
-		len = read_file(c, n->fds[f]);
+		fd = n->fds[f];
+		if (fd == FD_UNHELD)
+			fd = openat(n->dirfd, cg_files[f].name, O_RDONLY | O_CLOEXEC);
+		len = fd >= 0 ? read_file(c, fd) : -errno;
+		if (n->fds[f] == FD_UNHELD && fd >= 0)
+			close(fd);
 		if (len < 0) {
 			if (vanished_errno((int)-len)) {
 				n->vanished = true;
@@ -338,11 +357,14 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 int collector_new(const char *root, struct collector **ret)
 {
 	struct collector *c = calloc(1, sizeof(*c));
+	struct rlimit rl;
 	int r;
 
 	if (!c)
 		return -ENOMEM;
 	c->root = strdup(root);
+	c->fd_budget = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 2 * FD_RESERVE ?
+		       rl.rlim_cur - FD_RESERVE : 512;
 	c->buf_cap = 64 * 1024;
 	c->buf = malloc(c->buf_cap);
 	if (!c->root || !c->buf) {

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* cgscope: one binary, one subcommand per way of looking at cgroups. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "version.h"
 #include "cli.h"
+
+/* agent/cli_events.c (to move into cli.h with the other commands) */
+int cmd_events(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -12,7 +16,9 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "agent", cmd_agent, "the daemon: poll every cgroup, trace kernel events, serve /metrics" },
+	{ "events", cmd_events, "print kernel events (migrations, OOM kills, throttling) as they happen" },
 	{ "dump", cmd_dump, "print one snapshot of every cgroup as Prometheus text, no server" },
+	{ "top", cmd_top, "a live view of every cgroup: CPU, throttling, memory, pressure, IO, OOM kills" },
 };
 
 static void usage(FILE *f)
@@ -38,6 +44,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Two arenas: with one per thread, memory freed by HTTP threads after
+	 * a burst of connections stays with them, and RSS creeps up. */
+	mallopt(M_ARENA_MAX, 2);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -116,6 +116,13 @@ class Agent:
         self.proc = subprocess.Popen(
             [CGSCOPE, "agent", f"--web.listen-address=127.0.0.1:{self.port}", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            self._wait_ready(health_url)
+        except BaseException:
+            self.stop()	# never leave an agent behind
+            raise
+
+    def _wait_ready(self, health_url):
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -80,6 +80,8 @@ def test_tls_and_basic_auth(web_config, agent_factory):
     conf, cert = web_config
     agent = agent_factory(f"--web.config.file={conf}", health_url="https")
     url = f"https://127.0.0.1:{agent.port}"
+    # The port is open before the first collection cycle is done.
+    assert wait_for(lambda: fetch(url + "/healthz", cert, "alice", "s3cret")[0] == 200)
     status, body = fetch(url + "/metrics", cert, "alice", "s3cret")
     assert status == 200 and "cgscope_build_info" in body
     status, hdr = fetch(url + "/metrics", cert, "alice", "wrong")

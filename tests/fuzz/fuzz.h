@@ -35,45 +35,44 @@ static inline char *fuzz_dup(const uint8_t *data, size_t size)
 }
 
 /* Strict UTF-8 (Unicode 15, table 3-7), written apart from the escaper's own
- * check so that the two do not share a mistake. */
+ * check so that the two do not share a mistake: the length of the well-formed
+ * sequence at s, or 0 if there is none. */
+static inline size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n;
+
+	if (c <= 0x7F)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 1;
+	else if (c == 0xE0)
+		n = 2, lo = 0xA0;
+	else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+		n = 2;
+	else if (c == 0xED)
+		n = 2, hi = 0x9F;
+	else if (c == 0xF0)
+		n = 3, lo = 0x90;
+	else if (c >= 0xF1 && c <= 0xF3)
+		n = 3;
+	else if (c == 0xF4)
+		n = 3, hi = 0x8F;
+	else
+		return 0;
+	if (len - 1 < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k <= n; k++)
+		if (s[k] < 0x80 || s[k] > 0xBF)
+			return 0;
+	return n + 1;
+}
+
 static inline bool utf8_valid(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		unsigned char lo = 0x80, hi = 0xBF;
-		size_t n;
-
-		if (c <= 0x7F) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-		} else if (c == 0xE0) {
-			n = 2, lo = 0xA0;
-		} else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-			n = 2;
-		} else if (c == 0xED) {
-			n = 2, hi = 0x9F;
-		} else if (c == 0xF0) {
-			n = 3, lo = 0x90;
-		} else if (c >= 0xF1 && c <= 0xF3) {
-			n = 3;
-		} else if (c == 0xF4) {
-			n = 3, hi = 0x8F;
-		} else {
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = utf8_seq(s + i, len - i)))
 			return false;
-		}
-		if (len - i - 1 < n)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-				return false;
-		i += n + 1;
-	}
 	return true;
 }
 

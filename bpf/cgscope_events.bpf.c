@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Kernel events of cgroup v2: migrations, lifecycle, freezer, OOM kills and
+ * CFS throttling, one struct cgscope_event per event into one ring buffer.
+ *
+ * Most features exist here in several variants, one per kind of hook
+ * (tp_btf, raw_tp, tracepoint; fentry/fexit, kprobe/kretprobe): userspace
+ * (agent/bpf_loader.c) loads only the variant the running kernel allows, so
+ * every variant is a thin wrapper around one shared handler. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "core_compat.h"
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Tunables, set by userspace before load. */
+const volatile __u32 type_mask = CGSCOPE_EV_MASK_ALL;
+/* oom:mark_victim passes the victim's task_struct and uid (newer kernels) or
+ * only its pid (older): agent/bpf_probe.c reads which from the BTF. */
+const volatile bool mark_victim_has_task = true;
+const volatile __u32 page_shift = 12;
+
+/* Size set by userspace (bpf_map__set_max_entries) from --ring-buffer-size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* Records dropped because the ring buffer was full, per event type. An
+ * mmapable array rather than a per-CPU one: userspace maps it at load and
+ * reads it without the bpf() syscall, which kernels before 6.5 refuse to a
+ * process that dropped its privileges (kernel.unprivileged_bpf_disabled).
+ * Losses are rare, so the atomic add costs nothing in the common case. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, CGSCOPE_EV_TYPES);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* The cgroup each process was last seen in, so that a migration can say
+ * where the process came from: the attach tracepoint fires after the move.
+ * Filled by fork, by every migration and once at load by a task iterator.
+ * Keyed by tgid: a process moves as a whole in cgroup v2 except in threaded
+ * subtrees. LRU: exited processes age out, a reused pid is rewritten at fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} proc_cgroup SEC(".maps");
+
+/* When each throttled cfs_rq (one per cgroup and CPU) was throttled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} throttle_start SEC(".maps");
+
+/* kprobe variant: the cfs_rq argument, from entry to return, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} throttle_arg SEC(".maps");
+
+/* What oom_kill_process() knows (scope, OOM domain, chosen task) for the
+ * mark_victim events it causes, keyed by the killing thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct cgscope_event);
+} oom_ctx SEC(".maps");
+
+/* Room to build a cgroup path. A program can be interrupted on its CPU by
+ * another of ours (an unthrottle from the hrtimer, say), so each nesting
+ * level gets its own slot. Twice the path length: every write starts below
+ * CGSCOPE_PATH_LEN and may run CGSCOPE_PATH_LEN long, which the verifier can
+ * check without relating offset and length. */
+#define PATH_SLOTS 3
+#define PATH_DEPTH 16
+struct path_scratch {
+	__u32 depth;
+	__u32 pad;
+	char buf[PATH_SLOTS][2 * CGSCOPE_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch);
+} scratch SEC(".maps");
+
+/* A zeroed record to start oom_ctx entries from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgscope_event);
+} ev_zero SEC(".maps");
+
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &type);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline struct cgscope_event *ev_reserve(__u32 type, __u32 source)
+{
+	struct cgscope_event *e;
+
+	if (!(type_mask & CGSCOPE_EV_MASK(type)))
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(type);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->source = source;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->count = 1;
+	return e;
+}
+
+static __always_inline void ev_current(struct cgscope_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* A path string the kernel already built (the cgroup tracepoints do). */
+static __always_inline void ev_path_str(struct cgscope_event *e, const char *path)
+{
+	char c = 0;
+	long n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
+
+	if (n == sizeof(e->path) &&
+	    !bpf_probe_read_kernel(&c, 1, path + sizeof(e->path) - 1) && c)
+		e->flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+}
+
+/* The path of a cgroup below the hierarchy's root, from its kernfs node,
+ * for hooks that get no path from the kernel (OOM, throttling). Deeper than
+ * PATH_DEPTH levels, the deepest ones are kept and the path is flagged as
+ * truncated. */
+static __always_inline void ev_path_kn(struct cgscope_event *e, struct kernfs_node *kn)
+{
+	const char *names[PATH_DEPTH] = {};
+	struct path_scratch *s;
+	__u32 zero = 0, slot;
+	int n = 0, off = 0;
+	char *buf;
+	long len;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	slot = s->depth++;
+	if (slot >= PATH_SLOTS)
+		goto out;
+	buf = s->buf[slot];
+
+#pragma unroll
+	for (int i = 0; i < PATH_DEPTH; i++) {
+		struct kernfs_node *parent = kn_parent(kn);
+
+		if (!parent)
+			break;
+		names[i] = BPF_CORE_READ(kn, name);
+		n = i + 1;
+		kn = parent;
+	}
+	if (n == PATH_DEPTH && kn_parent(kn))
+		e->flags |= CGSCOPE_EVF_PATH_TRUNCATED;	/* deeper than PATH_DEPTH */
+	if (n == 0) {
+		e->path[0] = '/';
+		e->path[1] = 0;
+		goto out;
+	}
+#pragma unroll
+	for (int i = PATH_DEPTH - 1; i >= 0; i--) {
+		if (i >= n)
+			continue;
+		if (off >= CGSCOPE_PATH_LEN - 2) {
+			e->flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+			break;
+		}
+		buf[off & (CGSCOPE_PATH_LEN - 1)] = '/';
+		off++;
+		len = bpf_probe_read_kernel_str(&buf[off & (CGSCOPE_PATH_LEN - 1)],
+						CGSCOPE_PATH_LEN, names[i]);
+		if (len <= 0) {
+			off--;	/* the name vanished: the path ends before it */
+			break;
+		}
+		off += len - 1;
+	}
+	if (off >= CGSCOPE_PATH_LEN)
+		e->flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+	else
+		buf[off & (CGSCOPE_PATH_LEN - 1)] = 0;
+	bpf_probe_read_kernel(e->path, sizeof(e->path), buf);
+	e->path[CGSCOPE_PATH_LEN - 1] = 0;
+out:
+	s->depth--;
+}
+
+/* ------------------------------------------------------------------------
+ * Lifecycle and freezer: cgroup_{mkdir,rmdir,release,rename,freeze,unfreeze}
+ * (TP_PROTO(struct cgroup *, const char *path)) and
+ * cgroup_notify_{populated,frozen} (the same plus int val).
+ */
+
+static __always_inline int on_cgroup(__u32 type, __u32 source, struct cgroup *cgrp,
+				     const char *path, int val)
+{
+	struct cgscope_event *e;
+
+	if (!cgroup_on_dfl(cgrp))
+		return 0;
+	e = ev_reserve(type, source);
+	if (!e)
+		return 0;
+	e->cgroup_id = cgroup_id_of(cgrp);
+	e->level = BPF_CORE_READ(cgrp, level);
+	e->value = val;
+	ev_current(e);
+	ev_path_str(e, path);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The tracefs layout of the same tracepoints: hierarchy id, level, id, and
+ * the path as a __data_loc string (offset in the low 16 bits). */
+static __always_inline int on_cgroup_tp(__u32 type, void *ctx, int root, int level,
+					__u64 id, __u32 path_loc, int val)
+{
+	struct cgscope_event *e;
+
+	if (root != 0)
+		return 0;
+	e = ev_reserve(type, CGSCOPE_SRC_TRACEPOINT);
+	if (!e)
+		return 0;
+	e->cgroup_id = id;
+	e->level = level;
+	e->value = val;
+	ev_current(e);
+	ev_path_str(e, (const char *)ctx + (path_loc & 0xffff));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#define CGROUP_TP(name, type)							\
+SEC("tp_btf/" #name)								\
+int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path)		\
+{										\
+	return on_cgroup(type, CGSCOPE_SRC_TP_BTF, cgrp, path, 0);		\
+}										\
+SEC("raw_tp/" #name)								\
+int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path)		\
+{										\
+	return on_cgroup(type, CGSCOPE_SRC_RAW_TP, cgrp, path, 0);		\
+}										\
+SEC("tracepoint/cgroup/" #name)							\
+int tp_##name(struct trace_event_raw_cgroup *ctx)				\
+{										\
+	return on_cgroup_tp(type, ctx, ctx->root, ctx->level, ctx->id,		\
+			    ctx->__data_loc_path, 0);				\
+}
+
+#define CGROUP_EVENT_TP(name, type)						\
+SEC("tp_btf/" #name)								\
+int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path, int val)	\
+{										\
+	return on_cgroup(type, CGSCOPE_SRC_TP_BTF, cgrp, path, val);		\
+}										\
+SEC("raw_tp/" #name)								\
+int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path, int val)	\
+{										\
+	return on_cgroup(type, CGSCOPE_SRC_RAW_TP, cgrp, path, val);		\
+}										\
+SEC("tracepoint/cgroup/" #name)							\
+int tp_##name(struct trace_event_raw_cgroup_event *ctx)				\
+{										\
+	return on_cgroup_tp(type, ctx, ctx->root, ctx->level, ctx->id,		\
+			    ctx->__data_loc_path, ctx->val);			\
+}
+
+CGROUP_TP(cgroup_mkdir, CGSCOPE_EV_MKDIR)
+CGROUP_TP(cgroup_rmdir, CGSCOPE_EV_RMDIR)
+CGROUP_TP(cgroup_release, CGSCOPE_EV_RELEASE)
+CGROUP_TP(cgroup_rename, CGSCOPE_EV_RENAME)
+CGROUP_TP(cgroup_freeze, CGSCOPE_EV_FREEZE)
+CGROUP_TP(cgroup_unfreeze, CGSCOPE_EV_UNFREEZE)
+CGROUP_EVENT_TP(cgroup_notify_frozen, CGSCOPE_EV_FROZEN)
+CGROUP_EVENT_TP(cgroup_notify_populated, CGSCOPE_EV_POPULATED)
+
+/* ------------------------------------------------------------------------
+ * Migration: cgroup_attach_task(dst_cgrp, path, task, threadgroup), traced
+ * after the move, so the source comes from proc_cgroup.
+ */
+
+/* The 6.1 verifier (not 6.12's) refuses a program where a ring buffer
+ * record, once tested for NULL, is tested again after a helper returned it
+ * ("Unreleased reference"): so every handler reserves, tests once, fills
+ * (helpers take the record) and submits, in that order, in one function. */
+
+struct attach {
+	__u64 dst_id;
+	__u64 src_id;
+	bool src_known;
+};
+
+/* Looks up where the process was and records where it is now. False when
+ * there is nothing to say: a write of a pid into the cgroup it is already
+ * in traces an attach too, but moves nothing. */
+static __always_inline bool attach_note(struct attach *a, __u32 pid, __u32 tgid, int threadgroup)
+{
+	__u32 key = tgid ? tgid : pid;	/* the tracefs layout has no tgid: pid is the leader */
+	__u64 *src = bpf_map_lookup_elem(&proc_cgroup, &key);
+
+	a->src_known = src != NULL;
+	a->src_id = src ? *src : 0;
+	if (a->src_known && a->src_id == a->dst_id)
+		return false;
+	/* Only a move of the whole process (or of its leader) says where the
+	 * process is now. */
+	if (threadgroup != 0 || pid == tgid)
+		bpf_map_update_elem(&proc_cgroup, &key, &a->dst_id, BPF_ANY);
+	return true;
+}
+
+static __always_inline void attach_fill(struct cgscope_event *e, const struct attach *a,
+					__u32 level, __u32 pid, __u32 tgid, int threadgroup)
+{
+	e->cgroup_id = a->dst_id;
+	e->level = level;
+	e->pid = pid;
+	e->tgid = tgid;
+	if (a->src_known) {
+		e->src_cgroup_id = a->src_id;
+		e->flags |= CGSCOPE_EVF_SRC_KNOWN;
+	}
+	if (threadgroup >= 0)
+		e->flags |= CGSCOPE_EVF_THREADGROUP_KNOWN |
+			    (threadgroup ? CGSCOPE_EVF_THREADGROUP : 0);
+}
+
+static __always_inline int on_attach(__u32 source, struct cgroup *dst, const char *path,
+				     struct task_struct *task, bool threadgroup)
+{
+	__u32 pid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
+	struct attach a = {};
+	struct cgscope_event *e;
+
+	if (!cgroup_on_dfl(dst))
+		return 0;
+	a.dst_id = cgroup_id_of(dst);
+	if (!attach_note(&a, pid, tgid, threadgroup))
+		return 0;
+	e = ev_reserve(CGSCOPE_EV_MIGRATION, source);
+	if (!e)
+		return 0;
+	attach_fill(e, &a, BPF_CORE_READ(dst, level), pid, tgid, threadgroup);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	ev_path_str(e, path);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	return on_attach(CGSCOPE_SRC_TP_BTF, dst, path, task, threadgroup);
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int BPF_PROG(rawtp_cgroup_attach_task, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	return on_attach(CGSCOPE_SRC_RAW_TP, dst, path, task, threadgroup);
+}
+
+SEC("tracepoint/cgroup/cgroup_attach_task")
+int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
+{
+	struct attach a = {};
+	struct cgscope_event *e;
+
+	if (ctx->dst_root != 0)
+		return 0;
+	a.dst_id = ctx->dst_id;
+	if (!attach_note(&a, ctx->pid, 0, -1))
+		return 0;
+	e = ev_reserve(CGSCOPE_EV_MIGRATION, CGSCOPE_SRC_TRACEPOINT);
+	if (!e)
+		return 0;
+	attach_fill(e, &a, ctx->dst_level, ctx->pid, 0, -1);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+				  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
+	ev_path_str(e, (const char *)ctx + (ctx->__data_loc_dst_path & 0xffff));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Fork: a new process starts in its parent's cgroup, or with
+ * CLONE_INTO_CGROUP in another one, which only the child's css_set tells. */
+static __always_inline int on_fork(struct task_struct *child)
+{
+	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
+	__u64 id;
+
+	if (pid != tgid)	/* a thread: its process is already known */
+		return 0;
+	id = cgroup_id_of(task_dfl_cgroup(child));
+	bpf_map_update_elem(&proc_cgroup, &tgid, &id, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tpbtf_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(rawtp_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(child);
+}
+
+/* The tracefs layout gives pids only; the parent is running, and its cgroup
+ * is the child's unless CLONE_INTO_CGROUP was used (the one case missed).
+ * It does not say whether the child is a thread: recording a thread's tid
+ * costs an LRU slot, nothing else. */
+SEC("tracepoint/sched/sched_process_fork")
+int tp_sched_process_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	__u32 pid = ctx->child_pid;
+	__u64 id = bpf_get_current_cgroup_id();
+
+	bpf_map_update_elem(&proc_cgroup, &pid, &id, BPF_ANY);
+	return 0;
+}
+
+/* Run once at load: the processes that exist already. Never overwrites what
+ * a hook recorded meanwhile. */
+SEC("iter/task")
+int seed_proc_cgroup(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__u32 pid, tgid;
+	__u64 id;
+
+	if (!task)
+		return 0;
+	pid = BPF_CORE_READ(task, pid);
+	tgid = BPF_CORE_READ(task, tgid);
+	if (pid != tgid)
+		return 0;
+	id = cgroup_id_of(task_dfl_cgroup(task));
+	bpf_map_update_elem(&proc_cgroup, &tgid, &id, BPF_NOEXIST);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * OOM kills. oom:mark_victim fires once per victim (several with
+ * memory.oom.group) from oom_kill_process(), whose struct oom_control holds
+ * what the tracepoint does not: the constraint, the memcg whose limit was hit
+ * and the chosen task. A hook on oom_kill_process() (fentry or kprobe, where
+ * the kernel allows one) leaves that in oom_ctx for mark_victim to add.
+ */
+
+/* The victim's identity, cgroup and memory, read from its task_struct the
+ * way the mark_victim tracepoint computes its fields. */
+static __always_inline void fill_victim(struct cgscope_event *e, struct task_struct *task)
+{
+	struct cgroup *cgrp = task_dfl_cgroup(task);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+	e->pid = BPF_CORE_READ(task, pid);
+	e->tgid = BPF_CORE_READ(task, tgid);
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	if (cgrp) {
+		e->cgroup_id = cgroup_id_of(cgrp);
+		e->level = BPF_CORE_READ(cgrp, level);
+		ev_path_kn(e, BPF_CORE_READ(cgrp, kn));
+		e->flags |= CGSCOPE_EVF_VICTIM_CGROUP;
+	}
+	e->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	e->flags |= CGSCOPE_EVF_UID;
+	e->oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
+	if (mm) {
+		e->total_vm_bytes = BPF_CORE_READ(mm, total_vm) << page_shift;
+		/* MM_* have kept their values since Linux 4.5 (MM_SHMEMPAGES);
+		 * the kernel's enum is anonymous, which CO-RE cannot relocate. */
+		e->anon_rss_bytes = (__u64)mm_counter(mm, MM_ANONPAGES) << page_shift;
+		e->file_rss_bytes = (__u64)mm_counter(mm, MM_FILEPAGES) << page_shift;
+		e->shmem_rss_bytes = (__u64)mm_counter(mm, MM_SHMEMPAGES) << page_shift;
+		e->pgtables_bytes = mm_pgtables_bytes(mm);
+		e->flags |= CGSCOPE_EVF_MEMORY;
+	}
+}
+
+static __always_inline int on_oom_kill_process(struct oom_control *oc)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct cgscope_event *t, *z = bpf_map_lookup_elem(&ev_zero, &zero);
+	struct task_struct *chosen;
+	struct mem_cgroup *memcg;
+
+	if (!z || bpf_map_update_elem(&oom_ctx, &tid, z, BPF_ANY))
+		return 0;
+	t = bpf_map_lookup_elem(&oom_ctx, &tid);
+	if (!t)
+		return 0;
+	memcg = BPF_CORE_READ(oc, memcg);
+	if (memcg) {
+		struct cgroup *cgrp = BPF_CORE_READ(memcg, css.cgroup);
+
+		t->oom_scope = CGSCOPE_OOM_MEMCG;
+		/* On a hybrid host the memcg lives in a v1 hierarchy: its id
+		 * would name no cgroup2 directory. */
+		if (cgrp && cgroup_on_dfl(cgrp))
+			t->oom_domain_id = cgroup_id_of(cgrp);
+	} else if (oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint, CONSTRAINT_CPUSET))) {
+		t->oom_scope = CGSCOPE_OOM_CPUSET;
+	} else if (oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint,
+							     CONSTRAINT_MEMORY_POLICY))) {
+		t->oom_scope = CGSCOPE_OOM_MEMPOLICY;
+	} else {
+		t->oom_scope = CGSCOPE_OOM_GLOBAL;
+	}
+	t->oom_limit_bytes = BPF_CORE_READ(oc, totalpages) << page_shift;
+	t->oom_points = BPF_CORE_READ(oc, chosen_points);
+	t->flags |= CGSCOPE_EVF_OOM_DETAIL;
+	chosen = BPF_CORE_READ(oc, chosen);
+	/* (void *)-1 means "abort, a victim is already dying" */
+	if (chosen && (long)chosen != -1)
+		fill_victim(t, chosen);
+	return 0;
+}
+
+static __always_inline int on_oom_kill_process_done(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&oom_ctx, &tid);
+	return 0;
+}
+
+SEC("fentry/oom_kill_process")
+int BPF_PROG(fentry_oom_kill_process, struct oom_control *oc, const char *message)
+{
+	return on_oom_kill_process(oc);
+}
+
+SEC("fexit/oom_kill_process")
+int BPF_PROG(fexit_oom_kill_process, struct oom_control *oc, const char *message)
+{
+	return on_oom_kill_process_done();
+}
+
+SEC("kprobe/oom_kill_process")
+int BPF_KPROBE(kprobe_oom_kill_process, struct oom_control *oc)
+{
+	return on_oom_kill_process(oc);
+}
+
+SEC("kretprobe/oom_kill_process")
+int BPF_KRETPROBE(kretprobe_oom_kill_process)
+{
+	return on_oom_kill_process_done();
+}
+
+/* Fills a reserved OOM record: what oom_kill_process() left for this
+ * killer, then the victim's own task_struct where the hook gives it (task
+ * NULL: the pid only). */
+static __always_inline void victim_fill(struct cgscope_event *e, struct task_struct *task,
+					__u32 pid)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cgscope_event *t = bpf_map_lookup_elem(&oom_ctx, &tid);
+
+	if (t) {
+		if (t->pid == pid) {
+			/* the chosen task itself: all oom_kill_process() saw */
+			__u32 type = e->type, source = e->source;
+			__u64 ts = e->ts_ns;
+
+			__builtin_memcpy(e, t, sizeof(*e));
+			e->type = type;
+			e->source = source;
+			e->ts_ns = ts;
+			e->count = 1;
+		}
+		e->oom_scope = t->oom_scope;
+		e->oom_domain_id = t->oom_domain_id;
+		e->oom_limit_bytes = t->oom_limit_bytes;
+		e->oom_points = t->oom_points;
+		e->flags |= CGSCOPE_EVF_OOM_DETAIL;
+	}
+	e->pid = pid;
+	e->killer_pid = tid;
+	bpf_get_current_comm(e->killer_comm, sizeof(e->killer_comm));
+	if (task)
+		fill_victim(e, task);
+}
+
+/* mark_victim_has_task is constant at load: the verifier drops the branch
+ * that does not match the kernel, with its reads of arguments that the
+ * kernel's tracepoint does not have. */
+SEC("tp_btf/mark_victim")
+int tpbtf_mark_victim(unsigned long long *ctx)
+{
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TP_BTF);
+
+	if (!e)
+		return 0;
+	if (mark_victim_has_task) {
+		struct task_struct *task = (void *)ctx[0];
+
+		victim_fill(e, task, BPF_CORE_READ(task, pid));
+	} else {
+		victim_fill(e, NULL, (__u32)ctx[0]);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/mark_victim")
+int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_RAW_TP);
+
+	if (!e)
+		return 0;
+	if (mark_victim_has_task) {
+		struct task_struct *task = (void *)ctx->args[0];
+
+		victim_fill(e, task, BPF_CORE_READ(task, pid));
+	} else {
+		victim_fill(e, NULL, (__u32)ctx->args[0]);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The tracefs layout: only a pid before the tracepoint gained the victim's
+ * comm and memory figures (in kB), which bpf_core_field_exists tells. The
+ * victim's cgroup comes from oom_ctx when oom_kill_process() is hooked. */
+SEC("tracepoint/oom/mark_victim")
+int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
+{
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TRACEPOINT);
+
+	if (!e)
+		return 0;
+	victim_fill(e, NULL, ctx->pid);
+	if (bpf_core_field_exists(ctx->total_vm)) {
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+					  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
+		e->total_vm_bytes = (__u64)ctx->total_vm << 10;
+		e->anon_rss_bytes = (__u64)ctx->anon_rss << 10;
+		e->file_rss_bytes = (__u64)ctx->file_rss << 10;
+		e->shmem_rss_bytes = (__u64)ctx->shmem_rss << 10;
+		e->pgtables_bytes = (__u64)ctx->pgtables << 10;
+		e->oom_score_adj = ctx->oom_score_adj;
+		e->uid = ctx->uid;
+		e->flags |= CGSCOPE_EVF_MEMORY | CGSCOPE_EVF_UID;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * CFS bandwidth: throttle_cfs_rq(cfs_rq) returns whether it throttled (it
+ * can find runtime at the last moment), so the throttle is recorded on
+ * return; unthrottle_cfs_rq(cfs_rq) ends it. One cfs_rq per cgroup and CPU.
+ */
+
+static __always_inline int on_throttle(__u32 source, struct cfs_rq *cfs_rq)
+{
+	struct cgroup *cgrp = cfs_rq_cgroup(cfs_rq);
+	__u64 key = (__u64)cfs_rq, now = bpf_ktime_get_ns();
+	struct cgscope_event *e;
+
+	if (!cgrp || !cgroup_on_dfl(cgrp))
+		return 0;
+	bpf_map_update_elem(&throttle_start, &key, &now, BPF_ANY);
+	e = ev_reserve(CGSCOPE_EV_THROTTLE, source);
+	if (!e)
+		return 0;
+	e->cgroup_id = cgroup_id_of(cgrp);
+	e->level = BPF_CORE_READ(cgrp, level);
+	e->cpu = cfs_rq_cpu(cfs_rq);
+	ev_current(e);
+	ev_path_kn(e, BPF_CORE_READ(cgrp, kn));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_unthrottle(__u32 source, struct cfs_rq *cfs_rq)
+{
+	struct cgroup *cgrp = cfs_rq_cgroup(cfs_rq);
+	__u64 key = (__u64)cfs_rq, *start;
+	struct cgscope_event *e;
+	__u64 dur = 0;
+
+	if (!cgrp || !cgroup_on_dfl(cgrp))
+		return 0;
+	start = bpf_map_lookup_elem(&throttle_start, &key);
+	if (start) {
+		dur = bpf_ktime_get_ns() - *start;
+		bpf_map_delete_elem(&throttle_start, &key);
+	}
+	/* No start: throttled before we were loaded. Every caller of
+	 * unthrottle_cfs_rq() checks that the cfs_rq is throttled. */
+	e = ev_reserve(CGSCOPE_EV_UNTHROTTLE, source);
+	if (!e)
+		return 0;
+	e->cgroup_id = cgroup_id_of(cgrp);
+	e->level = BPF_CORE_READ(cgrp, level);
+	e->cpu = cfs_rq_cpu(cfs_rq);
+	if (start) {
+		e->throttled_ns = dur;
+		e->flags |= CGSCOPE_EVF_DURATION;
+	}
+	ev_current(e);
+	ev_path_kn(e, BPF_CORE_READ(cgrp, kn));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fexit/throttle_cfs_rq")
+int BPF_PROG(fexit_throttle_cfs_rq, struct cfs_rq *cfs_rq, bool ret)
+{
+	return ret ? on_throttle(CGSCOPE_SRC_FENTRY, cfs_rq) : 0;
+}
+
+SEC("fentry/unthrottle_cfs_rq")
+int BPF_PROG(fentry_unthrottle_cfs_rq, struct cfs_rq *cfs_rq)
+{
+	return on_unthrottle(CGSCOPE_SRC_FENTRY, cfs_rq);
+}
+
+SEC("kprobe/throttle_cfs_rq")
+int BPF_KPROBE(kprobe_throttle_cfs_rq, struct cfs_rq *cfs_rq)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 arg = (__u64)cfs_rq;
+
+	bpf_map_update_elem(&throttle_arg, &tid, &arg, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/throttle_cfs_rq")
+int BPF_KRETPROBE(kretprobe_throttle_cfs_rq, bool ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *arg = bpf_map_lookup_elem(&throttle_arg, &tid);
+	struct cfs_rq *cfs_rq;
+
+	if (!arg)
+		return 0;
+	cfs_rq = (void *)*arg;
+	bpf_map_delete_elem(&throttle_arg, &tid);
+	return ret ? on_throttle(CGSCOPE_SRC_KPROBE, cfs_rq) : 0;
+}
+
+SEC("kprobe/unthrottle_cfs_rq")
+int BPF_KPROBE(kprobe_unthrottle_cfs_rq, struct cfs_rq *cfs_rq)
+{
+	return on_unthrottle(CGSCOPE_SRC_KPROBE, cfs_rq);
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The one record the BPF programs send to userspace through the ring buffer,
+ * and that userspace also builds itself for poll-derived events.
+ *
+ * It is flat (fixed-size integers and char arrays, no pointers, no unions) so
+ * that the same bytes mean the same thing on both sides and any record can
+ * be copied, queued and formatted without knowing where it came from. Every
+ * type uses the fields it needs and leaves the others zero; `flags` says
+ * which optional fields hold a value. */
+#ifndef CGSCOPE_EVENTS_H
+#define CGSCOPE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CGSCOPE_PATH_LEN 256	/* longer paths are cut, flag PATH_TRUNCATED */
+#define CGSCOPE_COMM_LEN 16	/* TASK_COMM_LEN */
+
+enum cgscope_event_type {
+	CGSCOPE_EV_NONE = 0,
+	CGSCOPE_EV_MIGRATION,	/* a task (or a whole process) attached to a cgroup */
+	CGSCOPE_EV_MKDIR,	/* cgroup created */
+	CGSCOPE_EV_RMDIR,	/* cgroup removed (rmdir) */
+	CGSCOPE_EV_RELEASE,	/* cgroup freed by the kernel, after rmdir and its last reference */
+	CGSCOPE_EV_RENAME,	/* cgroup renamed: path is the new one (cgroup2 refuses
+				   rename(2) today; traced should a kernel allow it) */
+	CGSCOPE_EV_FREEZE,	/* cgroup.freeze 1 applied to this cgroup */
+	CGSCOPE_EV_UNFREEZE,	/* cgroup.freeze 0 applied to this cgroup */
+	CGSCOPE_EV_FROZEN,	/* cgroup.events "frozen" flipped: value = new state */
+	CGSCOPE_EV_POPULATED,	/* cgroup.events "populated" flipped: value = new state */
+	CGSCOPE_EV_OOM_KILL,	/* the OOM killer chose a victim: pid/comm/cgroup are the victim's */
+	CGSCOPE_EV_THROTTLE,	/* CFS bandwidth throttled the cgroup on one CPU */
+	CGSCOPE_EV_UNTHROTTLE,	/* ... and let it run again: throttled_ns says how long */
+	CGSCOPE_EV_TYPES	/* the number of types, not a type */
+};
+
+#define CGSCOPE_EV_MASK(type) (1u << (type))
+#define CGSCOPE_EV_MASK_ALL (((1u << CGSCOPE_EV_TYPES) - 1) & ~1u)
+
+/* What produced a record. */
+enum cgscope_event_source {
+	CGSCOPE_SRC_NONE = 0,
+	CGSCOPE_SRC_TRACEPOINT,	/* perf tracepoint, the tracefs record layout */
+	CGSCOPE_SRC_TP_BTF,	/* BTF-typed raw tracepoint */
+	CGSCOPE_SRC_RAW_TP,	/* raw tracepoint, untyped arguments */
+	CGSCOPE_SRC_FENTRY,	/* fentry/fexit on a kernel function */
+	CGSCOPE_SRC_KPROBE,	/* kprobe/kretprobe on a kernel function */
+	CGSCOPE_SRC_POLL,	/* synthesized by userspace from cgroup files (cpu.stat) */
+	CGSCOPE_SRC_COUNT
+};
+
+/* Which limit the OOM killer acted on (the kernel's enum oom_constraint). */
+enum cgscope_oom_scope {
+	CGSCOPE_OOM_UNKNOWN = 0,	/* no hook on oom_kill_process: not told */
+	CGSCOPE_OOM_GLOBAL,		/* the whole machine ran out */
+	CGSCOPE_OOM_MEMCG,		/* a cgroup's memory.max: see oom_domain_id */
+	CGSCOPE_OOM_CPUSET,		/* the memory nodes of a cpuset */
+	CGSCOPE_OOM_MEMPOLICY,		/* an mbind/set_mempolicy node set */
+};
+
+/* flags */
+#define CGSCOPE_EVF_THREADGROUP    (1u << 0)	/* migration: the whole process moved */
+#define CGSCOPE_EVF_THREADGROUP_KNOWN (1u << 1)	/* migration: THREADGROUP is meaningful */
+#define CGSCOPE_EVF_SRC_KNOWN      (1u << 2)	/* migration: src_cgroup_id holds the source */
+#define CGSCOPE_EVF_DURATION       (1u << 3)	/* throttled_ns holds a duration */
+#define CGSCOPE_EVF_MEMORY         (1u << 4)	/* oom: the *_bytes figures and oom_score_adj */
+#define CGSCOPE_EVF_VICTIM_CGROUP  (1u << 5)	/* oom: cgroup_id/level/path are the victim's */
+#define CGSCOPE_EVF_PATH_TRUNCATED (1u << 6)	/* path was longer than CGSCOPE_PATH_LEN - 1 */
+#define CGSCOPE_EVF_UID            (1u << 7)	/* oom: uid holds the victim's uid */
+#define CGSCOPE_EVF_OOM_DETAIL     (1u << 8)	/* oom: oom_points and oom_limit_bytes */
+
+struct cgscope_event {
+	__u32 type;		/* enum cgscope_event_type */
+	__u32 source;		/* enum cgscope_event_source */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cgroup_id;	/* the cgroup's directory inode number (kernfs id); 0 = unknown */
+	__u64 src_cgroup_id;	/* migration: where the task came from (flag SRC_KNOWN) */
+	__u32 level;		/* depth below the cgroup2 root (root = 0) */
+	__u32 flags;		/* CGSCOPE_EVF_* */
+	__u32 pid;		/* thread id of the task the event is about (OOM: the victim) */
+	__u32 tgid;		/* its process id; 0 = unknown */
+	__u32 cpu;		/* throttle: the CPU whose runqueue was throttled */
+	__s32 value;		/* frozen, populated: the new state, 0 or 1 */
+	char comm[CGSCOPE_COMM_LEN];
+
+	/* oom_kill */
+	__u32 oom_scope;	/* enum cgscope_oom_scope */
+	__s32 oom_score_adj;
+	__u64 oom_domain_id;	/* memcg OOM: the cgroup whose limit was hit, 0 = unknown */
+	__u32 uid;
+	__u32 killer_pid;	/* the task that ran the OOM killer (often the victim) */
+	char killer_comm[CGSCOPE_COMM_LEN];
+	__u64 total_vm_bytes;
+	__u64 anon_rss_bytes;
+	__u64 file_rss_bytes;
+	__u64 shmem_rss_bytes;
+	__u64 pgtables_bytes;
+	__s64 oom_points;	/* the victim's badness, as the kernel computed it */
+	__u64 oom_limit_bytes;	/* memory (+swap) the OOM domain may use */
+
+	/* throttle, unthrottle */
+	__u64 throttled_ns;	/* unthrottle: how long it was throttled (flag DURATION);
+				   poll: throttled time added since the last cycle */
+	__u64 count;		/* events this record stands for: 1, or for poll
+				   records the growth of cpu.stat nr_throttled */
+
+	char path[CGSCOPE_PATH_LEN];	/* below the cgroup2 root, "/" for the root */
+};
+
+#endif

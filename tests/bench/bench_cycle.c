@@ -1,0 +1,853 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* bench_cycle: what one collection cycle costs against what the kernel
+ * charges to read the same files.
+ *
+ *   bench_cycle [--reps N] [--cycles N] [--json FILE] [--label NAME] ROOT
+ *   bench_cycle --profile N ROOT
+ *
+ * For the cgroup tree at ROOT (a cgroup2 directory or a plain copy of one):
+ *   1. the limit: every file the agent reads (the cg_files[] that exist, and
+ *      cgroup.controllers) opened once, then pread() on the held descriptors
+ *      with no parsing, in two orders: one pass per file type across all
+ *      cgroups (what the collector does), and all files of one cgroup at a
+ *      time;
+ *   2. the same files with open/read/close each (full paths, per type);
+ *   3. cgscope's cycle_run() (collect, parse, store, render the page): wall
+ *      and CPU time, median over several cycles after a warm-up, and its
+ *      parts: collector_collect() alone, prom_render() alone, the JSON of
+ *      /api/v1/cgroups and the gzip of the page.
+ * Prints a table on stdout and, with --json, one JSON object to FILE.
+ * --profile N only runs cycle_run() N times after three warm-up cycles, for
+ * a profiler (callgrind --toggle-collect=cycle_run, perf record).
+ * Nothing here judges the figures; the exit status says only whether the
+ * measurement could be made. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "collector.h"
+#include "cycle.h"
+#include "json_snapshot.h"
+#include "prom_text.h"
+#include "snapshot.h"
+#include "strbuf.h"
+
+/* Slot 0 is cgroup.controllers, slot 1 + f is cg_files[f]: the agent reads
+ * cgroup.controllers of every cgroup first, then one pass per file type. */
+#define NSLOT (1 + F_NR)
+#define BUF_SIZE (64 * 1024)	/* the collector's initial read buffer */
+
+static const char *slot_name(int k)
+{
+	return k == 0 ? "cgroup.controllers" : cg_files[k - 1].name;
+}
+
+struct tree {
+	char *root;
+	char **rel;		/* "" for the root, "a/b" below it; tree order */
+	size_t n, cap;
+};
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_cycle: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		die("calloc", ENOMEM);
+	return p;
+}
+
+static void tree_add(struct tree *t, char *rel)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->rel = realloc(t->rel, t->cap * sizeof(*t->rel));
+		if (!t->rel)
+			die("realloc", ENOMEM);
+	}
+	t->rel[t->n++] = rel;
+}
+
+static int is_dir(const struct dirent *d)
+{
+	return d->d_type == DT_DIR && strcmp(d->d_name, ".") && strcmp(d->d_name, "..");
+}
+
+/* Parents before children, siblings by name: the collector's order. */
+static void walk(struct tree *t, const char *rel)
+{
+	struct dirent **ents;
+	char path[4096];
+	int n;
+
+	snprintf(path, sizeof(path), "%s%s%s", t->root, *rel ? "/" : "", rel);
+	n = scandir(path, &ents, is_dir, alphasort);
+	if (n < 0) {
+		if (*rel == '\0')
+			die(path, errno);
+		return;		/* vanished meanwhile */
+	}
+	for (int i = 0; i < n; i++) {
+		char *child;
+
+		if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", ents[i]->d_name) < 0)
+			die("asprintf", ENOMEM);
+		tree_add(t, child);
+		walk(t, child);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One timed run: wall and process CPU time, in ns. */
+struct sample {
+	uint64_t wall, cpu;
+};
+
+struct timer {
+	uint64_t w0, c0;
+};
+
+static void timer_start(struct timer *t)
+{
+	t->c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t->w0 = now_ns(CLOCK_MONOTONIC);
+}
+
+static struct sample timer_stop(const struct timer *t)
+{
+	struct sample s;
+
+	s.wall = now_ns(CLOCK_MONOTONIC) - t->w0;
+	s.cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - t->c0;
+	return s;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median and minimum of a series of runs. */
+struct stat2 {
+	double wall_med, wall_min, cpu_med;	/* ns */
+};
+
+static struct stat2 summarize(const struct sample *s, int n)
+{
+	uint64_t *w = xcalloc((size_t)n, sizeof(*w)), *c = xcalloc((size_t)n, sizeof(*c));
+	struct stat2 r;
+
+	for (int i = 0; i < n; i++) {
+		w[i] = s[i].wall;
+		c[i] = s[i].cpu;
+	}
+	qsort(w, (size_t)n, sizeof(*w), cmp_u64);
+	qsort(c, (size_t)n, sizeof(*c), cmp_u64);
+	r.wall_med = n % 2 ? (double)w[n / 2] : ((double)w[n / 2 - 1] + (double)w[n / 2]) / 2;
+	r.cpu_med = n % 2 ? (double)c[n / 2] : ((double)c[n / 2 - 1] + (double)c[n / 2]) / 2;
+	r.wall_min = (double)w[0];
+	free(w);
+	free(c);
+	return r;
+}
+
+static int auto_reps(uint64_t one_ns, double budget_s, int lo, int hi)
+{
+	double n = budget_s * 1e9 / (double)(one_ns ? one_ns : 1);
+
+	return n < lo ? lo : n > hi ? hi : (int)n;
+}
+
+/* Everything but RLIMIT_NOFILE's hard limit is in the way of holding a
+ * descriptor per file: raise it as far as the kernel lets us. */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit rl;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	unsigned long nr_open = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (nr_open > rl.rlim_max) {
+		struct rlimit up = { nr_open, nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return nr_open;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur;
+}
+
+/* ---- the limit: pread on held descriptors ------------------------------ */
+
+/* The descriptors of a range of cgroups [lo, hi). A tree whose files do not
+ * all fit under RLIMIT_NOFILE is measured a chunk at a time: each run's time
+ * is the sum over the chunks, and a pass "by file type" then spans one chunk
+ * rather than the whole tree. */
+struct held {
+	size_t lo, hi;
+	int *dfd;			/* [cgroup - lo] */
+	int *fd[NSLOT];			/* [slot][cgroup - lo], -1: not there */
+	size_t count[NSLOT];		/* files of each type in the chunk */
+	size_t total;
+	uint64_t errors[NSLOT];		/* failed preads */
+};
+
+static char *cg_path(const struct tree *t, size_t i)
+{
+	char *p;
+
+	if (asprintf(&p, "%s%s%s", t->root, *t->rel[i] ? "/" : "", t->rel[i]) < 0)
+		die("asprintf", ENOMEM);
+	return p;
+}
+
+/* Opens the files of cgroups from lo on, as many cgroups as fit in budget
+ * descriptors (at least one); exist[k * n + i] notes which files are there. */
+static void held_open(const struct tree *t, size_t lo, size_t budget, bool *exist,
+		      struct held *h)
+{
+	size_t used = 0, cap = t->n - lo;
+
+	memset(h, 0, sizeof(*h));
+	h->lo = h->hi = lo;
+	h->dfd = xcalloc(cap, sizeof(int));
+	for (int k = 0; k < NSLOT; k++)
+		h->fd[k] = xcalloc(cap, sizeof(int));
+	for (size_t i = lo; i < t->n; i++) {
+		char *path;
+		int dfd;
+
+		if (i > lo && used + 1 + NSLOT > budget)
+			break;
+		path = cg_path(t, i);
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(path);
+		if (dfd >= 0)
+			used++;
+		else if (errno == EMFILE || errno == ENFILE)
+			die("open (RLIMIT_NOFILE)", errno);
+		h->dfd[i - lo] = dfd;
+		for (int k = 0; k < NSLOT; k++) {
+			int fd = dfd < 0 ? -1 : openat(dfd, slot_name(k), O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+				die("openat (RLIMIT_NOFILE)", errno);
+			h->fd[k][i - lo] = fd;
+			exist[(size_t)k * t->n + i] = fd >= 0;
+			if (fd >= 0) {
+				h->count[k]++;
+				h->total++;
+				used++;
+			}
+		}
+		h->hi = i + 1;
+	}
+}
+
+static void held_close(struct held *h)
+{
+	size_t n = h->hi - h->lo;
+
+	for (int k = 0; k < NSLOT; k++) {
+		for (size_t i = 0; i < n; i++)
+			if (h->fd[k][i] >= 0)
+				close(h->fd[k][i]);
+		free(h->fd[k]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (h->dfd[i] >= 0)
+			close(h->dfd[i]);
+	free(h->dfd);
+}
+
+static uint64_t sink;	/* keeps the reads from being optimized away */
+
+static inline void one_pread(struct held *h, int k, size_t i, char *buf)
+{
+	ssize_t r = pread(h->fd[k][i], buf, BUF_SIZE, 0);
+
+	if (r < 0)
+		h->errors[k]++;
+	else
+		sink += (uint64_t)r;
+}
+
+static void add(struct sample *acc, struct sample s)
+{
+	acc->wall += s.wall;
+	acc->cpu += s.cpu;
+}
+
+/* One pass per type across the chunk; per_type[k] adds each type's CPU time
+ * (steadier than wall time when other work shares the machine). */
+static struct sample limit_by_type(struct held *h, char *buf, uint64_t *per_type)
+{
+	size_t n = h->hi - h->lo;
+	struct timer all;
+
+	timer_start(&all);
+	for (int k = 0; k < NSLOT; k++) {
+		uint64_t t0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+		for (size_t i = 0; i < n; i++)
+			if (h->fd[k][i] >= 0)
+				one_pread(h, k, i, buf);
+		per_type[k] += now_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	}
+	return timer_stop(&all);
+}
+
+static struct sample limit_by_cgroup(struct held *h, char *buf)
+{
+	size_t n = h->hi - h->lo;
+	struct timer all;
+
+	timer_start(&all);
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < NSLOT; k++)
+			if (h->fd[k][i] >= 0)
+				one_pread(h, k, i, buf);
+	return timer_stop(&all);
+}
+
+static inline void read_close(int fd, char *buf)
+{
+	ssize_t r = read(fd, buf, BUF_SIZE);
+
+	if (r > 0)
+		sink += (uint64_t)r;
+	close(fd);
+}
+
+/* openat() on the held directory descriptor, read, close, one pass per type:
+ * what a collector that holds only its directories would pay. */
+static struct sample openat_pass(struct held *h, char *buf)
+{
+	size_t n = h->hi - h->lo;
+	struct timer all;
+
+	timer_start(&all);
+	for (int k = 0; k < NSLOT; k++)
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			if (h->fd[k][i] < 0)
+				continue;
+			fd = openat(h->dfd[i], slot_name(k), O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				read_close(fd, buf);
+		}
+	return timer_stop(&all);
+}
+
+/* open/read/close of the same files by full path, one pass per type. */
+static char ***orc_paths(const struct tree *t, const bool *exist)
+{
+	char ***p = xcalloc(NSLOT, sizeof(*p));
+
+	for (int k = 0; k < NSLOT; k++) {
+		p[k] = xcalloc(t->n, sizeof(**p));
+		for (size_t i = 0; i < t->n; i++)
+			if (exist[(size_t)k * t->n + i] &&
+			    asprintf(&p[k][i], "%s%s%s/%s", t->root, *t->rel[i] ? "/" : "",
+				     t->rel[i], slot_name(k)) < 0)
+				die("asprintf", ENOMEM);
+	}
+	return p;
+}
+
+static struct sample orc_pass(const struct tree *t, char ***paths, char *buf)
+{
+	struct timer all;
+
+	timer_start(&all);
+	for (int k = 0; k < NSLOT; k++)
+		for (size_t i = 0; i < t->n; i++) {
+			int fd;
+
+			if (!paths[k][i])
+				continue;
+			fd = open(paths[k][i], O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				read_close(fd, buf);
+		}
+	return timer_stop(&all);
+}
+
+/* ---- cgscope's cycle ----------------------------------------------------- */
+
+static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
+{
+	/* What /api/v1/cgroups makes once per snapshot (exporters/json_api.c). */
+	cJSON *doc = json_snapshot(s, NULL);
+	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	*ret_len = strlen(text);
+	return 0;
+}
+
+static size_t count_series(const char *page, size_t len)
+{
+	size_t n = 0;
+	const char *p = page, *end = page + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			nl = end;
+		if (nl > p && *p != '#')
+			n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static double tv_ns(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1e9 + (double)tv.tv_usec * 1e3;
+}
+
+struct cycle_result {
+	struct stat2 first, cycle, collect, render, json, gzip;
+	double user_ns, sys_ns;		/* per cycle, getrusage over all timed cycles */
+	int cycles;
+	size_t n, open_fds, page_len, series, json_len, gzip_len;
+	uint64_t read_errors;
+};
+
+static void fail_r(const char *what, int r)
+{
+	die(what, -r);
+}
+
+static void measure_cycle(const char *root, int cycles, struct cycle_result *res)
+{
+	struct collector *c;
+	struct snapshot *s;
+	struct sample *smp;
+	struct rusage ru0, ru1;
+	struct timer tm;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = collector_new(root, &c);
+	if (r < 0)
+		fail_r("collector_new", r);
+
+	/* The first cycle discovers the tree and opens every file. */
+	timer_start(&tm);
+	r = cycle_run(c, &s);
+	if (r < 0)
+		fail_r("cycle_run", r);
+	smp = xcalloc(64, sizeof(*smp));
+	smp[0] = timer_stop(&tm);
+	res->first = summarize(smp, 1);
+	snapshot_unref(s);
+
+	/* Warm-up, and the number of cycles if not given. */
+	for (int i = 0; i < 2; i++) {
+		timer_start(&tm);
+		if ((r = cycle_run(c, &s)) < 0)
+			fail_r("cycle_run", r);
+		smp[0] = timer_stop(&tm);
+		snapshot_unref(s);
+	}
+	if (cycles <= 0)
+		cycles = auto_reps(smp[0].wall, 3.0, 5, 41);
+	free(smp);
+	smp = xcalloc((size_t)cycles, sizeof(*smp));
+	res->cycles = cycles;
+
+	getrusage(RUSAGE_SELF, &ru0);
+	for (int i = 0; i < cycles; i++) {
+		timer_start(&tm);
+		if ((r = cycle_run(c, &s)) < 0)
+			fail_r("cycle_run", r);
+		smp[i] = timer_stop(&tm);
+		if (i < cycles - 1)
+			snapshot_unref(s);
+	}
+	getrusage(RUSAGE_SELF, &ru1);
+	res->cycle = summarize(smp, cycles);
+	res->user_ns = (tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime)) / cycles;
+	res->sys_ns = (tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime)) / cycles;
+
+	/* What the last cycle produced. */
+	res->n = s->n;
+	res->open_fds = collector_open_fds(c);
+	res->page_len = s->metrics_len;
+	res->series = count_series(s->metrics, s->metrics_len);
+	for (int f = 0; f < F_NR; f++)
+		res->read_errors += s->stats.read_errors[f];
+
+	/* The parts of a cycle, each timed on its own. */
+	for (int i = 0; i < cycles; i++) {
+		char *buf;
+		size_t len;
+
+		timer_start(&tm);
+		r = make_json(s, &buf, &len);
+		smp[i] = timer_stop(&tm);
+		if (r < 0)
+			fail_r("json", r);
+		res->json_len = len;
+		free(buf);
+	}
+	res->json = summarize(smp, cycles);
+	for (int i = 0; i < cycles; i++) {
+		char *buf;
+		size_t len;
+
+		timer_start(&tm);
+		r = gzip_buf(s->metrics, s->metrics_len, &buf, &len);
+		smp[i] = timer_stop(&tm);
+		if (r < 0)
+			fail_r("gzip", r);
+		res->gzip_len = len;
+		free(buf);
+	}
+	res->gzip = summarize(smp, cycles);
+	for (int i = 0; i < cycles; i++) {
+		struct strbuf sb = {0};
+
+		timer_start(&tm);
+		r = prom_render(s, &sb);
+		smp[i] = timer_stop(&tm);
+		sb_free(&sb);
+		if (r < 0)
+			fail_r("prom_render", r);
+	}
+	res->render = summarize(smp, cycles);
+	snapshot_unref(s);
+	for (int i = 0; i < cycles; i++) {
+		timer_start(&tm);
+		if ((r = collector_collect(c, &s)) < 0)
+			fail_r("collector_collect", r);
+		smp[i] = timer_stop(&tm);
+		snapshot_unref(s);
+	}
+	res->collect = summarize(smp, cycles);
+	free(smp);
+	collector_free(c);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static cJSON *jstat(const struct stat2 *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "wall_ms", s->wall_med / 1e6);
+	cJSON_AddNumberToObject(o, "wall_min_ms", s->wall_min / 1e6);
+	cJSON_AddNumberToObject(o, "cpu_ms", s->cpu_med / 1e6);
+	return o;
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bench_cycle [--reps N] [--cycles N] [--json FILE] [--label NAME] ROOT\n"
+		   "       bench_cycle --profile N ROOT\n");
+}
+
+/* Only the cycle, for a profiler: nothing else in the process to filter out. */
+static int profile_cycles(const char *root, int n)
+{
+	struct collector *c;
+	struct snapshot *s;
+	int r = collector_new(root, &c);
+
+	if (r < 0)
+		fail_r("collector_new", r);
+	for (int i = 0; i < 3 + n; i++) {
+		if ((r = cycle_run(c, &s)) < 0)
+			fail_r("cycle_run", r);
+		snapshot_unref(s);
+	}
+	collector_free(c);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reps", required_argument, NULL, 'r' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *json_path = NULL, *label = NULL;
+	int reps = 0, cycles = 0, profile = 0, orc_reps = 0, nchunks = 0, ntypes = 0, o;
+	struct tree t = {0};
+	struct held h;
+	char *buf, ***paths;
+	bool *exist;
+	struct sample *bt = NULL, *bc = NULL, *ao = NULL, *oc;
+	uint64_t (*per_type)[NSLOT] = NULL, warm[NSLOT];
+	size_t count[NSLOT] = {0}, total = 0, budget;
+	uint64_t errors[NSLOT] = {0};
+	struct stat2 s_bt, s_bc, s_ao, s_oc, s_type[NSLOT];
+	struct cycle_result cr;
+	rlim_t nofile;
+	double files;
+
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r': reps = atoi(optarg); break;
+		case 'c': cycles = atoi(optarg); break;
+		case 'j': json_path = optarg; break;
+		case 'l': label = optarg; break;
+		case 'p': profile = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	t.root = argv[optind];
+	nofile = raise_nofile();
+	if (profile > 0)
+		return profile_cycles(t.root, profile);
+	buf = malloc(BUF_SIZE);
+	if (!buf)
+		die("malloc", ENOMEM);
+	/* Room for stdio, the JSON file and what libraries open. */
+	budget = nofile > 256 ? (size_t)nofile - 128 : (size_t)nofile / 2;
+
+	tree_add(&t, strdup(""));
+	walk(&t, "");
+	exist = xcalloc((size_t)NSLOT * t.n, sizeof(*exist));
+
+	for (size_t lo = 0; lo < t.n; lo = h.hi, nchunks++) {
+		held_open(&t, lo, budget, exist, &h);
+		/* Warm-up of each way; the first also sizes the number of runs. */
+		limit_by_cgroup(&h, buf);
+		memset(warm, 0, sizeof(warm));
+		if (lo == 0) {
+			struct sample one = limit_by_type(&h, buf, warm);
+
+			if (reps <= 0)
+				reps = auto_reps(one.wall * t.n / (h.hi - h.lo), 1.5, 5, 41);
+			orc_reps = reps > 5 ? (reps + 1) / 2 : reps;
+			bt = xcalloc((size_t)reps, sizeof(*bt));
+			bc = xcalloc((size_t)reps, sizeof(*bc));
+			ao = xcalloc((size_t)reps, sizeof(*ao));
+			per_type = xcalloc((size_t)reps, sizeof(*per_type));
+		} else {
+			limit_by_type(&h, buf, warm);
+		}
+		openat_pass(&h, buf);
+		memset(h.errors, 0, sizeof(h.errors));
+		/* Alternate the ways so that drift affects them alike. */
+		for (int i = 0; i < reps; i++) {
+			add(&bt[i], limit_by_type(&h, buf, per_type[i]));
+			add(&bc[i], limit_by_cgroup(&h, buf));
+			if (i < orc_reps)
+				add(&ao[i], openat_pass(&h, buf));
+		}
+		for (int k = 0; k < NSLOT; k++) {
+			count[k] += h.count[k];
+			errors[k] += h.errors[k] / (uint64_t)(2 * reps);
+		}
+		total += h.total;
+		held_close(&h);
+	}
+	s_bt = summarize(bt, reps);
+	s_bc = summarize(bc, reps);
+	s_ao = summarize(ao, orc_reps);
+	for (int k = 0; k < NSLOT; k++) {
+		struct sample *tmp = xcalloc((size_t)reps, sizeof(*tmp));
+
+		for (int i = 0; i < reps; i++)
+			tmp[i].wall = tmp[i].cpu = per_type[i][k];
+		s_type[k] = summarize(tmp, reps);
+		free(tmp);
+		ntypes += count[k] > 0;
+	}
+
+	/* open/read/close by full path: fewer runs, it is the slow way. */
+	paths = orc_paths(&t, exist);
+	orc_pass(&t, paths, buf);
+	oc = xcalloc((size_t)orc_reps, sizeof(*oc));
+	for (int i = 0; i < orc_reps; i++)
+		oc[i] = orc_pass(&t, paths, buf);
+	s_oc = summarize(oc, orc_reps);
+
+	measure_cycle(t.root, cycles, &cr);
+	/* The collector holds a descriptor per file and per directory: when they
+	 * do not fit under RLIMIT_NOFILE, it reads fewer files than the limit did. */
+	bool fd_limited = cr.open_fds < total;
+
+	/* ---- the table ---- */
+	files = (double)total;
+	printf("bench_cycle %s%s%s: %zu cgroups, %zu files (%d types), %d runs, %d cycles",
+	       t.root, label ? " " : "", label ? label : "", t.n, total, ntypes,
+	       reps, cr.cycles);
+	if (nchunks > 1)
+		printf(", limit measured in %d chunks (RLIMIT_NOFILE %llu)", nchunks,
+		       (unsigned long long)nofile);
+	printf("\n  %-34s %10s %10s %9s %8s\n", "", "wall ms", "cpu ms", "us/file", "x limit");
+#define ROW(name, st, nfiles)                                                          \
+	printf("  %-34s %10.3f %10.3f %9.3f %8.2f\n", name, (st).wall_med / 1e6,          \
+	       (st).cpu_med / 1e6, (nfiles) ? (st).wall_med / 1e3 / (nfiles) : 0.0,        \
+	       ratio((st).wall_med, s_bt.wall_med))
+	ROW("limit: pread, by file type", s_bt, files);
+	ROW("limit: pread, by cgroup", s_bc, files);
+	ROW("openat(dirfd)/read/close, by type", s_ao, files);
+	ROW("open(path)/read/close, by type", s_oc, files);
+	ROW("cgscope first cycle (opens all)", cr.first, files);
+	ROW("cgscope cycle_run", cr.cycle, files);
+	ROW("  collector_collect alone", cr.collect, files);
+	ROW("  prom_render alone", cr.render, 0);
+	ROW("JSON of /api/v1/cgroups", cr.json, 0);
+	ROW("gzip of the page", cr.gzip, 0);
+	printf("  cycle_run CPU (getrusage): user %.3f ms, sys %.3f ms per cycle\n",
+	       cr.user_ns / 1e6, cr.sys_ns / 1e6);
+	printf("  cycle/limit: wall %.2fx, cpu %.2fx; limit by cgroup / by type %.2fx\n",
+	       ratio(cr.cycle.wall_med, s_bt.wall_med), ratio(cr.cycle.cpu_med, s_bt.cpu_med),
+	       ratio(s_bc.wall_med, s_bt.wall_med));
+	printf("  page %zu bytes, %zu series (%.1f/cgroup, %.1f bytes/series), gzip %zu, JSON %zu bytes\n",
+	       cr.page_len, cr.series, ratio((double)cr.series, (double)cr.n),
+	       ratio((double)cr.page_len, (double)cr.series), cr.gzip_len, cr.json_len);
+	printf("  cpu us per file, by type (limit pass):");
+	for (int k = 0; k < NSLOT; k++)
+		if (count[k])
+			printf(" %s %.2f", slot_name(k), s_type[k].cpu_med / 1e3 / (double)count[k]);
+	printf("\n");
+	for (int k = 0; k < NSLOT; k++)
+		if (errors[k])
+			printf("  note: pread of %s failed on %llu files\n", slot_name(k),
+			       (unsigned long long)errors[k]);
+	if (cr.read_errors)
+		printf("  note: cgscope counted %llu read errors\n",
+		       (unsigned long long)cr.read_errors);
+	if (cr.n != t.n)
+		printf("  note: cgscope saw %zu cgroups, the walk %zu\n", cr.n, t.n);
+	if (fd_limited)
+		printf("  WARNING: cgscope holds %zu descriptors, RLIMIT_NOFILE is %llu: it could not"
+		       " open every file, its figures cover fewer files than the limit's\n",
+		       cr.open_fds, (unsigned long long)nofile);
+
+	/* ---- the JSON ---- */
+	if (json_path) {
+		cJSON *j = cJSON_CreateObject(), *lim = cJSON_CreateObject(),
+		      *types = cJSON_CreateArray(), *cyc = cJSON_CreateObject(),
+		      *rat = cJSON_CreateObject();
+		char *text;
+		FILE *f;
+
+		cJSON_AddStringToObject(j, "root", t.root);
+		if (label)
+			cJSON_AddStringToObject(j, "label", label);
+		cJSON_AddNumberToObject(j, "cgroups", (double)t.n);
+		cJSON_AddNumberToObject(j, "files", files);
+		cJSON_AddNumberToObject(j, "runs", reps);
+		cJSON_AddNumberToObject(j, "nofile_limit", (double)nofile);
+		cJSON_AddNumberToObject(j, "limit_chunks", nchunks);
+		cJSON_AddItemToObject(lim, "pread_by_type", jstat(&s_bt));
+		cJSON_AddItemToObject(lim, "pread_by_cgroup", jstat(&s_bc));
+		cJSON_AddItemToObject(lim, "openat_read_close", jstat(&s_ao));
+		cJSON_AddItemToObject(lim, "open_read_close", jstat(&s_oc));
+		cJSON_AddNumberToObject(lim, "pread_us_per_file", s_bt.wall_med / 1e3 / files);
+		cJSON_AddNumberToObject(lim, "openat_us_per_file", s_ao.wall_med / 1e3 / files);
+		cJSON_AddNumberToObject(lim, "orc_us_per_file", s_oc.wall_med / 1e3 / files);
+		cJSON_AddItemToObject(j, "limit", lim);
+		for (int k = 0; k < NSLOT; k++) {
+			cJSON *e;
+
+			if (!count[k])
+				continue;
+			e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "file", slot_name(k));
+			cJSON_AddNumberToObject(e, "count", (double)count[k]);
+			cJSON_AddNumberToObject(e, "pass_cpu_ms", s_type[k].cpu_med / 1e6);
+			cJSON_AddNumberToObject(e, "cpu_us_per_file", s_type[k].cpu_med / 1e3 / (double)count[k]);
+			cJSON_AddNumberToObject(e, "pread_errors", (double)errors[k]);
+			cJSON_AddItemToArray(types, e);
+		}
+		cJSON_AddItemToObject(j, "per_type", types);
+		cJSON_AddNumberToObject(cyc, "cycles", cr.cycles);
+		cJSON_AddItemToObject(cyc, "first", jstat(&cr.first));
+		cJSON_AddItemToObject(cyc, "cycle_run", jstat(&cr.cycle));
+		cJSON_AddItemToObject(cyc, "collect", jstat(&cr.collect));
+		cJSON_AddItemToObject(cyc, "render", jstat(&cr.render));
+		cJSON_AddItemToObject(cyc, "json", jstat(&cr.json));
+		cJSON_AddItemToObject(cyc, "gzip", jstat(&cr.gzip));
+		cJSON_AddNumberToObject(cyc, "user_ms", cr.user_ns / 1e6);
+		cJSON_AddNumberToObject(cyc, "sys_ms", cr.sys_ns / 1e6);
+		cJSON_AddNumberToObject(cyc, "cgroups_seen", (double)cr.n);
+		cJSON_AddNumberToObject(cyc, "open_fds", (double)cr.open_fds);
+		cJSON_AddBoolToObject(cyc, "fd_limited", fd_limited);
+		cJSON_AddNumberToObject(cyc, "page_bytes", (double)cr.page_len);
+		cJSON_AddNumberToObject(cyc, "series", (double)cr.series);
+		cJSON_AddNumberToObject(cyc, "gzip_bytes", (double)cr.gzip_len);
+		cJSON_AddNumberToObject(cyc, "json_bytes", (double)cr.json_len);
+		cJSON_AddNumberToObject(cyc, "read_errors", (double)cr.read_errors);
+		cJSON_AddItemToObject(j, "cycle", cyc);
+		cJSON_AddNumberToObject(rat, "cycle_wall", ratio(cr.cycle.wall_med, s_bt.wall_med));
+		cJSON_AddNumberToObject(rat, "cycle_cpu", ratio(cr.cycle.cpu_med, s_bt.cpu_med));
+		cJSON_AddNumberToObject(rat, "collect_wall", ratio(cr.collect.wall_med, s_bt.wall_med));
+		cJSON_AddNumberToObject(rat, "by_cgroup_vs_by_type", ratio(s_bc.wall_med, s_bt.wall_med));
+		cJSON_AddNumberToObject(rat, "openat_vs_pread", ratio(s_ao.wall_med, s_bt.wall_med));
+		cJSON_AddNumberToObject(rat, "orc_vs_pread", ratio(s_oc.wall_med, s_bt.wall_med));
+		cJSON_AddItemToObject(j, "ratios", rat);
+		text = cJSON_PrintUnformatted(j);
+		f = fopen(json_path, "w");
+		if (!f || !text || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
+			die(json_path, errno ? errno : EIO);
+		free(text);
+		cJSON_Delete(j);
+	}
+	if (sink == 0xffffffffffffffffull)
+		printf("\n");	/* never: only so that sink is used */
+	return 0;
+}
