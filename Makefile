@@ -5,6 +5,8 @@
 # Quiet by default; `make V=1` shows the commands.
 
 .DELETE_ON_ERROR:
+# The BPF object and its skeleton are kept: they are what one debugs.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)

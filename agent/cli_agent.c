@@ -16,6 +16,7 @@
 #include "cgroup_filter.h"
 #include "cli.h"
 #include "cycle.h"
+#include "event_source.h"
 #include "http_server.h"
 #include "log.h"
 #include "metric_groups.h"
@@ -33,6 +34,7 @@ struct agent_config {
 	const char **include, **exclude;
 	struct metric_groups groups;
 	struct cycle_opts cycle;
+	struct event_source_opts events;
 };
 
 static void usage(FILE *f)
@@ -86,6 +88,17 @@ static void usage(FILE *f)
 		"                              a request must arrive whole within this, or\n"
 		"                              the connection is cut (default 10s)\n"
 		"\n"
+		"Kernel events:\n"
+		"  --no-bpf                    load no BPF program: events are derived from\n"
+		"                              polling only (throttling from cpu.stat, OOM\n"
+		"                              kills from memory.events.local)\n"
+		"  --bpf.ring-buffer-size BYTES\n"
+		"                              the kernel-to-agent ring buffer (default 1MiB);\n"
+		"                              records that find it full are counted in\n"
+		"                              cgscope_bpf_events_lost_total\n"
+		"  --events.ring-size N        recent events kept for /api/v1/events\n"
+		"                              (default 4096)\n"
+		"\n"
 		"Process:\n"
 		"  --user USER                 run as USER once set up (default nobody; root\n"
 		"                              keeps root). All capabilities are dropped.\n"
@@ -93,7 +106,8 @@ static void usage(FILE *f)
 		"  -h, --help                  show this help\n"
 		"\n"
 		"Endpoints: / (a page of links), the metrics path, /api/v1/cgroups,\n"
-		"/api/v1/cgroups/ID, /api/v1/cgroup?path=P, /api/v1/status, and /healthz\n"
+		"/api/v1/cgroups/ID, /api/v1/cgroup?path=P, /api/v1/events,\n"
+		"/api/v1/events/stream (Server-Sent Events), /api/v1/status, and /healthz\n"
 		"(200 while the collector keeps up, 503 otherwise).\n");
 }
 
@@ -118,6 +132,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 		O_LISTEN = 256, O_PATH, O_WEBCONF, O_MAXCONN, O_MAXIP, O_CONNMEM,
 		O_IDLE, O_REQTIMEOUT, O_ROOT, O_INTERVAL, O_LOG, O_USER,
 		O_INCLUDE, O_EXCLUDE, O_MAX_DEPTH, O_MAX_CGROUPS, O_COMPAT,
+		O_NO_BPF, O_RINGBUF, O_EVRING,
 	};
 	static const struct option opts[] = {
 		{ "web.listen-address", required_argument, NULL, O_LISTEN },
@@ -137,6 +152,9 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
 		{ "max-cgroups", required_argument, NULL, O_MAX_CGROUPS },
 		{ "compat", required_argument, NULL, O_COMPAT },
+		{ "no-bpf", no_argument, NULL, O_NO_BPF },
+		{ "bpf.ring-buffer-size", required_argument, NULL, O_RINGBUF },
+		{ "events.ring-size", required_argument, NULL, O_EVRING },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -215,6 +233,19 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg)
 			break;
 		case O_USER:
 			cfg->user = optarg;
+			break;
+		case O_NO_BPF:
+			cfg->events.bpf = false;
+			break;
+		case O_RINGBUF:
+			if (parse_size_bytes(optarg, &cfg->events.ringbuf_bytes) < 0 ||
+			    cfg->events.ringbuf_bytes < 4096)
+				return bad("--bpf.ring-buffer-size", optarg, "bytes from 4096 to 1GiB, such as 256k or 1MiB");
+			break;
+		case O_EVRING:
+			if (parse_uint(optarg, 10000000, &n) < 0)
+				return bad("--events.ring-size", optarg, "a whole number from 1");
+			cfg->events.ring_capacity = n;
 			break;
 		case O_INCLUDE:
 		case O_EXCLUDE:
@@ -301,6 +332,29 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
 	}
 }
 
+static void enrich(void *ctx, struct snapshot *s)
+{
+	event_source_after_cycle(ctx, s);
+}
+
+/* Says once, at start, which hook serves each event feature. */
+static void log_hooks(const struct event_source_opts *o, struct event_source *es)
+{
+	struct snapshot *s = snapshot_new();
+	char line[512] = "";
+	size_t len = 0;
+
+	(void)o;
+	if (!s)
+		return;
+	event_source_after_cycle(es, s);
+	for (unsigned i = 0; i < s->events.nhooks && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s=%s", i ? " " : "",
+					s->events.hooks[i].feature, s->events.hooks[i].hook);
+	log_info("BPF programs loaded; hooks: %s", line);
+	snapshot_unref(s);
+}
+
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
 		     const sigset_t *sigs)
@@ -354,6 +408,7 @@ int cmd_agent(int argc, char **argv)
 	struct agent_config cfg = {
 		.interval_ms = 1000,
 		.user = "nobody",
+		.events = { .bpf = true, .ring_capacity = 4096 },
 		.http = {
 			.listen_address = ":9753",
 			.metrics_path = "/metrics",
@@ -368,6 +423,8 @@ int cmd_agent(int argc, char **argv)
 	struct snapshot_slot slot;
 	struct http_server *http = NULL;
 	struct collector *c = NULL;
+	struct event_source *es = NULL;
+	int bpf_err = 0;
 	struct agent_info info;
 	struct timespec started;
 	char root[PATH_MAX], err[512];
@@ -413,6 +470,23 @@ int cmd_agent(int argc, char **argv)
 	cfg.http.slot = &slot;
 	cfg.http.stale_after_ms = cfg.interval_ms * 3 + 5000;
 	cfg.http.web_config = cfg.web_config_file ? &wc : NULL;
+	/* BPF is loaded while root; a refusal leaves the agent poll-only. */
+	r = event_source_start(&cfg.events, &es, &bpf_err);
+	if (r < 0) {
+		log_error("cannot start the event source: %s", strerror(-r));
+		goto out;
+	}
+	if (!cfg.events.bpf)
+		log_info("BPF off (--no-bpf): events come from polling only");
+	else if (bpf_err)
+		log_warn("cannot load BPF programs (%s): events come from polling only%s",
+			 strerror(-bpf_err), bpf_err == -EPERM || bpf_err == -EACCES ?
+			 "; loading BPF needs root or CAP_BPF and CAP_PERFMON" : "");
+	else
+		log_hooks(&cfg.events, es);
+	cfg.cycle.enrich = enrich;
+	cfg.cycle.enrich_ctx = es;
+	cfg.http.ring = event_source_ring(es);
 	r = http_server_start(&cfg.http, &http);
 	if (r < 0) {
 		log_error("cannot listen on %s: %s", cfg.http.listen_address,
@@ -434,6 +508,7 @@ int cmd_agent(int argc, char **argv)
 	r = 0;
 out:
 	http_server_stop(http);
+	event_source_stop(es);
 	snapshot_slot_destroy(&slot);
 	collector_free(c);
 	web_config_free(&wc);

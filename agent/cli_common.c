@@ -86,3 +86,28 @@ int resolve_cgroup_root(const char *flag, char *ret, size_t size)
 		log_error("cannot read /proc/self/mountinfo: %s", strerror(-r));
 	return r;
 }
+
+int parse_size_bytes(const char *s, size_t *ret)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end == 'i' && shift)	/* KiB, MiB, GiB */
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || v == 0 || v > (1ULL << 30) >> shift)
+		return -EINVAL;
+	*ret = (size_t)(v << shift);
+	return 0;
+}

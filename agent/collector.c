@@ -239,6 +239,20 @@ static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 	    cur->v.cpu[CPU_USAGE] >= old->v.cpu[CPU_USAGE] &&
 	    old->v.cpu[CPU_USAGE] != CG_UNSET)
 		cur->cpu_cores = (double)(cur->v.cpu[CPU_USAGE] - old->v.cpu[CPU_USAGE]) / 1e6 / dt;
+	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
+	    cur->v.cpu[CPU_THROTTLED] != CG_UNSET && old->v.cpu[CPU_THROTTLED] != CG_UNSET &&
+	    cur->v.cpu[CPU_THROTTLED] > old->v.cpu[CPU_THROTTLED]) {
+		cur->throttled_delta = cur->v.cpu[CPU_THROTTLED] - old->v.cpu[CPU_THROTTLED];
+		if (cur->v.cpu[CPU_THROTTLED_USEC] >= old->v.cpu[CPU_THROTTLED_USEC])
+			cur->throttled_usec_delta = cur->v.cpu[CPU_THROTTLED_USEC] -
+						    old->v.cpu[CPU_THROTTLED_USEC];
+	}
+	if (cg_has(&cur->v, F_MEMORY_EVENTS_LOCAL) && cg_has(&old->v, F_MEMORY_EVENTS_LOCAL) &&
+	    cur->v.mem_events_local[MEMEV_OOM_KILL] != CG_UNSET &&
+	    old->v.mem_events_local[MEMEV_OOM_KILL] != CG_UNSET &&
+	    cur->v.mem_events_local[MEMEV_OOM_KILL] > old->v.mem_events_local[MEMEV_OOM_KILL])
+		cur->oom_kill_delta = cur->v.mem_events_local[MEMEV_OOM_KILL] -
+				      old->v.mem_events_local[MEMEV_OOM_KILL];
 	if (cg_has(&cur->v, F_IO_STAT) && cg_has(&old->v, F_IO_STAT)) {
 		size_t rb = offsetof(struct io_dev_stat, rbytes);
 		size_t wb = offsetof(struct io_dev_stat, wbytes);

@@ -20,6 +20,8 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 	snapshot_unref(raw);
 	if (r < 0)
 		return r;
+	if (o->enrich)
+		o->enrich(o->enrich_ctx, s);
 	r = prom_render(s, &sb);
 	if (r >= 0) {
 		prom_render_info(s, &sb);

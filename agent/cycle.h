@@ -13,6 +13,10 @@ enum compat { COMPAT_NONE, COMPAT_CADVISOR };
 struct cycle_opts {
 	struct cgroup_filter filter;	/* cgroup_filter_init(): serve everything */
 	enum compat compat;		/* COMPAT_CADVISOR: add cAdvisor's families */
+	/* Adds to the snapshot before it is rendered (kernel events); NULL
+	 * for none. */
+	void (*enrich)(void *ctx, struct snapshot *s);
+	void *enrich_ctx;
 };
 
 /* A cycle with the defaults: everything served, cgscope's names only. */

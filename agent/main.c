@@ -7,9 +7,6 @@
 #include "version.h"
 #include "cli.h"
 
-/* agent/cli_events.c (to move into cli.h with the other commands) */
-int cmd_events(int argc, char **argv);
-
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);

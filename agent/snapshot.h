@@ -12,6 +12,40 @@
 #include <stdint.h>
 
 #include "cgroup_values.h"
+#include "events.h"
+
+/* Throttled durations of one cgroup, from BPF unthrottle records. */
+#define THROTTLE_HIST_BUCKETS 10
+extern const double throttle_hist_bounds[THROTTLE_HIST_BUCKETS];
+
+struct cgroup_event_counts {
+	uint64_t migrations_in, migrations_out, oom_kills, throttles;
+	uint64_t throttle_hist[THROTTLE_HIST_BUCKETS + 1];	/* last: +Inf */
+	uint64_t throttled_ns_sum;
+};
+
+/* Where each event feature comes from, and what came, at snapshot time. */
+#define EVENTS_MAX_HOOKS 8
+#define EVENTS_MAX_PROGS 24
+
+struct events_status {
+	uint8_t bpf;			/* BPF programs loaded */
+	char bpf_error[96];		/* why not, when not */
+	struct {
+		char feature[16], hook[16];
+	} hooks[EVENTS_MAX_HOOKS];
+	unsigned nhooks;
+	struct {
+		char name[64];
+		uint64_t run_time_ns, run_cnt;
+	} progs[EVENTS_MAX_PROGS];
+	unsigned nprogs;
+	uint64_t by_type[CGSCOPE_EV_TYPES];	/* events received, BPF and poll */
+	uint64_t lost;			/* dropped: the BPF ring buffer was full */
+	uint64_t ring_capacity, ring_last_seq;
+	/* Which features are live: their per-cgroup families are served. */
+	uint8_t migrations, oom, throttle_durations, throttle_events;
+};
 
 struct cgroup_sample {
 	uint64_t id;			/* inode of the cgroup's directory */
@@ -24,6 +58,10 @@ struct cgroup_sample {
 	uint8_t has_rates;
 	double cpu_cores;		/* usage_usec per second / 1e6 */
 	double io_read_bps, io_write_bps;
+	/* Growth since the previous cycle, for events derived by polling. */
+	uint64_t throttled_delta, throttled_usec_delta, oom_kill_delta;
+	/* Kernel events counted for this cgroup (event_stats.h). */
+	struct cgroup_event_counts ev;
 };
 
 /* Counters of the collector itself, carried in each snapshot. */
@@ -56,6 +94,7 @@ struct snapshot {
 	size_t strings_len;
 	struct io_array io;
 	struct collector_stats stats;
+	struct events_status events;
 	/* The Prometheus page, rendered once when the snapshot is made. */
 	char *metrics;
 	size_t metrics_len;

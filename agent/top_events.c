@@ -70,7 +70,7 @@ int top_events_diff(struct top_events *e, const struct snapshot *prev,
 		const struct cgroup_sample *c = &prev->cgroups[i];
 
 		if (top_id_map_find(&cur_ids, c->id) == SIZE_MAX) {
-			top_events_add(e, ts, "removed", sample_path(prev, c), "");
+			top_events_add(e, ts, "rmdir", sample_path(prev, c), "");
 			added++;
 		}
 	}
@@ -81,7 +81,7 @@ int top_events_diff(struct top_events *e, const struct snapshot *prev,
 		uint64_t a, b;
 
 		if (j == SIZE_MAX) {
-			top_events_add(e, ts, "created", sample_path(cur, c), "");
+			top_events_add(e, ts, "mkdir", sample_path(cur, c), "");
 			added++;
 			continue;
 		}
@@ -97,7 +97,7 @@ int top_events_diff(struct top_events *e, const struct snapshot *prev,
 		b = counter(v, F_CPU_STAT, v->cpu[CPU_THROTTLED]);
 		if (a != CG_UNSET && b != CG_UNSET && b > a) {
 			snprintf(detail, sizeof(detail), "+%" PRIu64 " periods", b - a);
-			top_events_add(e, ts, "throttled", sample_path(cur, c), detail);
+			top_events_add(e, ts, "throttle", sample_path(cur, c), detail);
 			added++;
 		}
 	}
@@ -136,7 +136,7 @@ static bool known_key(const char *k)
 {
 	static const char *const keys[] = {
 		"seq", "type", "path", "cgroup_id", "timestamp_ms", "ts_ms", "time_ms",
-		"timestamp_ns", "ts_ns",
+		"timestamp_ns", "ts_ns", "time", "ktime_ns", "level", "source",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -197,6 +197,11 @@ int top_events_parse_json(struct top_events *e, const char *buf, size_t len,
 				dl += (size_t)snprintf(detail + dl, sizeof(detail) - dl, "%s%s=%s",
 						       dl ? " " : "", f->string, t);
 		}
+		/* Which hook saw it, last and in brackets as `cgscope events`
+		 * prints it: "poll" says it was derived, not traced. */
+		f = cJSON_GetObjectItemCaseSensitive(o, "source");
+		if (cJSON_IsString(f) && dl < sizeof(detail))
+			snprintf(detail + dl, sizeof(detail) - dl, "%s[%s]", dl ? " " : "", f->valuestring);
 		if (!cJSON_IsString(path)) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "cgroup_id");
 			char idbuf[40];

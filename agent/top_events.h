@@ -2,7 +2,8 @@
 /* The recent events `cgscope top` shows in its bottom pane: a small ring of
  * lines, filled either from an agent's /api/v1/events or, without an agent,
  * from what changed between two snapshots (cgroups created and removed,
- * oom_kill and nr_throttled growth). */
+ * oom_kill and nr_throttled growth), named as the agent names its events:
+ * mkdir, rmdir, oom_kill, throttle. */
 #ifndef CGSCOPE_TOP_EVENTS_H
 #define CGSCOPE_TOP_EVENTS_H
 

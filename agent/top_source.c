@@ -192,13 +192,40 @@ static int local_tasks(struct top_source *s, const struct snapshot *snap, uint64
 	return 0;
 }
 
-/* Whether the agent's status names a BPF hook in use. The status lists,
- * per feature, the hook that serves it ("none" where unavailable). */
+/* Whether a part of the agent's status names a BPF hook in use: the status
+ * says, per feature, which hook serves it, with the names `cgscope events`
+ * prints ("poll" or "none" where no BPF program does). 1, 0, or -1 when
+ * the part says nothing of hooks. */
+static int hooks_live(const cJSON *o, int depth)
+{
+	static const char *const bpf_hooks[] = {
+		"tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "iter",
+	};
+	const cJSON *c;
+	int live = -1;
+
+	if (cJSON_IsString(o)) {
+		for (size_t i = 0; i < sizeof(bpf_hooks) / sizeof(bpf_hooks[0]); i++)
+			if (!strcmp(o->valuestring, bpf_hooks[i]))
+				return 1;
+		return !strcmp(o->valuestring, "poll") || !strcmp(o->valuestring, "none") ? 0 : -1;
+	}
+	if (depth == 0 || !(cJSON_IsObject(o) || cJSON_IsArray(o)))
+		return -1;
+	cJSON_ArrayForEach(c, o) {
+		int r = hooks_live(c, depth - 1);
+
+		if (r > live)
+			live = r;
+	}
+	return live;
+}
+
 static void read_status(struct top_source *s)
 {
 	static const char *const keys[] = { "bpf_hooks", "hooks", "bpf" };
 	struct http_response resp = {0};
-	const cJSON *o = NULL, *h;
+	const cJSON *o = NULL;
 	cJSON *doc = NULL;
 	int live = -1;
 
@@ -208,20 +235,8 @@ static void read_status(struct top_source *s)
 		doc = cJSON_ParseWithLength(resp.body, resp.body_len);
 	for (size_t i = 0; doc && !o && i < sizeof(keys) / sizeof(keys[0]); i++)
 		o = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
-	if (cJSON_IsBool(o))
-		live = cJSON_IsTrue(o);
-	else if (cJSON_IsObject(o) || cJSON_IsArray(o)) {
-		live = 0;
-		cJSON_ArrayForEach(h, o) {
-			const char *v = cJSON_IsString(h) ? h->valuestring : NULL;
-			const cJSON *hook = cJSON_GetObjectItemCaseSensitive(h, "hook");
-
-			if (!v && cJSON_IsString(hook))
-				v = hook->valuestring;
-			if (v && strcmp(v, "none") && strcmp(v, "poll") && strcmp(v, "unavailable"))
-				live = 1;
-		}
-	}
+	if (o)
+		live = hooks_live(o, 3);
 	if (doc) {
 		static const char *const hosts[] = { "hostname", "host", "nodename", NULL };
 		static const char *const kernels[] = { "kernel", "kernel_release", "release", NULL };

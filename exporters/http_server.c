@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "version.h"
+#include "event_stream.h"
 #include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
@@ -25,6 +26,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_opts opts;
 	struct http_guard *guard;
+	struct event_stream *stream;	/* NULL without an event ring */
 	int fd;
 };
 
@@ -321,6 +323,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return serve_health(h, conn);
 	if (strcmp(url, "/") == 0)
 		return serve_index(h, conn);
+	if (strcmp(url, "/api/v1/events") == 0)
+		return event_stream_list(h->opts.ring, conn);
+	if (strcmp(url, "/api/v1/events/stream") == 0)
+		return event_stream_serve(h->stream, conn);
 	if (strncmp(url, "/api/", 5) == 0)
 		return json_api_handle(&h->opts, conn, url);
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
@@ -371,7 +377,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 {
 	const struct web_config *wc = opts->web_config;
 	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;	/* event streams wait suspended */
 	struct http_server *h = calloc(1, sizeof(*h));
 	int r;
 
@@ -385,6 +392,12 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 	}
 	r = http_guard_start(opts->request_timeout_ms, &h->guard);
 	if (r < 0) {
+		close(h->fd);
+		free(h);
+		return r;
+	}
+	if (opts->ring && (r = event_stream_start(opts->ring, &h->stream)) < 0) {
+		http_guard_stop(h->guard);
 		close(h->fd);
 		free(h);
 		return r;
@@ -413,6 +426,8 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 	if (!h->daemon) {
+		event_stream_stop(h->stream);
+		event_stream_free(h->stream);
 		http_guard_stop(h->guard);
 		close(h->fd);
 		free(h);
@@ -431,7 +446,11 @@ void http_server_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	/* Streams first: libmicrohttpd must not be stopped with a connection
+	 * suspended. */
+	event_stream_stop(h->stream);
 	MHD_stop_daemon(h->daemon);
+	event_stream_free(h->stream);
 	http_guard_stop(h->guard);
 	close(h->fd);
 	free(h);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "event_ring.h"
 #include "snapshot.h"
 #include "web_config.h"
 
@@ -30,6 +31,7 @@ struct http_server_opts {
 	unsigned idle_timeout_s;	/* an idle connection is closed after this */
 	uint64_t request_timeout_ms;	/* the whole request must arrive by then */
 	const struct web_config *web_config;	/* TLS, basic auth; NULL: neither */
+	struct event_ring *ring;	/* recent kernel events; NULL: none */
 };
 
 struct http_server;

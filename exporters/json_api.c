@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "version.h"
+#include "event_format.h"
 #include "http_reply.h"
 #include "json_api.h"
 #include "json_snapshot.h"
@@ -176,6 +177,23 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	for (int f = 0; f < F_NR; f++)
 		cJSON_AddItemToObject(errs, cg_files[f].name, json_u64(s->stats.read_errors[f]));
 	cJSON_AddItemToObject(doc, "walk_errors", json_u64(s->stats.walk_errors));
+	if (s->events.nhooks) {
+		const struct events_status *ev = &s->events;
+		cJSON *b = cJSON_AddObjectToObject(doc, "bpf"), *h, *t;
+
+		cJSON_AddBoolToObject(b, "loaded", ev->bpf);
+		if (ev->bpf_error[0])
+			cJSON_AddStringToObject(b, "error", ev->bpf_error);
+		h = cJSON_AddObjectToObject(b, "hooks");
+		for (unsigned i = 0; i < ev->nhooks; i++)
+			cJSON_AddStringToObject(h, ev->hooks[i].feature, ev->hooks[i].hook);
+		cJSON_AddItemToObject(b, "events_lost", json_u64(ev->lost));
+		t = cJSON_AddObjectToObject(b, "events");
+		for (uint32_t i = 1; i < CGSCOPE_EV_TYPES; i++)
+			cJSON_AddItemToObject(t, event_type_name(i), json_u64(ev->by_type[i]));
+		cJSON_AddItemToObject(doc, "event_ring_capacity", json_u64(ev->ring_capacity));
+		cJSON_AddItemToObject(doc, "event_last_seq", json_u64(ev->ring_last_seq));
+	}
 	snapshot_unref(s);
 	return reply_json(conn, MHD_HTTP_OK, doc);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "version.h"
+#include "event_format.h"
 #include "prom_text.h"
 #include "utf8.h"
 
@@ -292,6 +293,117 @@ static void render_pressure(struct page *pg)
 	}
 }
 
+/* A family with one value per cgroup from its event counters (the offset of
+ * a uint64_t in struct cgroup_event_counts), 0 for those with none yet, so
+ * that rate() starts from the cgroup's first scrape. */
+static void render_event_counter(struct page *pg, const char *name, const char *help,
+				 size_t off)
+{
+	const struct snapshot *s = pg->s;
+
+	family(pg, name, "counter", help);
+	for (size_t i = 0; i < s->n; i++) {
+		series(pg, name, i);
+		value(pg, *(const uint64_t *)((const char *)&s->cgroups[i].ev + off), 0);
+	}
+}
+
+static void render_throttle_hist(struct page *pg)
+{
+	const struct snapshot *s = pg->s;
+	const char *name = "cgroup_throttled_duration_seconds";
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_event_counts *e = &s->cgroups[i].ev;
+		uint64_t cum = 0;
+
+		for (int b = 0; b <= THROTTLE_HIST_BUCKETS; b++)
+			cum += e->throttle_hist[b];
+		if (!cum)
+			continue;	/* only cgroups that were throttled */
+		if (!any)
+			family(pg, name, "histogram",
+			       "How long each CFS bandwidth throttling of the cgroup lasted, per CPU, from the BPF unthrottle hook.");
+		any = true;
+		cum = 0;
+		for (int b = 0; b <= THROTTLE_HIST_BUCKETS; b++) {
+			cum += e->throttle_hist[b];
+			sb_puts(pg->out, name);
+			sb_puts(pg->out, "_bucket{");
+			sb_puts(pg->out, pg->labels + pg->label_off[i]);
+			if (b < THROTTLE_HIST_BUCKETS)
+				sb_printf(pg->out, ",le=\"%g\"", throttle_hist_bounds[b]);
+			else
+				sb_puts(pg->out, ",le=\"+Inf\"");
+			value(pg, cum, 0);
+		}
+		sb_puts(pg->out, name);
+		sb_puts(pg->out, "_sum{");
+		sb_puts(pg->out, pg->labels + pg->label_off[i]);
+		value(pg, e->throttled_ns_sum, 9);
+		sb_puts(pg->out, name);
+		sb_puts(pg->out, "_count{");
+		sb_puts(pg->out, pg->labels + pg->label_off[i]);
+		value(pg, cum, 0);
+	}
+}
+
+static void render_events(struct page *pg)
+{
+	const struct events_status *st = &pg->s->events;
+	struct strbuf *sb = pg->out;
+
+	if (!st->nhooks)
+		return;		/* no event source: cgscope dump */
+	if (st->migrations) {
+		render_event_counter(pg, "cgroup_migrations_in_total",
+				     "Tasks moved into the cgroup (BPF, cgroup_attach_task).",
+				     offsetof(struct cgroup_event_counts, migrations_in));
+		render_event_counter(pg, "cgroup_migrations_out_total",
+				     "Tasks moved out of the cgroup, where the kernel tells where from (BPF).",
+				     offsetof(struct cgroup_event_counts, migrations_out));
+	}
+	if (st->oom)
+		render_event_counter(pg, "cgroup_oom_kills_total",
+				     "Processes of the cgroup killed by the OOM killer, counted as they happen (BPF; without it, from memory.events.local).",
+				     offsetof(struct cgroup_event_counts, oom_kills));
+	if (st->throttle_events)
+		render_event_counter(pg, "cgroup_throttle_events_total",
+				     "Times CFS bandwidth throttled the cgroup (BPF per CPU; without a hook, cpu.stat nr_throttled growth).",
+				     offsetof(struct cgroup_event_counts, throttles));
+	if (st->throttle_durations)
+		render_throttle_hist(pg);
+
+	family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded, 0 when events come from polling only.");
+	sb_printf(sb, "cgscope_bpf_loaded %d\n", st->bpf ? 1 : 0);
+	family(pg, "cgscope_bpf_hook_info", "gauge",
+	       "Which hook serves each event feature: tp_btf, raw_tp, tracepoint, fentry, kprobe, poll, or none; always 1.");
+	for (unsigned i = 0; i < st->nhooks; i++)
+		sb_printf(sb, "cgscope_bpf_hook_info{feature=\"%s\",hook=\"%s\"} 1\n",
+			  st->hooks[i].feature, st->hooks[i].hook);
+	family(pg, "cgscope_bpf_events_total", "counter", "Records received from the BPF programs, by event type.");
+	for (uint32_t t = 1; t < CGSCOPE_EV_TYPES; t++)
+		sb_printf(sb, "cgscope_bpf_events_total{type=\"%s\"} %lu\n", event_type_name(t),
+			  (unsigned long)st->by_type[t]);
+	family(pg, "cgscope_bpf_events_lost_total", "counter",
+	       "Records the BPF programs dropped because the ring buffer was full.");
+	sb_printf(sb, "cgscope_bpf_events_lost_total %lu\n", (unsigned long)st->lost);
+	if (st->nprogs) {
+		family(pg, "cgscope_bpf_program_run_seconds_total", "counter",
+		       "CPU time the kernel spent running each BPF program (kernel BPF statistics).");
+		for (unsigned i = 0; i < st->nprogs; i++) {
+			sb_printf(sb, "cgscope_bpf_program_run_seconds_total{program=\"%s\"} ", st->progs[i].name);
+			sb_fixed(sb, st->progs[i].run_time_ns, 9);
+			sb_putc(sb, '\n');
+		}
+		family(pg, "cgscope_bpf_program_runs_total", "counter", "Times each BPF program ran.");
+		for (unsigned i = 0; i < st->nprogs; i++)
+			sb_printf(sb, "cgscope_bpf_program_runs_total{program=\"%s\"} %lu\n",
+				  st->progs[i].name, (unsigned long)st->progs[i].run_cnt);
+	}
+}
+
 static void render_self(struct page *pg)
 {
 	const struct snapshot *s = pg->s;
@@ -399,6 +511,7 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 		     F_PIDS_EVENTS, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
 	render_io(&pg);
 	render_pressure(&pg);
+	render_events(&pg);
 	render_self(&pg);
 	free(pg.labels);
 	free(pg.label_off);

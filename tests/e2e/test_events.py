@@ -274,8 +274,11 @@ def memory_limited_cgroup(cgtree, name, limit):
                 f.write("+memory")
             with open(os.path.join(v2, "memory.max"), "w") as f:
                 f.write(str(limit))
-            with open(os.path.join(v2, "memory.swap.max"), "w") as f:
-                f.write("0")
+            try:                                  # only with swap accounting
+                with open(os.path.join(v2, "memory.swap.max"), "w") as f:
+                    f.write("0")
+            except FileNotFoundError:
+                pass
             return [os.path.join(v2, "cgroup.procs")], lambda: None
     v1_root = None
     with open("/proc/self/mountinfo") as f:

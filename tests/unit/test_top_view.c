@@ -412,12 +412,12 @@ static void test_events_diff(void **state)
 
 	assert_int_equal(top_events_diff(ev, a, b), 3);
 	/* In the order of the tree walk, which follows the directory's. */
-	e = find_event(ev, "created");
+	e = find_event(ev, "mkdir");
 	assert_string_equal(e->path, "/new");
 	e = find_event(ev, "oom_kill");
 	assert_string_equal(e->path, "/workload");
 	assert_string_equal(e->detail, "+1 (total 2)");
-	e = find_event(ev, "throttled");
+	e = find_event(ev, "throttle");
 	assert_string_equal(e->path, "/workload");
 	assert_string_equal(e->detail, "+12 periods");
 	assert_null(top_events_recent(ev, 3));
@@ -431,7 +431,7 @@ static void test_events_diff(void **state)
 	assert_string_equal(w[9], "2*");
 	assert_string_equal(w[10], "7");	/* high 323 -> 330 */
 	assert_string_equal(w[11], "0");
-	assert_non_null(strstr(text, "created    /new"));
+	assert_non_null(strstr(text, "mkdir      /new"));
 	assert_non_null(strstr(text, "oom_kill   /workload  +1 (total 2)"));
 	/* Only what is new since the last frame: here the newest alone. */
 	free(text);
@@ -453,7 +453,7 @@ static void test_events_diff(void **state)
 	assert_int_equal(rmdir(p), 0);
 	assert_int_equal(collector_collect(c, &c3), 0);
 	assert_int_equal(top_events_diff(ev, b, c3), 1);
-	assert_string_equal(top_events_recent(ev, 0)->type, "removed");
+	assert_string_equal(top_events_recent(ev, 0)->type, "rmdir");
 	assert_string_equal(top_events_recent(ev, 0)->path, "/new");
 
 	snapshot_unref(a);
@@ -498,6 +498,12 @@ static void test_events_json(void **state)
 		"\"cgroup_id\":123,\"path\":\"/a\",\"pid\":42,\"comm\":\"stress\"},"
 		"{\"seq\":8,\"type\":\"migration\",\"cgroup_id\":18446744073709551615}],"
 		"\"next_seq\":9}";
+	/* As the agent writes them (agent/event_format.c). */
+	static const char agent[] =
+		"{\"events\":[{\"seq\":9,\"time\":\"2026-11-29T05:00:00.000000001Z\","
+		"\"timestamp_ns\":1795928400000000001,\"ktime_ns\":123,\"type\":\"mkdir\","
+		"\"source\":\"tp_btf\",\"cgroup_id\":4242,\"path\":\"/x/y\",\"level\":2}],"
+		"\"next_seq\":9}";
 	static const char huge_seq[] = "{\"events\":[],\"next_seq\":1e300}";
 	static const char huge_vals[] =
 		"{\"events\":[{\"type\":\"x\",\"ts_ms\":1e300,\"n\":-1e300}],\"next_seq\":10}";
@@ -512,6 +518,7 @@ static void test_events_json(void **state)
 	assert_string_equal(top_events_recent(ev, 1)->detail, "pid=42 comm=stress");
 	assert_true(top_events_recent(ev, 1)->ts_ms == 1700000000000);
 	assert_string_equal(top_events_recent(ev, 0)->type, "migration");
+	assert_string_equal(top_events_recent(ev, 0)->detail, "");
 	assert_non_null(strstr(top_events_recent(ev, 0)->path, "cgroup id"));
 	assert_true(top_events_recent(ev, 0)->ts_ms == 5);
 	assert_int_equal(top_events_parse_json(ev, "{}", 2, 0, &next), -EINVAL);
@@ -523,6 +530,11 @@ static void test_events_json(void **state)
 	assert_true(next == 10);
 	assert_int_equal(top_events_parse_json(ev, "[", 1, 0, &next), -EINVAL);
 	assert_true(next == 10);
+	assert_int_equal(top_events_parse_json(ev, agent, strlen(agent), 0, &next), 1);
+	assert_string_equal(top_events_recent(ev, 0)->type, "mkdir");
+	assert_string_equal(top_events_recent(ev, 0)->path, "/x/y");
+	assert_string_equal(top_events_recent(ev, 0)->detail, "[tp_btf]");
+	assert_true(top_events_recent(ev, 0)->ts_ms == 1795928400000);
 	free(ev);
 }
 

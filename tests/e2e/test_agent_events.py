@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Kernel events in the agent: BPF-backed metrics, /api/v1/events, the
+Server-Sent Events stream with resumption, the poll-derived fallbacks and
+loss accounting. Other activity on the machine makes events too: every check
+looks at the test's own cgroups only."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, SLEEP, parse_metrics, series, wait_for
+
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "cgroupfs", "linux-6.1-v2")
+
+
+def get_json(agent, path):
+    try:
+        with urllib.request.urlopen(agent.url + path, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def metrics(agent):
+    return parse_metrics(agent.get("/metrics"))
+
+
+def events_of(agent, ids, types="mkdir,rmdir,migration"):
+    _, doc = get_json(agent, f"/api/v1/events?type={types}&limit=10000")
+    return [e for e in doc["events"] if e["cgroup_id"] in ids or e.get("src_cgroup_id") in ids]
+
+
+def test_bpf_metrics_count_migrations(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms")
+    m = metrics(agent)
+    assert series(m, "cgscope_bpf_loaded") == 1
+    hooks = {dict(k[1])["feature"]: dict(k[1])["hook"] for k in m if k[0] == "cgscope_bpf_hook_info"}
+    assert hooks["migration"] != "none" and hooks["lifecycle"] != "none" and hooks["oom"] != "none"
+    # This kernel refuses fentry and has no kprobes: throttling is polled.
+    assert hooks["throttle"] in ("fentry", "kprobe", "poll")
+    cgtree.mkdir("a")
+    cgtree.mkdir("b")
+    p = cgtree.spawn(SLEEP, "a")
+    cgtree.move(p.pid, "b")
+    cgtree.move(p.pid, "a")
+    a, b = cgtree.rel("a"), cgtree.rel("b")
+    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_migrations_in_total", cgroup=a) == 2 else None)(metrics(agent)))
+    assert m, "two migrations into a were not counted"
+    assert series(m, "cgroup_migrations_in_total", cgroup=b) == 1
+    assert series(m, "cgroup_migrations_out_total", cgroup=a) == 1
+    assert series(m, "cgroup_migrations_out_total", cgroup=b) == 1
+    assert series(m, "cgroup_oom_kills_total", cgroup=a) == 0
+    assert series(m, "cgscope_bpf_events_total", type="migration") >= 3
+    assert series(m, "cgscope_bpf_events_total", type="mkdir") >= 2
+    st = get_json(agent, "/api/v1/status")[1]
+    assert st["bpf"]["loaded"] is True and st["bpf"]["hooks"]["migration"] == hooks["migration"]
+
+
+def test_events_endpoint(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms")
+    _, doc0 = get_json(agent, "/api/v1/events?type=mkdir")
+    since = doc0["next_seq"]
+    cgtree.mkdir("x")
+    cgtree.mkdir("x", "y")
+    ids = {cgtree.ino("x"), cgtree.ino("x", "y")}
+    assert wait_for(lambda: len(events_of(agent, ids, "mkdir")) == 2)
+    _, doc = get_json(agent, f"/api/v1/events?since={since}&type=mkdir")
+    mine = [e for e in doc["events"] if e["cgroup_id"] in ids]
+    assert [e["path"] for e in mine] == [cgtree.rel("x"), cgtree.rel("x", "y")]
+    assert [e["cgroup_id"] for e in mine] == [cgtree.ino("x"), cgtree.ino("x", "y")]
+    assert all(e["type"] == "mkdir" for e in doc["events"])
+    seqs = [e["seq"] for e in doc["events"]]
+    assert seqs == sorted(seqs) and all(s > since for s in seqs)
+    assert doc["next_seq"] >= seqs[-1]
+    # limit, and asking from next_seq gives nothing older
+    _, one = get_json(agent, f"/api/v1/events?since={since}&type=mkdir&limit=1")
+    assert len(one["events"]) == 1 and one["events"][0]["seq"] == seqs[0]
+    _, later = get_json(agent, f"/api/v1/events?since={doc['next_seq']}&type=mkdir")
+    assert all(e["seq"] > doc["next_seq"] for e in later["events"])
+    for bad in ("type=nonsense", "since=-1", "since=x", "limit=0", "limit=99999999"):
+        status, err = get_json(agent, "/api/v1/events?" + bad)
+        assert status == 400 and err["error"], bad
+
+
+class Stream:
+    """A raw SSE client: reads events (id, type, data) in a thread."""
+
+    def __init__(self, port, last_id=None, types=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        q = f"?type={types}" if types else ""
+        hdr = f"Last-Event-ID: {last_id}\r\n" if last_id is not None else ""
+        self.sock.sendall(f"GET /api/v1/events/stream{q} HTTP/1.1\r\nHost: x\r\n{hdr}\r\n".encode())
+        self.events, self.head, self.lock = [], b"", threading.Lock()
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        buf = b""
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return
+                buf += data
+                if not self.head and b"\r\n\r\n" in buf:
+                    self.head, buf = buf.split(b"\r\n\r\n", 1)
+                # chunked framing: keep only the payload lines that matter
+                for block in buf.split(b"\n\n")[:-1]:
+                    ev = {}
+                    for line in block.split(b"\n"):
+                        if line.startswith(b"id: "):
+                            ev["id"] = int(line[4:])
+                        elif line.startswith(b"data: "):
+                            ev["data"] = json.loads(line[6:])
+                    if "id" in ev:
+                        with self.lock:
+                            self.events.append(ev)
+                buf = buf.split(b"\n\n")[-1]
+        except OSError:
+            return
+
+    def got(self):
+        with self.lock:
+            return list(self.events)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_sse_stream_and_resume(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms")
+    s1 = Stream(agent.port)
+    assert wait_for(lambda: s1.head.startswith(b"HTTP/1.1 200"))
+    assert b"text/event-stream" in s1.head
+    cgtree.mkdir("s1")
+    ino = cgtree.ino("s1")
+    assert wait_for(lambda: any(e["data"]["cgroup_id"] == ino for e in s1.got())), "mkdir not streamed"
+    last = s1.got()[-1]["id"]
+    s1.close()
+    # While nobody listens: more events.
+    for i in range(5):
+        cgtree.mkdir(f"gap{i}")
+    gap_ids = {cgtree.ino(f"gap{i}") for i in range(5)}
+    assert wait_for(lambda: len(events_of(agent, gap_ids, "mkdir")) == 5)
+    s2 = Stream(agent.port, last_id=last)
+    assert wait_for(lambda: gap_ids <= {e["data"]["cgroup_id"] for e in s2.got()}), "missed events not resent"
+    got = s2.got()
+    seqs = [e["id"] for e in got]
+    # No gap: every sequence number after the last one seen, in order.
+    assert seqs[0] == last + 1 and seqs == list(range(last + 1, last + 1 + len(seqs)))
+    assert all(e["data"]["seq"] == e["id"] for e in got)
+    s2.close()
+    # The agent still serves after the clients went away.
+    assert agent.get("/healthz").startswith("ok")
+
+
+def test_no_bpf_is_poll_only(agent_factory):
+    agent = agent_factory("--no-bpf")
+    m = metrics(agent)
+    assert series(m, "cgscope_bpf_loaded") == 0
+    assert series(m, "cgscope_bpf_hook_info", feature="migration", hook="none") == 1
+    assert series(m, "cgscope_bpf_hook_info", feature="throttle", hook="poll") == 1
+    assert not any(k[0] == "cgroup_migrations_in_total" for k in m)
+    assert series(m, "cgroup_throttle_events_total", cgroup="/") == 0
+
+
+def test_throttling_derived_from_cpu_stat(tmp_path, agent_factory):
+    """No cpu controller on this machine's cgroup2: a captured tree whose
+    cpu.stat the test advances stands in for a throttled cgroup."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURE, root)
+    stat = root / "workload" / "cpu.stat"
+    text = stat.read_text()
+    agent = agent_factory("--interval=200ms", "--no-bpf", f"--cgroup-root={root}", "--user=root")
+    assert wait_for(lambda: series(metrics(agent), "cgroup_throttle_events_total", cgroup="/workload") == 0)
+    time.sleep(0.5)
+    stat.write_text(text.replace("nr_throttled 251", "nr_throttled 258")
+                        .replace("throttled_usec 35376960", "throttled_usec 35876960"))
+    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_throttle_events_total", cgroup="/workload") == 7 else None)(metrics(agent)))
+    assert m, "7 more throttled periods were not counted"
+    _, doc = get_json(agent, "/api/v1/events?type=throttle")
+    ev = [e for e in doc["events"] if e["path"] == "/workload"]
+    assert len(ev) == 1 and ev[0]["source"] == "poll"
+    assert ev[0]["count"] == 7 and ev[0]["throttled_duration_ns"] == 500_000_000
+    # OOM kills too: memory.events.local oom_kill grew by one.
+    local = root / "workload" / "memory.events.local"
+    local.write_text(local.read_text().replace("oom_kill 1", "oom_kill 2"))
+    assert wait_for(lambda: series(metrics(agent), "cgroup_oom_kills_total", cgroup="/workload") == 1)
+
+
+def test_lost_events_are_counted(cgtree, agent_factory):
+    agent = agent_factory("--interval=200ms", "--bpf.ring-buffer-size=4096")
+    cgtree.mkdir("p")
+    cgtree.mkdir("q")
+    # A burst of migrations far beyond a 4 KiB ring buffer (about 9 records).
+    burst = subprocess.run(
+        ["sh", "-c", 'p="$1"; q="$2"; sleep 30 & pid=$!; i=0; '
+         'while [ $i -lt 3000 ]; do echo $pid > "$p"; echo $pid > "$q"; i=$((i+1)); done; kill $pid',
+         "sh", os.path.join(cgtree.path, "p", "cgroup.procs"), os.path.join(cgtree.path, "q", "cgroup.procs")],
+        timeout=120)
+    assert burst.returncode == 0
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_bpf_events_lost_total") > 0 else None)(metrics(agent)))
+    assert m, "no loss counted for 6000 migrations through a 4 KiB buffer"
+    counted = series(m, "cgroup_migrations_in_total", cgroup=cgtree.rel("p"))
+    assert 0 < counted <= 3000
+    assert agent.get("/healthz").startswith("ok")
