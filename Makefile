@@ -124,4 +124,4 @@ clean:
 -include $(OBJS:.o=.d)
 
 # Each part of the tree that needs targets of its own keeps them beside it.
--include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk tests/fuzz/fuzz.mk tests/asan.mk
+-include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk tests/fuzz/fuzz.mk tests/asan.mk tests/bench/bench.mk

@@ -115,7 +115,25 @@ static void stop_watching(struct cgroup_tree *t)
 	}
 }
 
-static void watch(struct cgroup_tree *t, struct cg_node *n)
+int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
+		       const char *name, int flags)
+{
+	char *rel;
+	int fd;
+
+	if (n->dirfd >= 0)
+		fd = openat(n->dirfd, name, flags | O_CLOEXEC);
+	else {
+		/* "/a/b" and "name" from the root's descriptor: "a/b/name". */
+		if (asprintf(&rel, "%s/%s", n->path + 1, name) < 0)
+			return -ENOMEM;
+		fd = openat(t->root->dirfd, rel, flags | O_CLOEXEC);
+		free(rel);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static void watch(struct cgroup_tree *t, struct cg_node *n, int dirfd)
 {
 	char proc[64];
 	size_t b;
@@ -123,7 +141,7 @@ static void watch(struct cgroup_tree *t, struct cg_node *n)
 	if (t->ifd < 0)
 		return;
 	/* The directory's descriptor names it even after a rename. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", n->dirfd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
 	n->wd = inotify_add_watch(t->ifd, proc, WATCH_MASK);
 	if (n->wd < 0) {
 		if (errno != ENOENT)	/* ENOSPC: out of watches */
@@ -143,10 +161,10 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 	size_t b;
 	int fd, r;
 
-	fd = openat(parent ? parent->dirfd : AT_FDCWD, name,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = parent ? cgroup_tree_openat(t, parent, name, O_RDONLY | O_DIRECTORY) :
+		      openat(AT_FDCWD, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return parent ? fd : -errno;
 	if (fstat(fd, &st) < 0 || !(n = calloc(1, sizeof(*n)))) {
 		r = errno ? -errno : -ENOMEM;
 		close(fd);
@@ -169,7 +187,13 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 	for (int f = 0; f < F_NR; f++)
 		n->fds[f] = -1;
 	/* Watch before listing: a child made in between is then not missed. */
-	watch(t, n);
+	watch(t, n, fd);
+	/* Held while the budget allows (the root always): the rest are opened
+	 * by path when needed. */
+	if (parent && !t->ops->take_fd(t->ctx)) {
+		close(fd);
+		n->dirfd = -1;
+	}
 	b = bucket(t, n->id);
 	n->hnext = t->by_id[b];
 	t->by_id[b] = n;
@@ -189,7 +213,11 @@ static void node_free(struct cgroup_tree *t, struct cg_node *n)
 		/* EINVAL when the kernel already dropped it with the directory. */
 		inotify_rm_watch(t->ifd, n->wd);
 	}
-	close(n->dirfd);
+	if (n->dirfd >= 0) {
+		close(n->dirfd);
+		if (n != t->root)
+			t->ops->give_fd(t->ctx);
+	}
 	free(n->path);
 	free(n);
 }
@@ -208,9 +236,9 @@ static int list_dir(struct cgroup_tree *t, struct cg_node *n)
 	DIR *d;
 	int fd;
 
-	fd = openat(n->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = cgroup_tree_openat(t, n, ".", O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);

@@ -19,7 +19,8 @@ struct cg_node {
 	struct cg_node *parent, *first_child, *next_sibling;
 	char *path;			/* "/" or "/a/b" */
 	uint32_t depth;
-	int dirfd;
+	int dirfd;			/* -1 past the descriptor budget: see
+					   cgroup_tree_openat */
 	int wd;				/* inotify watch, -1 for none */
 	bool dirty;			/* its children must be listed again */
 	uint64_t gen;			/* the walk that last reached it */
@@ -38,6 +39,10 @@ struct cg_node {
 struct cgroup_tree_ops {
 	void (*added)(void *ctx, struct cg_node *n);
 	void (*removed)(void *ctx, struct cg_node *n);
+	/* The descriptor budget shared with the owner: may one more be held?
+	 * (counts it when yes), and one held is closed. */
+	bool (*take_fd)(void *ctx);
+	void (*give_fd)(void *ctx);
 };
 
 struct cgroup_tree;
@@ -49,6 +54,11 @@ void cgroup_tree_free(struct cgroup_tree *t);
 /* Brings the tree up to date. *ret_order is every node in tree order
  * (parents first, siblings by name), valid until the next walk. */
 int cgroup_tree_walk(struct cgroup_tree *t, struct cg_node ***ret_order, size_t *ret_n);
+
+/* Opens a file (or ".") of a node, by its held directory descriptor, or by
+ * its path from the root when the budget left it none. -errno. */
+int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
+		       const char *name, int flags);
 
 /* A node turned out to be gone while being read: its parent is listed again
  * at the next walk. */

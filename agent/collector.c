@@ -47,7 +47,21 @@ static void node_removed(void *ctx, struct cg_node *n)
 	for (int f = 0; f < F_NR; f++)
 		close_fd(c, &n->fds[f]);
 	close_fd(c, &n->ctl_fd);
-	c->open_fds--;		/* the directory's, which the tree closes */
+}
+
+static bool take_fd(void *ctx)
+{
+	struct collector *c = ctx;
+
+	if (c->open_fds >= c->fd_budget)
+		return false;
+	c->open_fds++;
+	return true;
+}
+
+static void give_fd(void *ctx)
+{
+	((struct collector *)ctx)->open_fds--;
 }
 
 static void note_error(struct collector *c, enum cg_file f,
@@ -116,7 +130,7 @@ static void node_probe(struct collector *c, struct cg_node *n)
 {
 	for (int f = 0; f < F_NR; f++) {
 		const char *ctl = cg_files[f].controller;
-		bool want = !ctl || n->ctl_fd < 0 ||
+		bool want = !ctl || n->ctl_fd == -1 ||
 			    controller_listed(n->ctl, n->ctl_len, ctl);
 
 		if (!want) {
@@ -127,15 +141,20 @@ static void node_probe(struct collector *c, struct cg_node *n)
 		if (n->fds[f] >= 0 || n->fds[f] == FD_UNHELD)
 			continue;
 		if (c->open_fds >= c->fd_budget) {
-			if (faccessat(n->dirfd, cg_files[f].name, R_OK, 0) == 0)
+			int fd = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
+			if (fd >= 0) {
+				close(fd);
 				n->fds[f] = FD_UNHELD;
+			}
 			continue;
 		}
-		n->fds[f] = openat(n->dirfd, cg_files[f].name, O_RDONLY | O_CLOEXEC);
+		n->fds[f] = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
 		if (n->fds[f] >= 0)
 			c->open_fds++;
-		else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
-			note_error(c, (enum cg_file)f, n, -errno);
+		else if (n->fds[f] == -EMFILE || n->fds[f] == -ENFILE || n->fds[f] == -ENOMEM)
+			note_error(c, (enum cg_file)f, n, n->fds[f]);
+		if (n->fds[f] < 0)
+			n->fds[f] = -1;
 		/* ENOENT and the like: the file is not there, which is normal. */
 	}
 }
@@ -144,10 +163,15 @@ static void node_probe(struct collector *c, struct cg_node *n)
 static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
 {
 	ssize_t len;
+	int fd = n->ctl_fd;
 
-	if (n->ctl_fd < 0)
+	if (fd == -1)
 		return true;
-	len = read_file(c, n->ctl_fd);
+	if (fd == FD_UNHELD && (fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY)) < 0)
+		return !vanished_errno(-fd);
+	len = read_file(c, fd);
+	if (n->ctl_fd == FD_UNHELD)
+		close(fd);
 	if (len < 0)
 		return !vanished_errno((int)-len);
 	if ((size_t)len > sizeof(n->ctl))
@@ -165,16 +189,26 @@ static void node_added(void *ctx, struct cg_node *n)
 {
 	struct collector *c = ctx;
 
-	c->open_fds++;		/* the tree's descriptor of the directory */
-	n->ctl_fd = openat(n->dirfd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
-	if (n->ctl_fd >= 0)
-		c->open_fds++;
+	n->ctl_fd = -1;
+	if (c->open_fds < c->fd_budget) {
+		n->ctl_fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY);
+		if (n->ctl_fd >= 0)
+			c->open_fds++;
+		else
+			n->ctl_fd = -1;
+	} else {
+		int fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY);
+		if (fd >= 0) {
+			close(fd);
+			n->ctl_fd = FD_UNHELD;
+		}
+	}
 	node_refresh_controllers(c, n);
-	if (n->ctl_fd < 0 || n->ctl_len == 0)
+	if (n->ctl_fd == -1 || n->ctl_len == 0)
 		node_probe(c, n);	/* no controllers: still the core files */
 }
 
-static const struct cgroup_tree_ops tree_ops = { node_added, node_removed };
+static const struct cgroup_tree_ops tree_ops = { node_added, node_removed, take_fd, give_fd };
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -196,8 +230,8 @@ static void read_pass(struct collector *c, enum cg_file f,
 			continue;
 		fd = n->fds[f];
 		if (fd == FD_UNHELD)
-			fd = openat(n->dirfd, cg_files[f].name, O_RDONLY | O_CLOEXEC);
-		len = fd >= 0 ? read_file(c, fd) : -errno;
+			fd = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
+		len = fd >= 0 ? read_file(c, fd) : fd;
 		if (n->fds[f] == FD_UNHELD && fd >= 0)
 			close(fd);
 		if (len < 0) {

@@ -551,8 +551,8 @@ int top_render(const struct top_frame *f, const struct top_view *v,
 		fmt_pct(b1, sizeof(b1), tot.cpu_pct);
 		fmt_bytes(b2, sizeof(b2), tot.mem == TOP_NA ? NAN : (double)tot.mem, o->raw);
 		fmt_interval(b3, sizeof(b3), f->interval_ms);
-		snprintf(t, sizeof(t), "%zu cgroups  CPU %s%s  memory %s  refresh %s  sort %s%s  %s  depth ",
-			 tot.cgroups, b1, isnan(tot.cpu_pct) ? "" : "%", b2, b3,
+		snprintf(t, sizeof(t), "%zu cgroup%s  CPU %s%s  memory %s  refresh %s  sort %s%s  %s  depth ",
+			 tot.cgroups, tot.cgroups == 1 ? "" : "s", b1, isnan(tot.cpu_pct) ? "" : "%", b2, b3,
 			 top_sort_names[v->sort], v->reverse ? " (reversed)" : "",
 			 v->flat ? "flat" : "tree");
 		puts_l(&l, t);

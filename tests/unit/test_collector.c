@@ -181,9 +181,9 @@ static void test_fd_budget(void **state)
 	assert_int_equal(collector_new(t->root, &c), 0);
 	assert_int_equal(collector_collect(c, &s), 0);
 	assert_int_equal(s->n, 42);
-	/* The budget, plus each cgroup's cgroup.controllers, always held; all
-	 * files held would be over 1,100. */
-	assert_true(collector_open_fds(c) <= 1100 - 512 + 42);
+	/* Directories, cgroup.controllers and files all count: holding them
+	 * all would take over 1,100. */
+	assert_true(collector_open_fds(c) <= 1100 - 512);
 	for (size_t i = 1; i < s->n; i++) {
 		assert_true(cg_has(&s->cgroups[i].v, F_MEMORY_STAT));
 		assert_true(cg_has(&s->cgroups[i].v, F_IRQ_PRESSURE) || !cg_has(&s->cgroups[1].v, F_IRQ_PRESSURE));
@@ -192,6 +192,49 @@ static void test_fd_budget(void **state)
 	for (int f = 0; f < F_NR; f++)
 		assert_int_equal(s->stats.read_errors[f], 0);
 	snapshot_unref(s);
+	collector_free(c);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* More cgroups than the budget has descriptors: directories too are then
+ * opened by path, and every cgroup is still read. */
+static void test_fd_budget_below_cgroups(void **state)
+{
+	struct tree *t = *state;
+	struct rlimit old, low = { 1100, 0 };
+	struct collector *c;
+	struct snapshot *s;
+	char p[300];
+	int n = 0;
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(p, sizeof(p), "%s/workload/a%02d", t->root, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		for (int j = 0; j < 25; j++, n++) {
+			snprintf(p, sizeof(p), "workload/a%02d/b%02d", i, j);
+			char full[800];
+			snprintf(full, sizeof(full), "%s/%s", t->root, p);
+			assert_int_equal(mkdir(full, 0755), 0);
+			strcat(p, "/cpu.stat");
+			put(t->root, p, "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+		}
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(collector_new(t->root, &c), 0);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		size_t read = 0;
+
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_int_equal(s->n, 2 + 30 + (size_t)n);
+		for (size_t i = 0; i < s->n; i++)
+			if (cg_has(&s->cgroups[i].v, F_CPU_STAT) && s->cgroups[i].v.cpu[CPU_USAGE] == 7)
+				read++;
+		assert_int_equal(read, (size_t)n);
+		assert_true(collector_open_fds(c) <= 1100 - 512);
+		snapshot_unref(s);
+	}
 	collector_free(c);
 	setrlimit(RLIMIT_NOFILE, &old);
 }
@@ -211,6 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 	};
 	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);
