@@ -264,9 +264,13 @@ static uint64_t io_sum(const struct snapshot *s, const struct cgroup_values *v,
 static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 			  struct cgroup_sample *cur, const struct cgroup_sample *old)
 {
-	double dt = (double)(s->taken_mono_ns - prev->taken_mono_ns) / 1e9;
+	/* Each rate over the time between the two reads of its own file's
+	 * pass: a pass over thousands of cgroups takes a while, and the
+	 * snapshot's stamp comes after all of them. */
+	double dt = (double)(s->pass_mono_ns[F_CPU_STAT] - prev->pass_mono_ns[F_CPU_STAT]) / 1e9;
+	double dt_io = (double)(s->pass_mono_ns[F_IO_STAT] - prev->pass_mono_ns[F_IO_STAT]) / 1e9;
 
-	if (dt <= 0)
+	if (dt <= 0 || dt_io <= 0)
 		return;
 	cur->has_rates = 1;
 	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
@@ -292,8 +296,8 @@ static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 		size_t wb = offsetof(struct io_dev_stat, wbytes);
 		uint64_t r0 = io_sum(prev, &old->v, rb), r1 = io_sum(s, &cur->v, rb);
 		uint64_t w0 = io_sum(prev, &old->v, wb), w1 = io_sum(s, &cur->v, wb);
-		cur->io_read_bps = r1 >= r0 ? (double)(r1 - r0) / dt : 0;
-		cur->io_write_bps = w1 >= w0 ? (double)(w1 - w0) / dt : 0;
+		cur->io_read_bps = r1 >= r0 ? (double)(r1 - r0) / dt_io : 0;
+		cur->io_write_bps = w1 >= w0 ? (double)(w1 - w0) / dt_io : 0;
 	}
 }
 
@@ -375,8 +379,10 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	}
 	/* One pass per file type across all cgroups: the kernel's cost of a
 	 * file (memory.stat flushes statistics) is paid in one stretch. */
-	for (int f = 0; f < F_NR; f++)
+	for (int f = 0; f < F_NR; f++) {
+		s->pass_mono_ns[f] = now_ns(CLOCK_MONOTONIC);
 		read_pass(c, (enum cg_file)f, samples, &s->io);
+	}
 
 	s->taken_mono_ns = now_ns(CLOCK_MONOTONIC);
 	s->taken_ms = (int64_t)(now_ns(CLOCK_REALTIME) / 1000000);

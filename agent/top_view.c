@@ -475,15 +475,58 @@ static void event_line(struct line *l, const struct top_event *e)
 	}
 }
 
+/* The two lines that say what is shown, and the status line: errors, the
+ * filter, the keys. Batch frames have a status line only when there is
+ * something to say. */
+static void title_lines(struct line *l, const struct top_frame *f, const struct top_view *v,
+			const struct top_render_opts *o)
+{
+	struct top_totals tot;
+	char t[512], cpu[32], mem[32], iv[32];
+
+	top_totals(f->rows, f->n, &tot);
+	esc(l, "\033[1m");
+	puts_l(l, "cgscope top");
+	esc(l, "\033[m");
+	snprintf(t, sizeof(t), "  host %s  kernel %s  root %s", f->host ? f->host : "?",
+		 f->kernel ? f->kernel : "?", f->source ? f->source : "?");
+	puts_l(l, t);
+	end_line(l);
+
+	fmt_pct(cpu, sizeof(cpu), tot.cpu_pct);
+	fmt_bytes(mem, sizeof(mem), tot.mem == TOP_NA ? NAN : (double)tot.mem, o->raw);
+	fmt_interval(iv, sizeof(iv), f->interval_ms);
+	snprintf(t, sizeof(t), "%zu cgroup%s  CPU %s%s  memory %s  refresh %s  sort %s%s  %s  depth ",
+		 tot.cgroups, tot.cgroups == 1 ? "" : "s", cpu, isnan(tot.cpu_pct) ? "" : "%", mem, iv,
+		 top_sort_names[v->sort], v->reverse ? " (reversed)" : "", v->flat ? "flat" : "tree");
+	puts_l(l, t);
+	if (v->max_depth < 0)
+		snprintf(t, sizeof(t), "any");
+	else
+		snprintf(t, sizeof(t), "%d", v->max_depth);
+	puts_l(l, t);
+	puts_l(l, "  ");
+	puts_l(l, f->events_source ? f->events_source : "events: unavailable");
+	end_line(l);
+
+	if (f->status || (v->filter && v->filter[0]) || o->height) {
+		if (f->status) {
+			puts_l(l, f->status);
+		} else if (v->filter && v->filter[0]) {
+			puts_l(l, "filter: ");
+			puts_l(l, v->filter);
+		}
+		end_line(l);
+	}
+}
+
 int top_render(const struct top_frame *f, const struct top_view *v,
 	       const struct top_render_opts *o, struct strbuf *sb)
 {
 	struct line l = { .sb = sb, .limit = o->width, .ansi = o->ansi };
 	size_t *order = malloc((f->n ? f->n : 1) * sizeof(*order));
 	unsigned numw = 0, pathw = 4, avail = 0, pane = 0;
-	size_t nshow, new_events = 0, nev = 0;
-	struct top_totals tot;
-	char b1[32], b2[32], b3[32];
+	size_t nshow, total, new_events = 0, nev = 0;
 	int r;
 
 	if (!order)
@@ -493,8 +536,7 @@ int top_render(const struct top_frame *f, const struct top_view *v,
 		free(order);
 		return r;
 	}
-	nshow = (size_t)r;
-	top_totals(f->rows, f->n, &tot);
+	nshow = total = (size_t)r;
 
 	for (int c = 0; c < C_NR; c++)
 		numw += 1 + col_width((enum col)c, o->raw);
@@ -529,63 +571,29 @@ int top_render(const struct top_frame *f, const struct top_view *v,
 		if (pane && nev > pane - 1)
 			nev = pane - 1;
 		avail -= pane;
+		/* The last line says how many did not fit. */
 		if (nshow > avail)
-			nshow = avail;
+			nshow = avail ? avail - 1 : 0;
 	}
 
-	/* Header. */
-	esc(&l, "\033[1m");
-	puts_l(&l, "cgscope top");
-	esc(&l, "\033[m");
-	{
-		char t[512];
-
-		snprintf(t, sizeof(t), "  host %s  kernel %s  root %s", f->host ? f->host : "?",
-			 f->kernel ? f->kernel : "?", f->source ? f->source : "?");
-		puts_l(&l, t);
-	}
-	end_line(&l);
-	{
-		char t[512];
-
-		fmt_pct(b1, sizeof(b1), tot.cpu_pct);
-		fmt_bytes(b2, sizeof(b2), tot.mem == TOP_NA ? NAN : (double)tot.mem, o->raw);
-		fmt_interval(b3, sizeof(b3), f->interval_ms);
-		snprintf(t, sizeof(t), "%zu cgroup%s  CPU %s%s  memory %s  refresh %s  sort %s%s  %s  depth ",
-			 tot.cgroups, tot.cgroups == 1 ? "" : "s", b1, isnan(tot.cpu_pct) ? "" : "%", b2, b3,
-			 top_sort_names[v->sort], v->reverse ? " (reversed)" : "",
-			 v->flat ? "flat" : "tree");
-		puts_l(&l, t);
-		if (v->max_depth < 0) {
-			puts_l(&l, "any");
-		} else {
-			snprintf(t, sizeof(t), "%d", v->max_depth);
-			puts_l(&l, t);
-		}
-		puts_l(&l, "  ");
-		puts_l(&l, f->events_source ? f->events_source : "events: unavailable");
-	}
-	end_line(&l);
-	if (f->status || (v->filter && v->filter[0]) || o->height) {
-		if (f->status) {
-			puts_l(&l, f->status);
-		} else if (v->filter && v->filter[0]) {
-			puts_l(&l, "filter: ");
-			puts_l(&l, v->filter);
-		}
-		end_line(&l);
-	}
-
+	title_lines(&l, f, v, o);
 	header_line(&l, v, pathw, o->raw);
 	end_line(&l);
 	for (size_t k = 0; k < nshow; k++) {
 		row_line(&l, v, &f->rows[order[k]], pathw, o->raw);
 		end_line(&l);
 	}
-	/* The events pane stays at the bottom of a terminal. */
-	for (unsigned k = (unsigned)nshow; o->height && k < avail; k++) {
+	if (nshow < total && avail) {
+		char t[96];
+
+		snprintf(t, sizeof(t), "... %zu more (/ filters, < shows fewer levels)", total - nshow);
+		puts_l(&l, t);
 		end_line(&l);
+		nshow++;
 	}
+	/* The events pane stays at the bottom of a terminal. */
+	for (size_t k = nshow; o->height && k < avail; k++)
+		end_line(&l);
 
 	if (!o->height || pane) {
 		if (!o->height)
@@ -604,7 +612,9 @@ int top_render(const struct top_frame *f, const struct top_view *v,
 		for (size_t k = nev; k-- > 0;) {
 			event_line(&l, top_events_recent(f->events, k));
 			end_line(&l);
-			}
+		}
+		for (size_t k = nev + 1; k < pane; k++)
+			end_line(&l);
 	}
 	/* A terminal frame must not end in a newline: it would scroll. */
 	if (o->height && sb->len && sb->buf[sb->len - 1] == '\n')

@@ -286,8 +286,9 @@ def memory_limited_cgroup(cgtree, name, limit):
             left, _, right = line.partition(" - ")
             if right.split()[0] == "cgroup" and "memory" in right.split()[2].split(","):
                 v1_root = left.split()[4]
-    if not v1_root:
-        pytest.skip("no memory controller on this host")
+    # The VM harness covers OOM kills on pure cgroup v2; a host with the
+    # memory controller nowhere cannot run this test at all.
+    assert v1_root, "no memory controller on this host"
     with open("/proc/self/cgroup") as f:
         own = next(l.split(":", 2)[2].strip() for l in f if l.split(":")[1] == "memory")
     v1 = os.path.join(v1_root + own, os.path.basename(cgtree.path) + "-" + name)

@@ -352,6 +352,35 @@ static void test_frame_fits_terminal(void **state)
 	free_two(&t);
 }
 
+/* More rows than the terminal has lines: the last says how many are left. */
+static void test_frame_more_rows(void **state)
+{
+	struct top_view v = { .sort = TOP_SORT_PATH, .flat = true, .max_depth = -1 };
+	struct top_render_opts o = { .width = 120, .height = 10, .events_max = 10 };
+	struct top_frame f = { .rows = rows, .n = 6, .interval_ms = 1000 };
+	struct strbuf sb = {0};
+	int lines = 1;
+
+	(void)state;
+	assert_int_equal(top_render(&f, &v, &o, &sb), 0);
+	for (size_t i = 0; i < sb.len; i++)
+		lines += sb.buf[i] == '\n';
+	assert_int_equal(lines, 10);
+	/* 4 header lines and 2 for the events pane leave 4: 3 rows and the
+	 * note. */
+	assert_non_null(strstr(sb.buf, "\n/a/x "));
+	assert_null(strstr(sb.buf, "\n/a/y "));
+	assert_non_null(strstr(sb.buf, "\n... 3 more (/ filters"));
+	assert_non_null(strstr(sb.buf, "\nEvents: unavailable"));
+	sb_free(&sb);
+	/* Room for all: no note. */
+	o.height = 40;
+	assert_int_equal(top_render(&f, &v, &o, &sb), 0);
+	assert_null(strstr(sb.buf, "more (/ filters"));
+	assert_non_null(strstr(sb.buf, "\n/b/z "));
+	sb_free(&sb);
+}
+
 /* --- events --------------------------------------------------------------- */
 
 static void put(const char *root, const char *rel, const char *text)
@@ -549,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_frame_v2),
 		cmocka_unit_test(test_frame_hybrid),
 		cmocka_unit_test(test_frame_fits_terminal),
+		cmocka_unit_test_setup(test_frame_more_rows, setup_rows),
 		cmocka_unit_test(test_events_diff),
 		cmocka_unit_test(test_events_ring),
 		cmocka_unit_test(test_events_json),
