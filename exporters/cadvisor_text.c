@@ -7,6 +7,7 @@
 
 #include "block_device.h"
 #include "cadvisor_text.h"
+#include "prom_page.h"
 #include "identity.h"
 #include "prom_text.h"
 
@@ -20,11 +21,9 @@ struct device {
 };
 
 struct page {
+	struct prom_page p;		/* its labels: cAdvisor's base set */
 	const struct snapshot *s;
 	struct strbuf *out;
-	/* Each cgroup's base labels, escaped once per page. */
-	char *labels;
-	uint32_t *label_off;
 	struct device *dev;
 	size_t ndev;
 	int anon, file, inactive_file;	/* memory.stat indexes; -1 if unknown */
@@ -208,26 +207,6 @@ static const struct family families[] = {
 
 /* --- rendering ----------------------------------------------------------- */
 
-static void family_header(struct page *pg, const char *name, const char *type,
-			  const char *help)
-{
-	sb_printf(pg->out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void series_start(struct page *pg, const char *name, size_t i)
-{
-	sb_puts(pg->out, name);
-	sb_putc(pg->out, '{');
-	sb_puts(pg->out, pg->labels + pg->label_off[i]);
-}
-
-static void series_end(struct page *pg, uint64_t v, unsigned digits)
-{
-	sb_puts(pg->out, "} ");
-	sb_fixed(pg->out, v, digits);
-	sb_putc(pg->out, '\n');
-}
-
 static void render_family(struct page *pg, const struct family *f)
 {
 	const struct snapshot *s = pg->s;
@@ -239,14 +218,14 @@ static void render_family(struct page *pg, const struct family *f)
 		if (!f->get(pg, f->arg, &s->cgroups[i].v, &x))
 			continue;
 		if (!any)
-			family_header(pg, f->name, f->type, f->help);
+			prom_family(&pg->p, f->name, f->type, f->help);
 		any = true;
-		series_start(pg, f->name, i);
+		prom_series(&pg->p, f->name, i);
 		if (f->extra) {
 			sb_putc(pg->out, ',');
 			sb_puts(pg->out, f->extra);
 		}
-		series_end(pg, x, f->digits);
+		prom_value(&pg->p, x, f->digits);
 	}
 }
 
@@ -330,11 +309,11 @@ static void render_io(struct page *pg)
 				const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
 
 				if (!any)
-					family_header(pg, io[f].name, "counter", io[f].help);
+					prom_family(&pg->p, io[f].name, "counter", io[f].help);
 				any = true;
-				series_start(pg, io[f].name, i);
+				prom_series(&pg->p, io[f].name, i);
 				device_label(pg, ds);
-				series_end(pg, *(const uint64_t *)((const char *)ds + io[f].off), 0);
+				prom_value(&pg->p, *(const uint64_t *)((const char *)ds + io[f].off), 0);
 			}
 		}
 	}
@@ -357,48 +336,32 @@ static void render_blkio(struct page *pg)
 
 			for (int op = 0; op < 2; op++) {
 				if (!any)
-					family_header(pg, "container_blkio_device_usage_total", "counter",
+					prom_family(&pg->p, "container_blkio_device_usage_total", "counter",
 						      "Bytes transferred to and from the device (io.stat rbytes, wbytes), by operation.");
 				any = true;
-				series_start(pg, "container_blkio_device_usage_total", i);
+				prom_series(&pg->p, "container_blkio_device_usage_total", i);
 				device_label(pg, ds);
 				sb_printf(pg->out, ",major=\"%u\",minor=\"%u\",operation=\"%s\"",
 					  ds->major, ds->minor, op ? "Write" : "Read");
-				series_end(pg, op ? ds->wbytes : ds->rbytes, 0);
+				prom_value(&pg->p, op ? ds->wbytes : ds->rbytes, 0);
 			}
 		}
 	}
 }
 
 /* cAdvisor's base labels, in the order the kubelet's page has them. */
-static int make_labels(struct page *pg)
+static void base_labels(struct strbuf *lb, const struct snapshot *s, size_t i)
 {
-	const struct snapshot *s = pg->s;
-	struct strbuf lb = {0};
+	const char *path = sample_path(s, &s->cgroups[i]);
+	struct cgroup_identity id;
 
-	pg->label_off = malloc(sizeof(*pg->label_off) * (s->n ? s->n : 1));
-	if (!pg->label_off)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		const char *path = sample_path(s, &s->cgroups[i]);
-		struct cgroup_identity id;
-
-		if (cgroup_identity_parse(path, &id) < 0)
-			id.container_id[0] = '\0';
-		pg->label_off[i] = (uint32_t)lb.len;
-		sb_puts(&lb, "container=\"\",id=\"");
-		prom_escape_label(&lb, path, strlen(path));
-		sb_puts(&lb, "\",image=\"\",name=\"");
-		sb_puts(&lb, id.container_id);	/* hex digits: nothing to escape */
-		sb_puts(&lb, "\",namespace=\"\",pod=\"\"");
-		sb_putc(&lb, '\0');
-	}
-	if (sb_error(&lb) < 0) {
-		sb_free(&lb);
-		return -ENOMEM;
-	}
-	pg->labels = sb_steal(&lb, NULL);
-	return pg->labels ? 0 : -ENOMEM;
+	if (cgroup_identity_parse(path, &id) < 0)
+		id.container_id[0] = '\0';
+	sb_puts(lb, "container=\"\",id=\"");
+	prom_escape_label(lb, path, strlen(path));
+	sb_puts(lb, "\",image=\"\",name=\"");
+	sb_puts(lb, id.container_id);	/* hex digits: nothing to escape */
+	sb_puts(lb, "\",namespace=\"\",pod=\"\"");
 }
 
 int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devname,
@@ -411,7 +374,7 @@ int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devna
 		.file = memstat_index("file"),
 		.inactive_file = memstat_index("inactive_file"),
 	};
-	int r = make_labels(&pg);
+	int r = prom_page_open(&pg.p, s, out, base_labels);
 
 	if (r >= 0)
 		r = name_devices(&pg, devname);
@@ -422,8 +385,7 @@ int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devna
 		render_blkio(&pg);
 		r = sb_error(out);
 	}
-	free(pg.labels);
-	free(pg.label_off);
+	prom_page_close(&pg.p);
 	free(pg.dev);
 	return r;
 }

@@ -7,6 +7,7 @@
 
 #include "version.h"
 #include "event_format.h"
+#include "prom_page.h"
 #include "prom_text.h"
 #include "utf8.h"
 
@@ -35,46 +36,6 @@ void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 		i += n;
 	}
 	sb_append(sb, s + start, len - start);
-}
-
-/* The rendering context: each cgroup's label text `cgroup="..."`, escaped
- * once per page rather than once per series. */
-struct page {
-	const struct snapshot *s;
-	struct strbuf *out;
-	char *labels;
-	uint32_t *label_off;
-};
-
-static void family(struct page *pg, const char *name, const char *type,
-		   const char *help)
-{
-	struct strbuf *sb = pg->out;
-
-	sb_puts(sb, "# HELP ");
-	sb_puts(sb, name);
-	sb_putc(sb, ' ');
-	sb_puts(sb, help);
-	sb_puts(sb, "\n# TYPE ");
-	sb_puts(sb, name);
-	sb_putc(sb, ' ');
-	sb_puts(sb, type);
-	sb_putc(sb, '\n');
-}
-
-/* Writes `name{cgroup="..."` for cgroup i; the caller closes the braces. */
-static void series(struct page *pg, const char *name, size_t i)
-{
-	sb_puts(pg->out, name);
-	sb_putc(pg->out, '{');
-	sb_puts(pg->out, pg->labels + pg->label_off[i]);
-}
-
-static void value(struct page *pg, uint64_t v, unsigned digits)
-{
-	sb_puts(pg->out, "} ");
-	sb_fixed(pg->out, v, digits);
-	sb_putc(pg->out, '\n');
 }
 
 /* A family with one value per cgroup, taken from a uint64_t field of
@@ -118,7 +79,7 @@ static const struct simple_family simple[] = {
 	{ "cgroup_pids_peak", "gauge", "Highest pids.current recorded (pids.peak).", F_PIDS_PEAK, V(pids_peak), 0 },
 };
 
-static void render_simple(struct page *pg, const struct simple_family *f)
+static void render_simple(struct prom_page *pg, const struct simple_family *f)
 {
 	const struct snapshot *s = pg->s;
 	bool any = false;
@@ -130,15 +91,15 @@ static void render_simple(struct page *pg, const struct simple_family *f)
 		if (!cg_has(v, f->file) || x == UINT64_MAX)
 			continue;
 		if (!any)
-			family(pg, f->name, f->type, f->help);
+			prom_family(pg, f->name, f->type, f->help);
 		any = true;
-		series(pg, f->name, i);
-		value(pg, x, f->digits);
+		prom_series(pg, f->name, i);
+		prom_value(pg, x, f->digits);
 	}
 }
 
 /* A family with one series per key of a keyed file: name{cgroup,label=key}. */
-static void render_keyed(struct page *pg, const char *name, const char *type,
+static void render_keyed(struct prom_page *pg, const char *name, const char *type,
 			 const char *help, enum cg_file file, size_t off,
 			 const char *label, const char *const *keys,
 			 unsigned first, unsigned last)
@@ -156,20 +117,20 @@ static void render_keyed(struct page *pg, const char *name, const char *type,
 			if (vals[k] == CG_UNSET)
 				continue;
 			if (!any)
-				family(pg, name, type, help);
+				prom_family(pg, name, type, help);
 			any = true;
-			series(pg, name, i);
+			prom_series(pg, name, i);
 			sb_putc(pg->out, ',');
 			sb_puts(pg->out, label);
 			sb_puts(pg->out, "=\"");
 			sb_puts(pg->out, keys[k]);
 			sb_putc(pg->out, '"');
-			value(pg, vals[k], 0);
+			prom_value(pg, vals[k], 0);
 		}
 	}
 }
 
-static void render_derived(struct page *pg)
+static void render_derived(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
 	bool any = false;
@@ -180,10 +141,10 @@ static void render_derived(struct page *pg)
 		if (!cg_has(v, F_CPU_MAX) || v->cpu_quota == CG_MAX)
 			continue;
 		if (!any)
-			family(pg, "cgroup_cpu_quota_cores", "gauge",
+			prom_family(pg, "cgroup_cpu_quota_cores", "gauge",
 			       "CPU quota in cores, cpu.max quota / period; absent when unlimited.");
 		any = true;
-		series(pg, "cgroup_cpu_quota_cores", i);
+		prom_series(pg, "cgroup_cpu_quota_cores", i);
 		sb_printf(pg->out, "} %.9g\n", (double)v->cpu_quota / (double)v->cpu_period);
 	}
 	any = false;
@@ -193,11 +154,11 @@ static void render_derived(struct page *pg)
 		if (!cg_has(v, F_CPU_MAX))
 			continue;
 		if (!any)
-			family(pg, "cgroup_cpu_period_seconds", "gauge",
+			prom_family(pg, "cgroup_cpu_period_seconds", "gauge",
 			       "CFS bandwidth period (cpu.max period).");
 		any = true;
-		series(pg, "cgroup_cpu_period_seconds", i);
-		value(pg, v->cpu_period, 6);
+		prom_series(pg, "cgroup_cpu_period_seconds", i);
+		prom_value(pg, v->cpu_period, 6);
 	}
 	any = false;
 	for (size_t i = 0; i < s->n; i++) {
@@ -208,15 +169,15 @@ static void render_derived(struct page *pg)
 		    inactive == CG_UNSET)
 			continue;
 		if (!any)
-			family(pg, "cgroup_memory_working_set_bytes", "gauge",
+			prom_family(pg, "cgroup_memory_working_set_bytes", "gauge",
 			       "memory.current minus inactive_file of memory.stat, as cAdvisor defines the working set.");
 		any = true;
-		series(pg, "cgroup_memory_working_set_bytes", i);
-		value(pg, v->mem_current > inactive ? v->mem_current - inactive : 0, 0);
+		prom_series(pg, "cgroup_memory_working_set_bytes", i);
+		prom_value(pg, v->mem_current > inactive ? v->mem_current - inactive : 0, 0);
 	}
 }
 
-static void render_io(struct page *pg)
+static void render_io(struct prom_page *pg)
 {
 	static const struct {
 		const char *name, *help;
@@ -243,11 +204,11 @@ static void render_io(struct page *pg)
 				const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
 
 				if (!any)
-					family(pg, io[f].name, "counter", io[f].help);
+					prom_family(pg, io[f].name, "counter", io[f].help);
 				any = true;
-				series(pg, io[f].name, i);
+				prom_series(pg, io[f].name, i);
 				sb_printf(pg->out, ",device=\"%u:%u\"", ds->major, ds->minor);
-				value(pg, *(const uint64_t *)((const char *)ds + io[f].off), 0);
+				prom_value(pg, *(const uint64_t *)((const char *)ds + io[f].off), 0);
 			}
 		}
 	}
@@ -262,7 +223,7 @@ static const char *const psi_labels[PSI_NR][2] = {
 	{ ",resource=\"irq\",kind=\"some\"", ",resource=\"irq\",kind=\"full\"" },
 };
 
-static void render_pressure(struct page *pg)
+static void render_pressure(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
 
@@ -285,16 +246,16 @@ static void render_pressure(struct page *pg)
 					if (!(kind ? p->has_full : p->has_some))
 						continue;
 					if (!any)
-						family(pg, name, pass ? "gauge" : "counter", pass ?
+						prom_family(pg, name, pass ? "gauge" : "counter", pass ?
 						       "Share of the last 10 s in which some or all tasks stalled on the resource (PSI avg10 / 100)." :
 						       "Time in which some or all tasks stalled on the resource (PSI total).");
 					any = true;
-					series(pg, name, i);
+					prom_series(pg, name, i);
 					sb_puts(pg->out, psi_labels[r][kind]);
 					if (pass)
-						value(pg, l->avg10, 4);
+						prom_value(pg, l->avg10, 4);
 					else
-						value(pg, l->total_usec, 6);
+						prom_value(pg, l->total_usec, 6);
 				}
 			}
 		}
@@ -304,19 +265,19 @@ static void render_pressure(struct page *pg)
 /* A family with one value per cgroup from its event counters (the offset of
  * a uint64_t in struct cgroup_event_counts), 0 for those with none yet, so
  * that rate() starts from the cgroup's first scrape. */
-static void render_event_counter(struct page *pg, const char *name, const char *help,
+static void render_event_counter(struct prom_page *pg, const char *name, const char *help,
 				 size_t off)
 {
 	const struct snapshot *s = pg->s;
 
-	family(pg, name, "counter", help);
+	prom_family(pg, name, "counter", help);
 	for (size_t i = 0; i < s->n; i++) {
-		series(pg, name, i);
-		value(pg, *(const uint64_t *)((const char *)&s->cgroups[i].ev + off), 0);
+		prom_series(pg, name, i);
+		prom_value(pg, *(const uint64_t *)((const char *)&s->cgroups[i].ev + off), 0);
 	}
 }
 
-static void render_throttle_hist(struct page *pg)
+static void render_throttle_hist(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
 	const char *name = "cgroup_throttled_duration_seconds";
@@ -331,7 +292,7 @@ static void render_throttle_hist(struct page *pg)
 		if (!cum)
 			continue;	/* only cgroups that were throttled */
 		if (!any)
-			family(pg, name, "histogram",
+			prom_family(pg, name, "histogram",
 			       "How long each CFS bandwidth throttling of the cgroup lasted, per CPU, from the BPF unthrottle hook.");
 		any = true;
 		cum = 0;
@@ -344,20 +305,20 @@ static void render_throttle_hist(struct page *pg)
 				sb_printf(pg->out, ",le=\"%g\"", throttle_hist_bounds[b]);
 			else
 				sb_puts(pg->out, ",le=\"+Inf\"");
-			value(pg, cum, 0);
+			prom_value(pg, cum, 0);
 		}
 		sb_puts(pg->out, name);
 		sb_puts(pg->out, "_sum{");
 		sb_puts(pg->out, pg->labels + pg->label_off[i]);
-		value(pg, e->throttled_ns_sum, 9);
+		prom_value(pg, e->throttled_ns_sum, 9);
 		sb_puts(pg->out, name);
 		sb_puts(pg->out, "_count{");
 		sb_puts(pg->out, pg->labels + pg->label_off[i]);
-		value(pg, cum, 0);
+		prom_value(pg, cum, 0);
 	}
 }
 
-static void render_events(struct page *pg)
+static void render_events(struct prom_page *pg)
 {
 	const struct events_status *st = &pg->s->events;
 	struct strbuf *sb = pg->out;
@@ -383,55 +344,55 @@ static void render_events(struct page *pg)
 	if (st->throttle_durations)
 		render_throttle_hist(pg);
 
-	family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded, 0 when events come from polling only.");
+	prom_family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded, 0 when events come from polling only.");
 	sb_printf(sb, "cgscope_bpf_loaded %d\n", st->bpf ? 1 : 0);
-	family(pg, "cgscope_bpf_hook_info", "gauge",
+	prom_family(pg, "cgscope_bpf_hook_info", "gauge",
 	       "Which hook serves each event feature: tp_btf, raw_tp, tracepoint, fentry, kprobe, poll, or none; always 1.");
 	for (unsigned i = 0; i < st->nhooks; i++)
 		sb_printf(sb, "cgscope_bpf_hook_info{feature=\"%s\",hook=\"%s\"} 1\n",
 			  st->hooks[i].feature, st->hooks[i].hook);
-	family(pg, "cgscope_bpf_events_total", "counter", "Records received from the BPF programs, by event type.");
+	prom_family(pg, "cgscope_bpf_events_total", "counter", "Records received from the BPF programs, by event type.");
 	for (uint32_t t = 1; t < CGSCOPE_EV_TYPES; t++)
 		sb_printf(sb, "cgscope_bpf_events_total{type=\"%s\"} %lu\n", event_type_name(t),
 			  (unsigned long)st->by_type[t]);
-	family(pg, "cgscope_bpf_events_lost_total", "counter",
+	prom_family(pg, "cgscope_bpf_events_lost_total", "counter",
 	       "Records the BPF programs dropped because the ring buffer was full.");
 	sb_printf(sb, "cgscope_bpf_events_lost_total %lu\n", (unsigned long)st->lost);
 	if (st->nprogs) {
-		family(pg, "cgscope_bpf_program_run_seconds_total", "counter",
+		prom_family(pg, "cgscope_bpf_program_run_seconds_total", "counter",
 		       "CPU time the kernel spent running each BPF program (kernel BPF statistics).");
 		for (unsigned i = 0; i < st->nprogs; i++) {
 			sb_printf(sb, "cgscope_bpf_program_run_seconds_total{program=\"%s\"} ", st->progs[i].name);
 			sb_fixed(sb, st->progs[i].run_time_ns, 9);
 			sb_putc(sb, '\n');
 		}
-		family(pg, "cgscope_bpf_program_runs_total", "counter", "Times each BPF program ran.");
+		prom_family(pg, "cgscope_bpf_program_runs_total", "counter", "Times each BPF program ran.");
 		for (unsigned i = 0; i < st->nprogs; i++)
 			sb_printf(sb, "cgscope_bpf_program_runs_total{program=\"%s\"} %lu\n",
 				  st->progs[i].name, (unsigned long)st->progs[i].run_cnt);
 	}
 }
 
-static void render_self(struct page *pg)
+static void render_self(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
 	const struct collector_stats *st = &s->stats;
 	struct strbuf *sb = pg->out;
 	uint64_t cum = 0;
 
-	family(pg, "cgscope_build_info", "gauge", "Version of the running cgscope; always 1.");
+	prom_family(pg, "cgscope_build_info", "gauge", "Version of the running cgscope; always 1.");
 	sb_puts(sb, "cgscope_build_info{version=\"");
 	prom_escape_label(sb, cgscope_version, strlen(cgscope_version));
 	sb_puts(sb, "\"} 1\n");
-	family(pg, "cgscope_cgroups", "gauge", "Cgroups in the last collection cycle.");
+	prom_family(pg, "cgscope_cgroups", "gauge", "Cgroups in the last collection cycle.");
 	sb_printf(sb, "cgscope_cgroups %zu\n", s->n);
-	family(pg, "cgroup_created_total", "counter", "Cgroups that appeared below the root since the agent started.");
+	prom_family(pg, "cgroup_created_total", "counter", "Cgroups that appeared below the root since the agent started.");
 	sb_printf(sb, "cgroup_created_total %lu\n", (unsigned long)st->created);
-	family(pg, "cgroup_removed_total", "counter", "Cgroups that vanished below the root since the agent started.");
+	prom_family(pg, "cgroup_removed_total", "counter", "Cgroups that vanished below the root since the agent started.");
 	sb_printf(sb, "cgroup_removed_total %lu\n", (unsigned long)st->removed);
-	family(pg, "cgscope_collect_cycles_total", "counter", "Collection cycles completed.");
+	prom_family(pg, "cgscope_collect_cycles_total", "counter", "Collection cycles completed.");
 	sb_printf(sb, "cgscope_collect_cycles_total %lu\n", (unsigned long)st->cycles);
-	family(pg, "cgscope_collect_duration_seconds", "histogram",
+	prom_family(pg, "cgscope_collect_duration_seconds", "histogram",
 	       "Time to walk the cgroup tree and read every file, per cycle.");
 	for (int i = 0; i <= COLLECT_HIST_BUCKETS; i++) {
 		cum += st->hist_counts[i];
@@ -444,56 +405,38 @@ static void render_self(struct page *pg)
 	}
 	sb_printf(sb, "cgscope_collect_duration_seconds_sum %.9f\n", st->hist_sum);
 	sb_printf(sb, "cgscope_collect_duration_seconds_count %lu\n", (unsigned long)cum);
-	family(pg, "cgscope_read_errors_total", "counter",
+	prom_family(pg, "cgscope_read_errors_total", "counter",
 	       "Files that could not be read or parsed (malformed, or an I/O error), by file name.");
 	for (int f = 0; f < F_NR; f++)
 		sb_printf(sb, "cgscope_read_errors_total{file=\"%s\"} %lu\n",
 			  cg_files[f].name, (unsigned long)st->read_errors[f]);
-	family(pg, "cgscope_walk_errors_total", "counter",
+	prom_family(pg, "cgscope_walk_errors_total", "counter",
 	       "Cgroup directories that could not be listed.");
 	sb_printf(sb, "cgscope_walk_errors_total %lu\n", (unsigned long)st->walk_errors);
-	family(pg, "cgscope_directories_listed_total", "counter",
+	prom_family(pg, "cgscope_directories_listed_total", "counter",
 	       "Cgroup directories listed to find new and removed cgroups.");
 	sb_printf(sb, "cgscope_directories_listed_total %lu\n", (unsigned long)st->dirs_listed);
-	family(pg, "cgscope_tree_watched", "gauge",
+	prom_family(pg, "cgscope_tree_watched", "gauge",
 	       "1 when inotify keeps the cgroup tree current (only changed directories are listed), 0 when every directory is listed each cycle.");
 	sb_printf(sb, "cgscope_tree_watched %d\n", st->watching ? 1 : 0);
 }
 
-static int make_labels(struct page *pg)
+static void cgroup_label(struct strbuf *sb, const struct snapshot *s, size_t i)
 {
-	const struct snapshot *s = pg->s;
-	struct strbuf lb = {0};
+	const char *p = sample_path(s, &s->cgroups[i]);
 
-	pg->label_off = malloc(sizeof(*pg->label_off) * (s->n ? s->n : 1));
-	if (!pg->label_off)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		const char *p = sample_path(s, &s->cgroups[i]);
-
-		pg->label_off[i] = (uint32_t)lb.len;
-		sb_puts(&lb, "cgroup=\"");
-		prom_escape_label(&lb, p, strlen(p));
-		sb_putc(&lb, '"');
-		sb_putc(&lb, '\0');
-	}
-	if (sb_error(&lb) < 0) {
-		sb_free(&lb);
-		return -ENOMEM;
-	}
-	pg->labels = sb_steal(&lb, NULL);
-	return pg->labels ? 0 : -ENOMEM;
+	sb_puts(sb, "cgroup=\"");
+	prom_escape_label(sb, p, strlen(p));
+	sb_putc(sb, '"');
 }
 
 int prom_render(const struct snapshot *s, struct strbuf *out)
 {
-	struct page pg = { .s = s, .out = out };
-	int r = make_labels(&pg);
+	struct prom_page pg;
+	int r = prom_page_open(&pg, s, out, cgroup_label);
 
-	if (r < 0) {
-		free(pg.label_off);
+	if (r < 0)
 		return r;
-	}
 	/* A guess of the page size from the last one saves most reallocations. */
 	sb_reserve(out, s->n * 4096);
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
@@ -521,7 +464,6 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 	render_pressure(&pg);
 	render_events(&pg);
 	render_self(&pg);
-	free(pg.labels);
-	free(pg.label_off);
+	prom_page_close(&pg);
 	return sb_error(out);
 }

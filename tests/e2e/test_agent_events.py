@@ -199,6 +199,20 @@ def test_lost_events_are_counted(cgtree, agent_factory):
     agent = agent_factory("--interval=200ms", "--bpf.ring-buffer-size=4096")
     cgtree.mkdir("p")
     cgtree.mkdir("q")
+    # Scrapes go on through the storm: every one answered.
+    latencies, errors, done = [], [], threading.Event()
+
+    def scrape():
+        while not done.is_set():
+            t0 = time.monotonic()
+            try:
+                agent.get("/metrics")
+                latencies.append(time.monotonic() - t0)
+            except OSError as e:
+                errors.append(e)
+            time.sleep(0.05)
+    scraper = threading.Thread(target=scrape, daemon=True)
+    scraper.start()
     # A burst of migrations far beyond a 4 KiB ring buffer (about 9 records).
     burst = subprocess.run(
         ["sh", "-c", 'p="$1"; q="$2"; sleep 30 & pid=$!; i=0; '
@@ -206,6 +220,10 @@ def test_lost_events_are_counted(cgtree, agent_factory):
          "sh", os.path.join(cgtree.path, "p", "cgroup.procs"), os.path.join(cgtree.path, "q", "cgroup.procs")],
         timeout=120)
     assert burst.returncode == 0
+    done.set()
+    scraper.join(15)
+    print(f"storm: {len(latencies)} scrapes, max {max(latencies) * 1000:.0f} ms")
+    assert not errors and len(latencies) > 5, errors[:3]
     m = wait_for(lambda: (lambda m: m if series(m, "cgscope_bpf_events_lost_total") > 0 else None)(metrics(agent)))
     assert m, "no loss counted for 6000 migrations through a 4 KiB buffer"
     counted = series(m, "cgroup_migrations_in_total", cgroup=cgtree.rel("p"))
