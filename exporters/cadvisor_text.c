@@ -284,6 +284,12 @@ static void device_label(struct page *pg, const struct io_dev_stat *ds)
 	sb_putc(pg->out, '"');
 }
 
+/* The page is the first member of struct page: from it, the device names. */
+static void fs_device_label(struct prom_page *p, const struct io_dev_stat *ds)
+{
+	device_label((struct page *)p, ds);
+}
+
 static void render_io(struct page *pg)
 {
 	static const struct {
@@ -295,28 +301,8 @@ static void render_io(struct page *pg)
 		{ "container_fs_reads_total", "Read operations completed on the device (io.stat rios).", offsetof(struct io_dev_stat, rios) },
 		{ "container_fs_writes_total", "Write operations completed on the device (io.stat wios).", offsetof(struct io_dev_stat, wios) },
 	};
-	const struct snapshot *s = pg->s;
-
-	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++) {
-		bool any = false;
-
-		for (size_t i = 0; i < s->n; i++) {
-			const struct cgroup_values *v = &s->cgroups[i].v;
-
-			if (!cg_has(v, F_IO_STAT))
-				continue;
-			for (uint32_t d = 0; d < v->io_count; d++) {
-				const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
-
-				if (!any)
-					prom_family(&pg->p, io[f].name, "counter", io[f].help);
-				any = true;
-				prom_series(&pg->p, io[f].name, i);
-				device_label(pg, ds);
-				prom_value(&pg->p, *(const uint64_t *)((const char *)ds + io[f].off), 0);
-			}
-		}
-	}
+	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++)
+		prom_io_family(&pg->p, io[f].name, io[f].help, io[f].off, fs_device_label);
 }
 
 /* runc maps io.stat to cgroup v1's blkio tables: rbytes and wbytes become the

@@ -62,3 +62,26 @@ void prom_value(struct prom_page *pg, uint64_t v, unsigned digits)
 	sb_fixed(pg->out, v, digits);
 	sb_putc(pg->out, '\n');
 }
+
+void prom_io_family(struct prom_page *pg, const char *name, const char *help, size_t off,
+		    prom_device_fn device)
+{
+	const struct snapshot *s = pg->s;
+	int any = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_values *v = &s->cgroups[i].v;
+
+		if (!cg_has(v, F_IO_STAT))
+			continue;
+		for (uint32_t d = 0; d < v->io_count; d++) {
+			const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
+
+			if (!any++)
+				prom_family(pg, name, "counter", help);
+			prom_series(pg, name, i);
+			device(pg, ds);
+			prom_value(pg, *(const uint64_t *)((const char *)ds + off), 0);
+		}
+	}
+}

@@ -32,4 +32,11 @@ void prom_series(struct prom_page *pg, const char *name, size_t i);
 /* `} v/10^digits` and the end of the line. */
 void prom_value(struct prom_page *pg, uint64_t v, unsigned digits);
 
+/* One family with a series per io.stat device of each cgroup, its value the
+ * uint64_t at off in struct io_dev_stat; device() writes the device's
+ * labels (",device=..."). No family header when no cgroup has a device. */
+typedef void (*prom_device_fn)(struct prom_page *pg, const struct io_dev_stat *ds);
+void prom_io_family(struct prom_page *pg, const char *name, const char *help, size_t off,
+		    prom_device_fn device);
+
 #endif

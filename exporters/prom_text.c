@@ -177,6 +177,11 @@ static void render_derived(struct prom_page *pg)
 	}
 }
 
+static void device_label(struct prom_page *pg, const struct io_dev_stat *ds)
+{
+	sb_printf(pg->out, ",device=\"%u:%u\"", ds->major, ds->minor);
+}
+
 static void render_io(struct prom_page *pg)
 {
 	static const struct {
@@ -190,28 +195,8 @@ static void render_io(struct prom_page *pg)
 		{ "cgroup_io_discard_bytes_total", "Bytes discarded on the device (io.stat dbytes).", offsetof(struct io_dev_stat, dbytes) },
 		{ "cgroup_io_discards_total", "Discard operations on the device (io.stat dios).", offsetof(struct io_dev_stat, dios) },
 	};
-	const struct snapshot *s = pg->s;
-
-	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++) {
-		bool any = false;
-
-		for (size_t i = 0; i < s->n; i++) {
-			const struct cgroup_values *v = &s->cgroups[i].v;
-
-			if (!cg_has(v, F_IO_STAT))
-				continue;
-			for (uint32_t d = 0; d < v->io_count; d++) {
-				const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
-
-				if (!any)
-					prom_family(pg, io[f].name, "counter", io[f].help);
-				any = true;
-				prom_series(pg, io[f].name, i);
-				sb_printf(pg->out, ",device=\"%u:%u\"", ds->major, ds->minor);
-				prom_value(pg, *(const uint64_t *)((const char *)ds + io[f].off), 0);
-			}
-		}
-	}
+	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++)
+		prom_io_family(pg, io[f].name, io[f].help, io[f].off, device_label);
 }
 
 /* Constant label text: formatting it for each series was half the page's
