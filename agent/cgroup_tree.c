@@ -115,14 +115,14 @@ static void stop_watching(struct cgroup_tree *t)
 	}
 }
 
-int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
-		       const char *name, int flags)
+int cgroup_tree_open_by_path(const struct cgroup_tree *t, const struct cg_node *n,
+			     const char *name, int flags)
 {
 	char *rel;
 	int fd;
 
-	if (n->dirfd >= 0)
-		fd = openat(n->dirfd, name, flags | O_CLOEXEC);
+	if (!n->parent)
+		fd = openat(t->root->dirfd, name, flags | O_CLOEXEC);
 	else {
 		/* "/a/b" and "name" from the root's descriptor: "a/b/name". */
 		if (asprintf(&rel, "%s/%s", n->path + 1, name) < 0)
@@ -131,6 +131,22 @@ int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
 		free(rel);
 	}
 	return fd < 0 ? -errno : fd;
+}
+
+int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
+		       const char *name, int flags)
+{
+	int fd;
+
+	if (n->dirfd < 0)
+		return cgroup_tree_open_by_path(t, n, name, flags);
+	fd = openat(n->dirfd, name, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cgroup_tree_root_fd(const struct cgroup_tree *t)
+{
+	return t->root->dirfd;
 }
 
 static void watch(struct cgroup_tree *t, struct cg_node *n, int dirfd)
@@ -183,6 +199,7 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 	n->wd = -1;
 	n->dirty = true;	/* its children are not known yet */
 	n->prev_idx = -1;
+	n->table = -1;
 	n->ctl_fd = -1;
 	for (int f = 0; f < F_NR; f++)
 		n->fds[f] = -1;

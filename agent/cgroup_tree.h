@@ -26,6 +26,7 @@ struct cg_node {
 	uint64_t gen;			/* the walk that last reached it */
 
 	/* Owned by the collector. */
+	int table;			/* descriptor table of fds[], -1 for none yet */
 	int ctl_fd;			/* cgroup.controllers; -1 in a bare capture */
 	int fds[F_NR];			/* -1: the file is not there */
 	char ctl[256];			/* last contents of cgroup.controllers */
@@ -59,6 +60,13 @@ int cgroup_tree_walk(struct cgroup_tree *t, struct cg_node ***ret_order, size_t 
  * its path from the root when the budget left it none. -errno. */
 int cgroup_tree_openat(const struct cgroup_tree *t, const struct cg_node *n,
 		       const char *name, int flags);
+
+/* Opens a file of a node by its path from the root's descriptor, whatever
+ * the node holds: for a thread with a descriptor table of its own, which
+ * keeps the root's descriptor at the same number and nothing else. */
+int cgroup_tree_open_by_path(const struct cgroup_tree *t, const struct cg_node *n,
+			     const char *name, int flags);
+int cgroup_tree_root_fd(const struct cgroup_tree *t);
 
 /* A node turned out to be gone while being read: its parent is listed again
  * at the next walk. */

@@ -13,11 +13,29 @@
 
 #include "cgroup_tree.h"
 #include "collector.h"
+#include "fd_table.h"
+#include "log.h"
+
+/* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
+ * too small to hold every file, tables of threads of their own (fd_table.h).
+ * A node's files all live in one table, and are opened, read and closed only
+ * on that table's thread. */
+#define MAX_TABLES 16
+
+struct table {
+	struct fd_table *thread;	/* NULL for table 0 */
+	size_t held, budget;
+	int *closing;			/* of removed nodes, closed at the next run */
+	size_t nclosing, closing_cap;
+};
 
 struct collector {
 	char *root;
 	struct cgroup_tree *tree;
-	size_t open_fds, fd_budget;
+	struct table tables[MAX_TABLES];
+	int ntables;
+	int on_table;			/* whose thread runs collector code now */
+	size_t unclaimed;		/* nodes of this walk in no table yet */
 	struct cg_node **order;		/* this cycle's walk, tree order */
 	size_t norder;
 	char *buf;			/* scratch for file contents */
@@ -30,13 +48,47 @@ struct collector {
 	} last_error[F_NR];
 };
 
-static void close_fd(struct collector *c, int *fd)
+/* Past the budget of every table a file is opened for each read instead of
+ * held: slower, but the HTTP server keeps descriptors to accept with. */
+#define FD_UNHELD (-2)
+#define FD_RESERVE 512
+/* The most files one cgroup has: a table claims a node only with room for it. */
+#define NODE_FILES_MAX (F_NR + 1)
+
+static int closing_push(struct table *tb, int fd)
 {
-	if (*fd >= 0) {
-		close(*fd);
-		c->open_fds--;
-		*fd = -1;
+	if (tb->nclosing == tb->closing_cap) {
+		size_t cap = tb->closing_cap ? tb->closing_cap * 2 : 64;
+		int *p = realloc(tb->closing, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		tb->closing = p;
+		tb->closing_cap = cap;
 	}
+	tb->closing[tb->nclosing++] = fd;
+	return 0;
+}
+
+/* Closes a node's descriptor on its own table: now, when this is that
+ * table's thread, else at the table's next run. */
+static void release_fd(struct collector *c, const struct cg_node *n, int *fd)
+{
+	struct table *tb;
+
+	if (*fd < 0) {
+		*fd = -1;
+		return;
+	}
+	tb = &c->tables[n->table];
+	tb->held--;
+	if (n->table == c->on_table)
+		close(*fd);
+	else if (closing_push(tb, *fd) < 0)
+		/* Left open until the table ends, rather than closed on a table
+		 * where the number means another file. */
+		tb->held++;
+	*fd = -1;
 }
 
 /* The tree drops a node: its descriptors go with it. */
@@ -44,24 +96,27 @@ static void node_removed(void *ctx, struct cg_node *n)
 {
 	struct collector *c = ctx;
 
+	if (n->table < 0)
+		return;
 	for (int f = 0; f < F_NR; f++)
-		close_fd(c, &n->fds[f]);
-	close_fd(c, &n->ctl_fd);
+		release_fd(c, n, &n->fds[f]);
+	release_fd(c, n, &n->ctl_fd);
 }
 
+/* Directories are held on table 0, from the same budget as files. */
 static bool take_fd(void *ctx)
 {
-	struct collector *c = ctx;
+	struct table *tb = &((struct collector *)ctx)->tables[0];
 
-	if (c->open_fds >= c->fd_budget)
+	if (tb->held >= tb->budget)
 		return false;
-	c->open_fds++;
+	tb->held++;
 	return true;
 }
 
 static void give_fd(void *ctx)
 {
-	((struct collector *)ctx)->open_fds--;
+	((struct collector *)ctx)->tables[0].held--;
 }
 
 static void note_error(struct collector *c, enum cg_file f,
@@ -77,15 +132,38 @@ static void note_error(struct collector *c, enum cg_file f,
 	}
 }
 
-/* Past the descriptor budget a file is opened for each read instead of
- * held: slower, but the HTTP server keeps descriptors to accept with. */
-#define FD_UNHELD (-2)
-#define FD_RESERVE 512
-
 static bool vanished_errno(int err)
 {
 	/* What a read on a removed cgroup's file gives: the node is gone. */
 	return err == ENODEV || err == ENOENT || err == ESTALE;
+}
+
+/* Opens a file of a node on this thread's table: other tables keep only the
+ * root's directory descriptor. -errno. */
+static int open_file(struct collector *c, const struct cg_node *n, const char *name)
+{
+	if (c->on_table == 0)
+		return cgroup_tree_openat(c->tree, n, name, O_RDONLY);
+	return cgroup_tree_open_by_path(c->tree, n, name, O_RDONLY);
+}
+
+/* Holds a file of a node while its table has room, else notes it as one to
+ * open for each read. Returns the descriptor, FD_UNHELD, or -1 when the
+ * file cannot be opened (-errno in *err). */
+static int hold_file(struct collector *c, const struct cg_node *n, const char *name, int *err)
+{
+	struct table *tb = &c->tables[c->on_table];
+	int fd = open_file(c, n, name);
+
+	*err = fd < 0 ? fd : 0;
+	if (fd < 0)
+		return -1;
+	if (tb->held >= tb->budget) {
+		close(fd);
+		return FD_UNHELD;
+	}
+	tb->held++;
+	return fd;
 }
 
 /* Reads a whole file from offset 0 into c->buf; returns its length or -errno. */
@@ -106,6 +184,21 @@ static ssize_t read_file(struct collector *c, int fd)
 		c->buf = p;
 		c->buf_cap *= 2;
 	}
+}
+
+/* Reads a node's file whether held or not; its length or -errno. */
+static ssize_t read_node_file(struct collector *c, const struct cg_node *n, int held,
+			      const char *name)
+{
+	ssize_t len;
+	int fd = held;
+
+	if (held == FD_UNHELD && (fd = open_file(c, n, name)) < 0)
+		return fd;
+	len = read_file(c, fd);
+	if (held == FD_UNHELD)
+		close(fd);
+	return len;
 }
 
 static bool controller_listed(const char *list, size_t len, const char *name)
@@ -132,30 +225,18 @@ static void node_probe(struct collector *c, struct cg_node *n)
 		const char *ctl = cg_files[f].controller;
 		bool want = !ctl || n->ctl_fd == -1 ||
 			    controller_listed(n->ctl, n->ctl_len, ctl);
+		int err;
 
 		if (!want) {
-			close_fd(c, &n->fds[f]);
-			n->fds[f] = -1;
+			release_fd(c, n, &n->fds[f]);
 			continue;
 		}
-		if (n->fds[f] >= 0 || n->fds[f] == FD_UNHELD)
+		if (n->fds[f] != -1)
 			continue;
-		if (c->open_fds >= c->fd_budget) {
-			int fd = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
-			if (fd >= 0) {
-				close(fd);
-				n->fds[f] = FD_UNHELD;
-			}
-			continue;
-		}
-		n->fds[f] = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
-		if (n->fds[f] >= 0)
-			c->open_fds++;
-		else if (n->fds[f] == -EMFILE || n->fds[f] == -ENFILE || n->fds[f] == -ENOMEM)
-			note_error(c, (enum cg_file)f, n, n->fds[f]);
-		if (n->fds[f] < 0)
-			n->fds[f] = -1;
+		n->fds[f] = hold_file(c, n, cg_files[f].name, &err);
 		/* ENOENT and the like: the file is not there, which is normal. */
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+			note_error(c, (enum cg_file)f, n, err);
 	}
 }
 
@@ -163,15 +244,10 @@ static void node_probe(struct collector *c, struct cg_node *n)
 static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
 {
 	ssize_t len;
-	int fd = n->ctl_fd;
 
-	if (fd == -1)
+	if (n->ctl_fd == -1)
 		return true;
-	if (fd == FD_UNHELD && (fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY)) < 0)
-		return !vanished_errno(-fd);
-	len = read_file(c, fd);
-	if (n->ctl_fd == FD_UNHELD)
-		close(fd);
+	len = read_node_file(c, n, n->ctl_fd, "cgroup.controllers");
 	if (len < 0)
 		return !vanished_errno((int)-len);
 	if ((size_t)len > sizeof(n->ctl))
@@ -184,28 +260,27 @@ static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
 	return true;
 }
 
-/* The tree found a new node: open the files it has. */
+/* This thread's table takes a new node: opens the files it has. Returns
+ * false if the cgroup vanished. */
+static bool node_claim(struct collector *c, struct cg_node *n)
+{
+	bool alive;
+	int err;
+
+	n->table = c->on_table;
+	c->unclaimed--;
+	n->ctl_fd = hold_file(c, n, "cgroup.controllers", &err);
+	alive = node_refresh_controllers(c, n);
+	if (alive && (n->ctl_fd == -1 || n->ctl_len == 0))
+		node_probe(c, n);	/* no controllers: still the core files */
+	return alive;
+}
+
+/* New nodes wait for a table with room: see controllers_pass. */
 static void node_added(void *ctx, struct cg_node *n)
 {
-	struct collector *c = ctx;
-
-	n->ctl_fd = -1;
-	if (c->open_fds < c->fd_budget) {
-		n->ctl_fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY);
-		if (n->ctl_fd >= 0)
-			c->open_fds++;
-		else
-			n->ctl_fd = -1;
-	} else {
-		int fd = cgroup_tree_openat(c->tree, n, "cgroup.controllers", O_RDONLY);
-		if (fd >= 0) {
-			close(fd);
-			n->ctl_fd = FD_UNHELD;
-		}
-	}
-	node_refresh_controllers(c, n);
-	if (n->ctl_fd == -1 || n->ctl_len == 0)
-		node_probe(c, n);	/* no controllers: still the core files */
+	(void)ctx;
+	n->table = -1;
 }
 
 static const struct cgroup_tree_ops tree_ops = { node_added, node_removed, take_fd, give_fd };
@@ -218,22 +293,57 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void read_pass(struct collector *c, enum cg_file f,
-		      struct cgroup_sample *samples, struct io_array *io)
+/* One pass of the work below, run on a table's thread. */
+struct pass {
+	struct collector *c;
+	int table;
+	int file;			/* F_*, or -1: the controllers pass */
+	bool claim_all;			/* the last resort: take every node left */
+	struct cgroup_sample *samples;
+	struct io_array *io;
+};
+
+/* Closes what removed nodes left on this table, then re-reads
+ * cgroup.controllers of the table's nodes and claims new nodes while the
+ * table has room for them. */
+static void controllers_pass(struct pass *p)
 {
+	struct collector *c = p->c;
+	struct table *tb = &c->tables[p->table];
+
+	for (size_t i = 0; i < tb->nclosing; i++)
+		close(tb->closing[i]);
+	tb->nclosing = 0;
+	for (size_t i = 0; i < c->norder; i++) {
+		struct cg_node *n = c->order[i];
+		bool alive;
+
+		if (n->table == -1 &&
+		    (p->claim_all || tb->held + NODE_FILES_MAX <= tb->budget))
+			alive = node_claim(c, n);
+		else if (n->table == p->table)
+			alive = node_refresh_controllers(c, n);
+		else
+			continue;
+		n->vanished = !alive;
+		if (!alive)
+			cgroup_tree_vanished(c->tree, n);
+	}
+}
+
+static void read_pass(struct pass *p)
+{
+	struct collector *c = p->c;
+	enum cg_file f = (enum cg_file)p->file;
+
 	for (size_t i = 0; i < c->norder; i++) {
 		struct cg_node *n = c->order[i];
 		ssize_t len;
-		int r, fd;
+		int r;
 
-		if (n->vanished || n->fds[f] == -1)
+		if (n->table != p->table || n->vanished || n->fds[f] == -1)
 			continue;
-		fd = n->fds[f];
-		if (fd == FD_UNHELD)
-			fd = cgroup_tree_openat(c->tree, n, cg_files[f].name, O_RDONLY);
-		len = fd >= 0 ? read_file(c, fd) : fd;
-		if (n->fds[f] == FD_UNHELD && fd >= 0)
-			close(fd);
+		len = read_node_file(c, n, n->fds[f], cg_files[f].name);
 		if (len < 0) {
 			if (vanished_errno((int)-len)) {
 				n->vanished = true;
@@ -243,11 +353,84 @@ static void read_pass(struct collector *c, enum cg_file f,
 				note_error(c, f, n, (int)len);
 			continue;
 		}
-		r = cg_files[f].store(c->buf, (size_t)len, &samples[i].v, io);
+		r = cg_files[f].store(c->buf, (size_t)len, &p->samples[i].v, p->io);
 		if (r < 0)
 			note_error(c, f, n, r);
 		else
-			samples[i].v.present |= 1u << f;
+			p->samples[i].v.present |= 1u << f;
+	}
+}
+
+static void pass_on_table(void *arg)
+{
+	struct pass *p = arg;
+
+	p->c->on_table = p->table;
+	if (p->file < 0)
+		controllers_pass(p);
+	else
+		read_pass(p);
+	p->c->on_table = 0;
+}
+
+/* Runs a pass on every table in turn: the collector's state has one writer
+ * at a time, and a pass over one file type stays one stretch of time. */
+static void run_pass(struct collector *c, struct pass *p)
+{
+	for (int k = 0; k < c->ntables; k++) {
+		p->table = k;
+		if (k == 0)
+			pass_on_table(p);
+		else
+			fd_table_run(c->tables[k].thread, pass_on_table, p);
+	}
+}
+
+/* A new table for nodes that no table had room for; false when there can
+ * be none (the most tables, or a kernel or sandbox refusing unshare). */
+static bool add_table(struct collector *c)
+{
+	struct table *tb;
+	struct rlimit rl;
+	int r;
+
+	if (c->ntables == MAX_TABLES || c->tables[0].budget < 4 * NODE_FILES_MAX ||
+	    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return false;
+	tb = &c->tables[c->ntables];
+	r = fd_table_new(cgroup_tree_root_fd(c->tree), &tb->thread);
+	if (r < 0) {
+		if (!c->stats.fd_table_error)
+			log_warn("cannot start a descriptor table of its own (%s): files past "
+				 "RLIMIT_NOFILE are opened for each read", strerror(-r));
+		c->stats.fd_table_error = r;
+		return false;
+	}
+	/* 0-2 and the root's directory, and a few for libc. */
+	tb->budget = rl.rlim_cur > 64 ? rl.rlim_cur - 16 : 16;
+	c->ntables++;
+	return true;
+}
+
+/* Every node of this walk into a table: those that have one re-read
+ * cgroup.controllers, new ones are opened on the first table with room,
+ * on a new table when none has, or left to open for each read on table 0. */
+static void claim_and_refresh(struct collector *c)
+{
+	struct pass p = { .c = c, .file = -1 };
+
+	c->unclaimed = 0;
+	for (size_t i = 0; i < c->norder; i++)
+		c->unclaimed += c->order[i]->table == -1;
+	run_pass(c, &p);
+	while (c->unclaimed && add_table(c)) {
+		p.table = c->ntables - 1;
+		fd_table_run(c->tables[p.table].thread, pass_on_table, &p);
+	}
+	if (c->unclaimed) {
+		p.table = 0;
+		p.claim_all = true;
+		pass_on_table(&p);
 	}
 }
 
@@ -299,6 +482,27 @@ static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 		cur->io_read_bps = r1 >= r0 ? (double)(r1 - r0) / dt_io : 0;
 		cur->io_write_bps = w1 >= w0 ? (double)(w1 - w0) / dt_io : 0;
 	}
+}
+
+/* What the self-metrics say of descriptors: files held, files opened for
+ * each read, tables. */
+static void count_files(struct collector *c)
+{
+	size_t held = 0, reopened = 0;
+
+	for (size_t i = 0; i < c->norder; i++) {
+		const struct cg_node *n = c->order[i];
+
+		held += n->ctl_fd >= 0;
+		reopened += n->ctl_fd == FD_UNHELD;
+		for (int f = 0; f < F_NR; f++) {
+			held += n->fds[f] >= 0;
+			reopened += n->fds[f] == FD_UNHELD;
+		}
+	}
+	c->stats.files_held = held;
+	c->stats.files_reopened = reopened;
+	c->stats.fd_tables = (uint32_t)c->ntables;
 }
 
 static void observe_duration(struct collector_stats *st, double secs)
@@ -370,19 +574,16 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		snapshot_unref(s);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < c->norder; i++) {
-		c->order[i]->vanished = false;
-		if (!node_refresh_controllers(c, c->order[i])) {
-			c->order[i]->vanished = true;
-			cgroup_tree_vanished(c->tree, c->order[i]);
-		}
-	}
+	claim_and_refresh(c);
 	/* One pass per file type across all cgroups: the kernel's cost of a
 	 * file (memory.stat flushes statistics) is paid in one stretch. */
 	for (int f = 0; f < F_NR; f++) {
+		struct pass p = { .c = c, .file = f, .samples = samples, .io = &s->io };
+
 		s->pass_mono_ns[f] = now_ns(CLOCK_MONOTONIC);
-		read_pass(c, (enum cg_file)f, samples, &s->io);
+		run_pass(c, &p);
 	}
+	count_files(c);
 
 	s->taken_mono_ns = now_ns(CLOCK_MONOTONIC);
 	s->taken_ms = (int64_t)(now_ns(CLOCK_REALTIME) / 1000000);
@@ -417,8 +618,11 @@ int collector_new(const char *root, struct collector **ret)
 	if (!c)
 		return -ENOMEM;
 	c->root = strdup(root);
-	c->fd_budget = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 2 * FD_RESERVE ?
-		       rl.rlim_cur - FD_RESERVE : 512;
+	c->ntables = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = 1024;
+	c->tables[0].budget = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
+							      rl.rlim_cur / 2;
 	c->buf_cap = 64 * 1024;
 	c->buf = malloc(c->buf_cap);
 	if (!c->root || !c->buf) {
@@ -440,6 +644,10 @@ void collector_free(struct collector *c)
 	if (!c)
 		return;
 	cgroup_tree_free(c->tree);
+	for (int k = 0; k < c->ntables; k++) {
+		fd_table_free(c->tables[k].thread);
+		free(c->tables[k].closing);
+	}
 	for (int f = 0; f < F_NR; f++)
 		free(c->last_error[f].path);
 	snapshot_unref(c->prev);
@@ -459,5 +667,9 @@ int collector_last_error(const struct collector *c, enum cg_file f,
 
 size_t collector_open_fds(const struct collector *c)
 {
-	return c->open_fds;
+	size_t n = 0;
+
+	for (int k = 0; k < c->ntables; k++)
+		n += c->tables[k].held + c->tables[k].nclosing;
+	return n;
 }

@@ -75,6 +75,10 @@ struct collector_stats {
 	uint64_t walk_errors;		/* directories that could not be listed */
 	uint64_t dirs_listed;		/* directories listed (all, without inotify) */
 	bool watching;			/* inotify keeps the tree current */
+	uint64_t files_held;		/* on a held descriptor, read with pread */
+	uint64_t files_reopened;	/* past every table's budget: opened per read */
+	uint32_t fd_tables;		/* descriptor tables holding them */
+	int fd_table_error;		/* why no further table could start */
 	uint64_t hist_counts[COLLECT_HIST_BUCKETS + 1];	/* last: +Inf */
 	double hist_sum;
 	double last_duration;

@@ -404,6 +404,15 @@ static void render_self(struct prom_page *pg)
 	prom_family(pg, "cgscope_tree_watched", "gauge",
 	       "1 when inotify keeps the cgroup tree current (only changed directories are listed), 0 when every directory is listed each cycle.");
 	sb_printf(sb, "cgscope_tree_watched %d\n", st->watching ? 1 : 0);
+	prom_family(pg, "cgscope_files_held", "gauge",
+	       "Cgroup files held open and re-read with pread each cycle.");
+	sb_printf(sb, "cgscope_files_held %lu\n", (unsigned long)st->files_held);
+	prom_family(pg, "cgscope_files_reopened", "gauge",
+	       "Cgroup files opened for each read: no descriptor table had room for them (RLIMIT_NOFILE).");
+	sb_printf(sb, "cgscope_files_reopened %lu\n", (unsigned long)st->files_reopened);
+	prom_family(pg, "cgscope_descriptor_tables", "gauge",
+	       "Descriptor tables holding cgroup files: the agent's own, and threads with a table of their own when RLIMIT_NOFILE is too small for all files in one.");
+	sb_printf(sb, "cgscope_descriptor_tables %u\n", (unsigned)st->fd_tables);
 }
 
 static void cgroup_label(struct strbuf *sb, const struct snapshot *s, size_t i)

@@ -7,6 +7,7 @@ fixture creates and removes (children first, processes killed by PID), also
 when the test fails.
 """
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -108,14 +109,17 @@ SLEEP = ["sleep", "3600"]
 
 
 class Agent:
-    def __init__(self, *args, health_url="http"):
+    def __init__(self, *args, health_url="http", nofile=None):
+        """nofile: the agent's RLIMIT_NOFILE, soft and hard."""
         if not os.access(CGSCOPE, os.X_OK):
             raise RuntimeError(f"{CGSCOPE} is not built: run make")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
+            if nofile else None
         self.proc = subprocess.Popen(
             [CGSCOPE, "agent", f"--web.listen-address=127.0.0.1:{self.port}", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=limit)
         try:
             self._wait_ready(health_url)
         except BaseException:

@@ -161,9 +161,9 @@ static void test_malformed(void **state)
 	collector_free(c);
 }
 
-/* Past its descriptor budget the collector opens files for each read rather
- * than hold them: every value is still read. */
-static void test_fd_budget(void **state)
+/* Past RLIMIT_NOFILE the collector holds files on descriptor tables of
+ * threads of their own: every file is still held, and every value read. */
+static void test_fd_tables(void **state)
 {
 	struct tree *t = *state;
 	struct rlimit old, low = { 1100, 0 };
@@ -171,32 +171,83 @@ static void test_fd_budget(void **state)
 	struct snapshot *s;
 	char cmd[512];
 
-	for (int i = 0; i < 40; i++) {
-		snprintf(cmd, sizeof(cmd), "cp -r %s/workload %s/w%02d", t->root, t->root, i);
-		assert_int_equal(system(cmd), 0);
-	}
+	snprintf(cmd, sizeof(cmd), "cd %s && for i in $(seq 10 49); do cp -r workload w$i; done",
+		 t->root);
+	assert_int_equal(system(cmd), 0);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low.rlim_max = old.rlim_max;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	assert_int_equal(collector_new(t->root, &c), 0);
-	assert_int_equal(collector_collect(c, &s), 0);
-	assert_int_equal(s->n, 42);
-	/* Directories, cgroup.controllers and files all count: holding them
-	 * all would take over 1,100. */
-	assert_true(collector_open_fds(c) <= 1100 - 512);
-	for (size_t i = 1; i < s->n; i++) {
-		assert_true(cg_has(&s->cgroups[i].v, F_MEMORY_STAT));
-		assert_true(cg_has(&s->cgroups[i].v, F_IRQ_PRESSURE) || !cg_has(&s->cgroups[1].v, F_IRQ_PRESSURE));
-		assert_int_equal(s->cgroups[i].v.mem_events[MEMEV_OOM_KILL], 1);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_int_equal(s->n, 42);
+		/* Directories, cgroup.controllers and files: over 1,100 in all,
+		 * more than one table may hold. */
+		assert_true(collector_open_fds(c) > 1100);
+		assert_true(s->stats.fd_tables >= 2);
+		assert_int_equal(s->stats.files_reopened, 0);
+		assert_true(s->stats.files_held > 1100);
+		for (size_t i = 1; i < s->n; i++) {
+			assert_true(cg_has(&s->cgroups[i].v, F_MEMORY_STAT));
+			assert_true(cg_has(&s->cgroups[i].v, F_IRQ_PRESSURE) ||
+				    !cg_has(&s->cgroups[1].v, F_IRQ_PRESSURE));
+			assert_int_equal(s->cgroups[i].v.mem_events[MEMEV_OOM_KILL], 1);
+		}
+		for (int f = 0; f < F_NR; f++)
+			assert_int_equal(s->stats.read_errors[f], 0);
+		snapshot_unref(s);
 	}
-	for (int f = 0; f < F_NR; f++)
-		assert_int_equal(s->stats.read_errors[f], 0);
+	/* Removed cgroups' files are closed on the table that held them. */
+	snprintf(cmd, sizeof(cmd), "cd %s && rm -rf w1* w2* w3* w4*", t->root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 2);
+	/* and the one directory held besides the root's, which is not counted */
+	assert_int_equal(collector_open_fds(c), s->stats.files_held + 1);
 	snapshot_unref(s);
 	collector_free(c);
 	setrlimit(RLIMIT_NOFILE, &old);
 }
 
-/* More cgroups than the budget has descriptors: directories too are then
+/* More files than the most tables hold: the rest are opened for each read,
+ * and every cgroup is still read. */
+static void test_fd_tables_full(void **state)
+{
+	struct tree *t = *state;
+	struct rlimit old, low = { 1100, 0 };
+	struct collector *c;
+	struct snapshot *s;
+	char cmd[512];
+
+	/* 900 cgroups of 28 files: past 16 tables of about 1,100. */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && for i in $(seq 100 999); do cp -al workload w$i; done", t->root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(collector_new(t->root, &c), 0);
+	for (int cycle = 0; cycle < 2; cycle++) {
+		size_t read = 0;
+
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_int_equal(s->n, 902);
+		assert_int_equal(s->stats.fd_tables, 16);
+		assert_true(s->stats.files_reopened > 0);
+		assert_true(s->stats.files_held > 15 * 1000);
+		for (size_t i = 1; i < s->n; i++)
+			read += cg_has(&s->cgroups[i].v, F_MEMORY_STAT) &&
+				s->cgroups[i].v.mem_events[MEMEV_OOM_KILL] == 1;
+		assert_int_equal(read, 901);
+		for (int f = 0; f < F_NR; f++)
+			assert_int_equal(s->stats.read_errors[f], 0);
+		snapshot_unref(s);
+	}
+	collector_free(c);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* More cgroups than table 0 has descriptors: directories too are then
  * opened by path, and every cgroup is still read. */
 static void test_fd_budget_below_cgroups(void **state)
 {
@@ -232,7 +283,7 @@ static void test_fd_budget_below_cgroups(void **state)
 			if (cg_has(&s->cgroups[i].v, F_CPU_STAT) && s->cgroups[i].v.cpu[CPU_USAGE] == 7)
 				read++;
 		assert_int_equal(read, (size_t)n);
-		assert_true(collector_open_fds(c) <= 1100 - 512);
+		assert_int_equal(s->stats.files_reopened, 0);
 		snapshot_unref(s);
 	}
 	collector_free(c);
@@ -253,7 +304,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fd_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 	};

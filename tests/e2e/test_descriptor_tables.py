@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""An agent whose RLIMIT_NOFILE is too small for every file it reads: the rest
+are held by threads with a descriptor table of their own, read each cycle,
+and closed on that table when their cgroup goes."""
+import os
+import time
+
+from conftest import BUSY, parse_metrics, series, wait_for
+
+NOFILE = 1100		# the agent keeps 512 for the server: 588 for files
+
+
+def table_threads(pid):
+    """{tid: open descriptors} of the agent's threads named cgscope-fds."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().strip() != "cgscope-fds":
+                    continue
+            out[int(tid)] = len(os.listdir(f"/proc/{pid}/task/{tid}/fd"))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_files_past_rlimit_are_held_on_tables_of_their_own(cgtree, agent_factory):
+    names = [f"g{i:03d}" for i in range(200)]
+    for n in names:
+        cgtree.mkdir(n)
+    last = names[-1]		# claimed last, by a table of a thread of its own
+    cgtree.spawn(BUSY, last)
+    agent = agent_factory("--interval=200ms", "--no-bpf", nofile=NOFILE)
+
+    def ready():
+        m = parse_metrics(agent.get("/metrics"))
+        return m if series(m, "cgroup_cpu_usage_seconds_total", cgroup=cgtree.rel(last)) else None
+    m = wait_for(ready)
+    assert m, "the last cgroup's CPU was not read"
+    tables = series(m, "cgscope_descriptor_tables")
+    held = series(m, "cgscope_files_held")
+    # 201 cgroups of at least 5 files, and their directories: past one table.
+    assert tables >= 2, m
+    assert series(m, "cgscope_files_reopened") == 0
+    assert held >= 201 * 5 and held > NOFILE - 512
+    threads = table_threads(agent.proc.pid)
+    assert len(threads) == tables - 1
+    with_files = sum(threads.values())
+    assert with_files > 100 * (tables - 1)
+    assert len(os.listdir(f"/proc/{agent.proc.pid}/fd")) < NOFILE
+    for f in ("cpu.stat", "cgroup.events", "cgroup.stat"):
+        assert series(m, "cgscope_read_errors_total", file=f) == 0
+
+    # Read every cycle, not once: the busy cgroup's CPU grows.
+    u1 = series(m, "cgroup_cpu_usage_seconds_total", cgroup=cgtree.rel(last))
+    time.sleep(1.0)
+    m2 = parse_metrics(agent.get("/metrics"))
+    assert series(m2, "cgroup_cpu_usage_seconds_total", cgroup=cgtree.rel(last)) > u1
+
+    # The second half goes: their descriptors are closed on the tables that
+    # held them, and no table keeps any of the rest's.
+    for p in cgtree.procs:
+        p.kill()
+        p.wait()
+    for n in names[100:]:
+        for _ in range(50):
+            try:
+                cgtree.rmdir(n)
+                break
+            except OSError:
+                time.sleep(0.1)
+    gone = cgtree.rel(names[100])
+
+    def shrunk():
+        m = parse_metrics(agent.get("/metrics"))
+        if series(m, "cgroup_populated", cgroup=gone) is not None:
+            return None
+        return m if sum(table_threads(agent.proc.pid).values()) < with_files else None
+    m3 = wait_for(shrunk)
+    assert m3, "the removed cgroups' descriptors were not closed"
+    assert series(m3, "cgscope_files_held") <= held - 100 * 5
+    assert series(m3, "cgroup_populated", cgroup=cgtree.rel(names[99])) == 0
