@@ -27,6 +27,8 @@ struct table {
 	size_t held, budget;
 	int *closing;			/* of removed nodes, closed at the next run */
 	size_t nclosing, closing_cap;
+	uint32_t *mine;			/* this walk's nodes on the table, indices */
+	size_t nmine, mine_cap;		/* into order */
 };
 
 struct collector {
@@ -334,14 +336,16 @@ static void controllers_pass(struct pass *p)
 static void read_pass(struct pass *p)
 {
 	struct collector *c = p->c;
+	const struct table *tb = &c->tables[p->table];
 	enum cg_file f = (enum cg_file)p->file;
 
-	for (size_t i = 0; i < c->norder; i++) {
+	for (size_t j = 0; j < tb->nmine; j++) {
+		size_t i = tb->mine[j];
 		struct cg_node *n = c->order[i];
 		ssize_t len;
 		int r;
 
-		if (n->table != p->table || n->vanished || n->fds[f] == -1)
+		if (n->vanished || n->fds[f] == -1)
 			continue;
 		len = read_node_file(c, n, n->fds[f], cg_files[f].name);
 		if (len < 0) {
@@ -432,6 +436,29 @@ static void claim_and_refresh(struct collector *c)
 		p.claim_all = true;
 		pass_on_table(&p);
 	}
+}
+
+/* Each table's nodes of this walk, so that a pass over one table does not
+ * visit every node: with many tables that is most of a pass's cache misses. */
+static int list_table_nodes(struct collector *c)
+{
+	for (int k = 0; k < c->ntables; k++)
+		c->tables[k].nmine = 0;
+	for (size_t i = 0; i < c->norder; i++) {
+		struct table *tb = &c->tables[c->order[i]->table];
+
+		if (tb->nmine == tb->mine_cap) {
+			size_t cap = tb->mine_cap ? tb->mine_cap * 2 : 256;
+			uint32_t *m = realloc(tb->mine, cap * sizeof(*m));
+
+			if (!m)
+				return -ENOMEM;
+			tb->mine = m;
+			tb->mine_cap = cap;
+		}
+		tb->mine[tb->nmine++] = (uint32_t)i;
+	}
+	return 0;
 }
 
 static uint64_t io_sum(const struct snapshot *s, const struct cgroup_values *v,
@@ -575,6 +602,12 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		return -ENOMEM;
 	}
 	claim_and_refresh(c);
+	r = list_table_nodes(c);
+	if (r < 0) {
+		free(samples);
+		snapshot_unref(s);
+		return r;
+	}
 	/* One pass per file type across all cgroups: the kernel's cost of a
 	 * file (memory.stat flushes statistics) is paid in one stretch. */
 	for (int f = 0; f < F_NR; f++) {
@@ -647,6 +680,7 @@ void collector_free(struct collector *c)
 	for (int k = 0; k < c->ntables; k++) {
 		fd_table_free(c->tables[k].thread);
 		free(c->tables[k].closing);
+		free(c->tables[k].mine);
 	}
 	for (int f = 0; f < F_NR; f++)
 		free(c->last_error[f].path);

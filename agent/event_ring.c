@@ -17,6 +17,8 @@ struct event_ring {
 	pthread_cond_t cond;
 	size_t capacity;
 	uint64_t last;		/* seq of the newest entry, 0 while empty */
+	uint64_t woken;		/* last when waiters were last woken */
+	unsigned waiters;
 	bool shutdown;
 	struct event_ring_entry *slots;
 };
@@ -79,9 +81,17 @@ uint64_t event_ring_push(struct event_ring *r, const struct cgscope_event *ev)
 	e->seq = seq;
 	e->wall_ns = wall - age;
 	e->ev = *ev;
-	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	return seq;
+}
+
+void event_ring_wake(struct event_ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->waiters && r->woken != r->last)
+		pthread_cond_broadcast(&r->cond);
+	r->woken = r->last;
+	pthread_mutex_unlock(&r->lock);
 }
 
 static uint64_t first_locked(const struct event_ring *r)
@@ -144,9 +154,11 @@ int event_ring_wait(struct event_ring *r, uint64_t since, int timeout_ms)
 		}
 	}
 	pthread_mutex_lock(&r->lock);
+	r->waiters++;
 	while (!r->shutdown && r->last <= since && rc == 0)
 		rc = timeout_ms < 0 ? pthread_cond_wait(&r->cond, &r->lock)
 				    : pthread_cond_timedwait(&r->cond, &r->lock, &deadline);
+	r->waiters--;
 	if (r->shutdown)
 		ret = -ESHUTDOWN;
 	else

@@ -28,9 +28,15 @@ void event_ring_free(struct event_ring *r);
 
 /* Copies ev in, with the next sequence number (returned) and its wall-clock
  * time, computed from ev->ts_ns (CLOCK_MONOTONIC, as bpf_ktime_get_ns()
- * gives; records made in userspace set it with clock_gettime too). Wakes
- * the waiters. */
+ * gives; records made in userspace set it with clock_gettime too). Waiters
+ * see it after the next event_ring_wake. */
 uint64_t event_ring_push(struct event_ring *r, const struct cgscope_event *ev);
+
+/* Wakes the waiters for what was pushed since the last wake. Once per batch
+ * of pushes, not per event: at 100,000 events a second a wake each is a
+ * futex call and a context switch each, which is what made the BPF consumer
+ * fall behind the kernel's ring buffer. */
+void event_ring_wake(struct event_ring *r);
 
 /* Entries with seq > since whose type is in type_mask (CGSCOPE_EV_MASK()
  * bits; 0 = every type), oldest first, at most max of them into ret.

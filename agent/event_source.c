@@ -115,8 +115,10 @@ static void *consume(void *arg)
 	struct event_source *es = arg;
 
 	/* A short timeout: stop is noticed within it. */
-	while (!atomic_load(&es->stop))
+	while (!atomic_load(&es->stop)) {
 		bpf_loader_poll(es->bpf, 250, on_bpf_event, es);
+		event_ring_wake(es->ring);	/* once for all the poll consumed */
+	}
 	return NULL;
 }
 
@@ -269,6 +271,7 @@ void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 		if (es->poll_oom && c->oom_kill_delta)
 			poll_event(es, s, c, CGSCOPE_EV_OOM_KILL, c->oom_kill_delta, 0);
 	}
+	event_ring_wake(es->ring);
 	pthread_mutex_lock(&es->lock);
 	es->cycle++;
 	for (size_t i = 0; i < s->n; i++) {

@@ -115,6 +115,7 @@ static void *push_later(void *arg)
 
 	usleep(p->delay_ms * 1000);
 	event_ring_push(p->r, &ev);
+	event_ring_wake(p->r);
 	return NULL;
 }
 
@@ -122,6 +123,7 @@ static void test_ring_wait(void **state)
 {
 	struct event_ring *r;
 	struct pusher p;
+	struct timespec t0, t1;
 	pthread_t t;
 
 	(void)state;
@@ -130,8 +132,12 @@ static void test_ring_wait(void **state)
 	assert_int_equal(event_ring_wait(r, 0, 50), 0);	/* times out */
 	p.r = r;
 	p.delay_ms = 50;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_create(&t, NULL, push_later, &p);
 	assert_int_equal(event_ring_wait(r, 0, 5000), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Woken by event_ring_wake, not by the timeout. */
+	assert_true(t1.tv_sec - t0.tv_sec < 4);
 	pthread_join(t, NULL);
 	assert_int_equal(event_ring_wait(r, 0, -1), 1);	/* already there */
 	event_ring_shutdown(r);
