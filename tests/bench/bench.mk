@@ -44,7 +44,7 @@ bench-deps: deps
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
-bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle
+bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate
 
 bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_MAKE) bench-bins
@@ -57,6 +57,11 @@ bench-profile: bench-deps
 $(BENCH_DIR)/bench_cycle: tests/bench/bench_cycle.c $(LIB_OBJS) | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# The migration generator of the events figures: libc only.
+$(BENCH_DIR)/migrate: tests/bench/migrate.c | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $<
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
