@@ -23,8 +23,9 @@
  *
  * 64-bit integers: cJSON keeps numbers as doubles, exact only up to 2^53.
  * Ids and counters are written with cJSON_CreateRaw from their decimal
- * text, so they stay exact JSON integers (as exporters/json_snapshot.c
- * does); a reader that parses JSON numbers into doubles must take care. */
+ * text, so they stay exact JSON integers (as exporters/json_writer.c
+ * writes them); a reader that parses JSON numbers into doubles must take
+ * care. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

@@ -87,8 +87,13 @@ int gzip_buf(const char *in, size_t len, char **ret, size_t *ret_len)
 	char *out;
 	int r;
 
-	/* windowBits 15 + 16: a gzip header, which is what Accept-Encoding: gzip asks for. */
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	/* windowBits 15 + 16: a gzip header, which is what Accept-Encoding: gzip asks for.
+	 * Level 1, not the default 6: on the page of 10,000 cgroups (78.6 MB)
+	 * level 1 took 240 ms and made 3.79 MB, level 6 1,073 ms and 3.35 MB
+	 * (1,000 cgroups: 26 ms, 396 KB against 115 ms, 347 KB). 13% more
+	 * bytes on the wire for under a quarter of the CPU time, which the
+	 * first gzip scrape of each cycle waits for. */
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	cap = deflateBound(&zs, (uLong)len);

@@ -10,7 +10,8 @@
 #include "event_format.h"
 #include "event_stream.h"
 #include "http_reply.h"
-#include "json_snapshot.h"
+#include "json_writer.h"
+#include "utf8.h"
 
 #define LIST_MAX 10000		/* events one /api/v1/events answer holds at most */
 #define KEEPALIVE_S 15
@@ -65,6 +66,22 @@ static int parse_filters(struct MHD_Connection *conn, uint32_t *ret_mask, char *
 	return 0;
 }
 
+/* A string that may not be UTF-8 (a cgroup name is bytes): cJSON passes
+ * bytes through, and a JSON text must be UTF-8. Invalid bytes become U+FFFD. */
+static void add_text(cJSON *o, const char *key, const char *text)
+{
+	size_t len = strlen(text);
+	struct strbuf sb = {0};
+
+	if (utf8_valid(text, len)) {
+		cJSON_AddStringToObject(o, key, text);
+		return;
+	}
+	utf8_sanitize(&sb, text, len);
+	cJSON_AddStringToObject(o, key, sb.buf ? sb.buf : "");
+	sb_free(&sb);
+}
+
 /* The wall-clock time of an entry, as the ring keeps it. */
 static cJSON *entry_json(const struct event_ring_entry *e)
 {
@@ -73,7 +90,7 @@ static cJSON *entry_json(const struct event_ring_entry *e)
 	/* A path that is not UTF-8 would make the document invalid. */
 	if (o) {
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "path");
-		json_add_text(o, "path", e->ev.path);
+		add_text(o, "path", e->ev.path);
 	}
 	return o;
 }
@@ -83,7 +100,8 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 	const char *since_s = arg(conn, "since"), *limit_s = arg(conn, "limit");
 	uint64_t since = 0, limit = 1000, next, first = 0, last = 0;
 	struct event_ring_entry *buf;
-	cJSON *doc, *arr;
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
 	uint32_t mask;
 	char err[256];
 	size_t n;
@@ -102,18 +120,38 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 		return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	n = event_ring_read(ring, since, mask, limit, buf, &next);
 	event_ring_bounds(ring, &first, &last);
-	doc = cJSON_CreateObject();
-	arr = cJSON_AddArrayToObject(doc, "events");
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, entry_json(&buf[i]));
+	/* Each event is a small cJSON object, printed and freed before the
+	 * next; the list around them is written as it goes, so that LIST_MAX
+	 * events are never a tree all at once. */
+	jw_object(&w);
+	jw_key(&w, "events");
+	jw_array(&w);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = entry_json(&buf[i]);
+		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+
+		cJSON_Delete(o);
+		if (!text) {
+			sb.failed = true;	/* out of memory: no half list */
+			break;
+		}
+		jw_raw(&w, text, strlen(text));
+		cJSON_free(text);
+	}
+	jw_array_end(&w);
 	/* Where to ask from next: after the last entry looked at. */
-	cJSON_AddItemToObject(doc, "next_seq", json_u64(next > since ? next : since));
-	cJSON_AddItemToObject(doc, "first_seq", json_u64(first));
-	cJSON_AddItemToObject(doc, "last_seq", json_u64(last));
+	jw_key(&w, "next_seq");
+	jw_u64(&w, next > since ? next : since);
+	jw_key(&w, "first_seq");
+	jw_u64(&w, first);
+	jw_key(&w, "last_seq");
+	jw_u64(&w, last);
 	/* Events the ring no longer holds between since and the oldest kept. */
-	cJSON_AddItemToObject(doc, "missed", json_u64(first > since + 1 ? first - since - 1 : 0));
+	jw_key(&w, "missed");
+	jw_u64(&w, first > since + 1 ? first - since - 1 : 0);
+	jw_object_end(&w);
 	free(buf);
-	return reply_json(conn, MHD_HTTP_OK, doc);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
 }
 
 /* Formats what is waiting for c into c->pending; the stream's lock is held

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_reply.h"
+#include "json_writer.h"
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
 			     const char *type, char *body, size_t len)
@@ -33,26 +34,31 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 	return copy ? queue(conn, status, type, copy, strlen(copy)) : MHD_NO;
 }
 
-enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, cJSON *doc)
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct strbuf *sb)
 {
-	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+	size_t len;
+	char *text = sb_error(sb) == 0 ? sb_steal(sb, &len) : NULL;
 
-	cJSON_Delete(doc);
+	sb_free(sb);
 	if (!text)
 		return MHD_NO;
-	return queue(conn, status, "application/json", text, strlen(text));
+	return queue(conn, status, "application/json", text, len);
 }
 
 enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 			    const char *fmt, ...)
 {
-	cJSON *doc = cJSON_CreateObject();
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cJSON_AddStringToObject(doc, "error", msg);
-	return reply_json(conn, status, doc);
+	jw_object(&w);
+	jw_key(&w, "error");
+	jw_string(&w, msg);
+	jw_object_end(&w);
+	return reply_json(conn, status, &sb);
 }

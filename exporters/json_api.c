@@ -11,6 +11,7 @@
 #include "http_reply.h"
 #include "json_api.h"
 #include "json_snapshot.h"
+#include "json_writer.h"
 
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
@@ -31,14 +32,14 @@ static int parse_u64_arg(const char *s, uint64_t *ret)
 
 static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
 {
-	cJSON *doc = json_snapshot(s, NULL);
-	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+	struct strbuf sb = {0};
+	int r = json_snapshot(s, NULL, &sb);
+	char *text = r == 0 ? sb_steal(&sb, ret_len) : NULL;
 
-	cJSON_Delete(doc);
+	sb_free(&sb);
 	if (!text)
 		return -ENOMEM;
 	*ret = text;
-	*ret_len = strlen(text);
 	return 0;
 }
 
@@ -75,8 +76,8 @@ static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot
 {
 	struct json_filter f = { .path_prefix = arg(conn, "path"), .max_depth = -1 };
 	const char *depth = arg(conn, "depth");
+	struct strbuf sb = {0};
 	uint64_t d;
-	enum MHD_Result r;
 
 	if (depth) {
 		if (parse_u64_arg(depth, &d) < 0 || d > 10000) {
@@ -93,31 +94,37 @@ static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot
 	}
 	if (!depth && !f.path_prefix)
 		return reply_cached_json(conn, s);
-	r = reply_json(conn, MHD_HTTP_OK, json_snapshot(s, &f));
+	json_snapshot(s, &f, &sb);	/* an error stays in sb: reply_json says it */
 	snapshot_unref(s);
-	return r;
+	return reply_json(conn, MHD_HTTP_OK, &sb);
 }
 
 /* One cgroup with its direct children's ids. */
 static enum MHD_Result cgroup_one(struct MHD_Connection *conn, struct snapshot *s,
 				  const struct cgroup_sample *c, const char *what)
 {
-	cJSON *doc, *kids;
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
 
 	if (!c) {
 		snapshot_unref(s);
 		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no cgroup %s", what);
 	}
-	doc = json_cgroup(s, c);
-	kids = cJSON_AddArrayToObject(doc, "children");
+	jw_object(&w);
+	json_cgroup_fields(&w, s, c);
+	jw_key(&w, "children");
+	jw_array(&w);
 	/* Children follow their parent in tree order, up to the next cgroup
 	 * that is not deeper. */
 	for (const struct cgroup_sample *k = c + 1; k < s->cgroups + s->n && k->depth > c->depth; k++)
 		if (k->parent_id == c->id)
-			cJSON_AddItemToArray(kids, json_u64(k->id));
-	cJSON_AddItemToObject(doc, "timestamp_ms", json_u64((uint64_t)s->taken_ms));
+			jw_u64(&w, k->id);
+	jw_array_end(&w);
+	jw_key(&w, "timestamp_ms");
+	jw_u64(&w, (uint64_t)s->taken_ms);
+	jw_object_end(&w);
 	snapshot_unref(s);
-	return reply_json(conn, MHD_HTTP_OK, doc);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
 }
 
 static enum MHD_Result cgroup_by_id(struct MHD_Connection *conn, struct snapshot *s,
@@ -158,44 +165,87 @@ static enum MHD_Result cgroup_by_path(struct MHD_Connection *conn, struct snapsh
 static enum MHD_Result status(const struct http_server_opts *o,
 			      struct MHD_Connection *conn, struct snapshot *s)
 {
-	cJSON *doc = cJSON_CreateObject(), *errs;
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
 	struct timespec now;
 	int64_t now_ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	cJSON_AddStringToObject(doc, "version", cgscope_version);
-	cJSON_AddNumberToObject(doc, "uptime_seconds", (double)(now_ms - o->info->started_ms) / 1000.0);
-	cJSON_AddItemToObject(doc, "started_ms", json_u64((uint64_t)o->info->started_ms));
-	cJSON_AddStringToObject(doc, "cgroup_root", o->info->cgroup_root);
-	cJSON_AddNumberToObject(doc, "interval_seconds", (double)o->info->interval_ms / 1000.0);
-	cJSON_AddItemToObject(doc, "cycles", json_u64(s->stats.cycles));
-	cJSON_AddItemToObject(doc, "cgroups", json_u64(s->n));
-	cJSON_AddItemToObject(doc, "last_cycle_ms", json_u64((uint64_t)s->taken_ms));
-	cJSON_AddNumberToObject(doc, "last_collect_seconds", s->stats.last_duration);
-	errs = cJSON_AddObjectToObject(doc, "read_errors");
-	for (int f = 0; f < F_NR; f++)
-		cJSON_AddItemToObject(errs, cg_files[f].name, json_u64(s->stats.read_errors[f]));
-	cJSON_AddItemToObject(doc, "walk_errors", json_u64(s->stats.walk_errors));
+	jw_object(&w);
+	jw_key(&w, "version");
+	jw_string(&w, cgscope_version);
+	jw_key(&w, "uptime_seconds");
+	jw_double(&w, (double)(now_ms - o->info->started_ms) / 1000.0);
+	jw_key(&w, "started_ms");
+	jw_u64(&w, (uint64_t)o->info->started_ms);
+	jw_key(&w, "cgroup_root");
+	jw_string(&w, o->info->cgroup_root);
+	jw_key(&w, "interval_seconds");
+	jw_double(&w, (double)o->info->interval_ms / 1000.0);
+	jw_key(&w, "cycles");
+	jw_u64(&w, s->stats.cycles);
+	jw_key(&w, "cgroups");
+	jw_u64(&w, s->n);
+	jw_key(&w, "last_cycle_ms");
+	jw_u64(&w, (uint64_t)s->taken_ms);
+	jw_key(&w, "last_collect_seconds");
+	jw_double(&w, s->stats.last_duration);
+	jw_key(&w, "read_errors");
+	jw_object(&w);
+	for (int f = 0; f < F_NR; f++) {
+		jw_key(&w, cg_files[f].name);
+		jw_u64(&w, s->stats.read_errors[f]);
+	}
+	jw_object_end(&w);
+	jw_key(&w, "walk_errors");
+	jw_u64(&w, s->stats.walk_errors);
+	/* Where the collector's files are: README, "How it reads the tree". */
+	jw_key(&w, "files");
+	jw_object(&w);
+	jw_key(&w, "held");
+	jw_u64(&w, s->stats.files_held);
+	jw_key(&w, "reopened");
+	jw_u64(&w, s->stats.files_reopened);
+	jw_key(&w, "descriptor_tables");
+	jw_u64(&w, s->stats.fd_tables);
+	jw_object_end(&w);
 	if (s->events.nhooks) {
 		const struct events_status *ev = &s->events;
-		cJSON *b = cJSON_AddObjectToObject(doc, "bpf"), *h, *t;
 
-		cJSON_AddBoolToObject(b, "loaded", ev->bpf);
-		if (ev->bpf_error[0])
-			cJSON_AddStringToObject(b, "error", ev->bpf_error);
-		h = cJSON_AddObjectToObject(b, "hooks");
-		for (unsigned i = 0; i < ev->nhooks; i++)
-			cJSON_AddStringToObject(h, ev->hooks[i].feature, ev->hooks[i].hook);
-		cJSON_AddItemToObject(b, "events_lost", json_u64(ev->lost));
-		t = cJSON_AddObjectToObject(b, "events");
-		for (uint32_t i = 1; i < CGSCOPE_EV_TYPES; i++)
-			cJSON_AddItemToObject(t, event_type_name(i), json_u64(ev->by_type[i]));
-		cJSON_AddItemToObject(doc, "event_ring_capacity", json_u64(ev->ring_capacity));
-		cJSON_AddItemToObject(doc, "event_last_seq", json_u64(ev->ring_last_seq));
+		jw_key(&w, "bpf");
+		jw_object(&w);
+		jw_key(&w, "loaded");
+		jw_bool(&w, ev->bpf);
+		if (ev->bpf_error[0]) {
+			jw_key(&w, "error");
+			jw_string(&w, ev->bpf_error);
+		}
+		jw_key(&w, "hooks");
+		jw_object(&w);
+		for (unsigned i = 0; i < ev->nhooks; i++) {
+			jw_key(&w, ev->hooks[i].feature);
+			jw_string(&w, ev->hooks[i].hook);
+		}
+		jw_object_end(&w);
+		jw_key(&w, "events_lost");
+		jw_u64(&w, ev->lost);
+		jw_key(&w, "events");
+		jw_object(&w);
+		for (uint32_t i = 1; i < CGSCOPE_EV_TYPES; i++) {
+			jw_key(&w, event_type_name(i));
+			jw_u64(&w, ev->by_type[i]);
+		}
+		jw_object_end(&w);
+		jw_object_end(&w);
+		jw_key(&w, "event_ring_capacity");
+		jw_u64(&w, ev->ring_capacity);
+		jw_key(&w, "event_last_seq");
+		jw_u64(&w, ev->ring_last_seq);
 	}
+	jw_object_end(&w);
 	snapshot_unref(s);
-	return reply_json(conn, MHD_HTTP_OK, doc);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
 }
 
 enum MHD_Result json_api_handle(const struct http_server_opts *o,

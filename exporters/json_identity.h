@@ -3,13 +3,13 @@
 #ifndef CGSCOPE_JSON_IDENTITY_H
 #define CGSCOPE_JSON_IDENTITY_H
 
-#include <cJSON.h>
+#include "json_writer.h"
 
-/* Adds to obj, the JSON object of one cgroup,
+/* Writes, as a member of the JSON object of one cgroup,
  *   "identity": {"unit": .., "container_id": .., "runtime": .., "pod_uid": ..,
  *                "qos_class": ..}
  * every key present, "" where the path does not say (as in cgroup_info).
- * 0, -EINVAL if path is not absolute, -ENOMEM. */
-int json_add_identity(cJSON *obj, const char *path);
+ * 0, or -EINVAL if path is not absolute (nothing written). */
+int json_write_identity(struct json_writer *w, const char *path);
 
 #endif

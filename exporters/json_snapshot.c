@@ -5,181 +5,247 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cJSON.h>
 
 #include "json_identity.h"
 #include "json_snapshot.h"
-#include "strbuf.h"
-#include "utf8.h"
+#include "json_writer.h"
 
-cJSON *json_u64(uint64_t v)
-{
-	char buf[24];
+/* The objects a cgroup's values are grouped in. */
+enum group { G_CGROUP, G_CPU, G_MEMORY, G_PIDS, G_IO, G_PRESSURE, G_NR };
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return cJSON_CreateRaw(buf);
-}
-
-/* "max" limits are JSON null. */
-static cJSON *json_limit(uint64_t v)
-{
-	return v == CG_MAX ? cJSON_CreateNull() : json_u64(v);
-}
+static const char *const group_names[G_NR] = {
+	[G_CGROUP] = "cgroup", [G_CPU] = "cpu", [G_MEMORY] = "memory",
+	[G_PIDS] = "pids", [G_IO] = "io", [G_PRESSURE] = "pressure",
+};
 
 /* The values of a flat file with one number per file, by JSON group/key. */
 static const struct {
-	const char *group, *key;
+	enum group group;
+	const char *key;
 	enum cg_file file;
 	size_t off;
 	bool limit;			/* "max" possible: null in JSON */
 } scalars[] = {
 #define V(field) offsetof(struct cgroup_values, field)
-	{ "cgroup", "freeze", F_CGROUP_FREEZE, V(freeze), false },
-	{ "cpu", "weight", F_CPU_WEIGHT, V(cpu_weight), false },
-	{ "memory", "current", F_MEMORY_CURRENT, V(mem_current), false },
-	{ "memory", "peak", F_MEMORY_PEAK, V(mem_peak), false },
-	{ "memory", "max", F_MEMORY_MAX, V(mem_max), true },
-	{ "memory", "high", F_MEMORY_HIGH, V(mem_high), true },
-	{ "memory", "low", F_MEMORY_LOW, V(mem_low), true },
-	{ "memory", "min", F_MEMORY_MIN, V(mem_min), true },
-	{ "memory", "swap_current", F_MEMORY_SWAP_CURRENT, V(swap_current), false },
-	{ "memory", "swap_max", F_MEMORY_SWAP_MAX, V(swap_max), true },
-	{ "pids", "current", F_PIDS_CURRENT, V(pids_current), false },
-	{ "pids", "max", F_PIDS_MAX, V(pids_max), true },
-	{ "pids", "peak", F_PIDS_PEAK, V(pids_peak), false },
+	{ G_CGROUP, "freeze", F_CGROUP_FREEZE, V(freeze), false },
+	{ G_CPU, "weight", F_CPU_WEIGHT, V(cpu_weight), false },
+	{ G_MEMORY, "current", F_MEMORY_CURRENT, V(mem_current), false },
+	{ G_MEMORY, "peak", F_MEMORY_PEAK, V(mem_peak), false },
+	{ G_MEMORY, "max", F_MEMORY_MAX, V(mem_max), true },
+	{ G_MEMORY, "high", F_MEMORY_HIGH, V(mem_high), true },
+	{ G_MEMORY, "low", F_MEMORY_LOW, V(mem_low), true },
+	{ G_MEMORY, "min", F_MEMORY_MIN, V(mem_min), true },
+	{ G_MEMORY, "swap_current", F_MEMORY_SWAP_CURRENT, V(swap_current), false },
+	{ G_MEMORY, "swap_max", F_MEMORY_SWAP_MAX, V(swap_max), true },
+	{ G_PIDS, "current", F_PIDS_CURRENT, V(pids_current), false },
+	{ G_PIDS, "max", F_PIDS_MAX, V(pids_max), true },
+	{ G_PIDS, "peak", F_PIDS_PEAK, V(pids_peak), false },
 };
 
 /* Keyed files: an object of the keys the file had. */
 static const struct {
-	const char *group, *key;
+	enum group group;
+	const char *key;
 	enum cg_file file;
 	size_t off;
 	const char *const *keys;
 	unsigned nkeys;
 } keyed[] = {
-	{ "cgroup", "events", F_CGROUP_EVENTS, V(events), cgroup_events_keys, CGEV_NR },
-	{ "cgroup", "stat", F_CGROUP_STAT, V(stat), cgroup_stat_keys, CGSTAT_NR },
-	{ "cpu", "stat", F_CPU_STAT, V(cpu), cpu_stat_keys, CPU_NR },
-	{ "memory", "events", F_MEMORY_EVENTS, V(mem_events), memory_events_keys, MEMEV_NR },
-	{ "memory", "events_local", F_MEMORY_EVENTS_LOCAL, V(mem_events_local), memory_events_keys, MEMEV_NR },
-	{ "memory", "stat", F_MEMORY_STAT, V(mem_stat), memory_stat_keys, MEMSTAT_NR },
-	{ "memory", "swap_events", F_MEMORY_SWAP_EVENTS, V(swap_events), swap_events_keys, SWAPEV_NR },
-	{ "pids", "events", F_PIDS_EVENTS, V(pids_events), pids_events_keys, PIDSEV_NR },
+	{ G_CGROUP, "events", F_CGROUP_EVENTS, V(events), cgroup_events_keys, CGEV_NR },
+	{ G_CGROUP, "stat", F_CGROUP_STAT, V(stat), cgroup_stat_keys, CGSTAT_NR },
+	{ G_CPU, "stat", F_CPU_STAT, V(cpu), cpu_stat_keys, CPU_NR },
+	{ G_MEMORY, "events", F_MEMORY_EVENTS, V(mem_events), memory_events_keys, MEMEV_NR },
+	{ G_MEMORY, "events_local", F_MEMORY_EVENTS_LOCAL, V(mem_events_local), memory_events_keys, MEMEV_NR },
+	{ G_MEMORY, "stat", F_MEMORY_STAT, V(mem_stat), memory_stat_keys, MEMSTAT_NR },
+	{ G_MEMORY, "swap_events", F_MEMORY_SWAP_EVENTS, V(swap_events), swap_events_keys, SWAPEV_NR },
+	{ G_PIDS, "events", F_PIDS_EVENTS, V(pids_events), pids_events_keys, PIDSEV_NR },
 #undef V
 };
 
+/* --- writing ------------------------------------------------------------ */
 
-static cJSON *group_obj(cJSON *parent, const char *name)
+/* "max" limits are JSON null. */
+static void write_limit(struct json_writer *w, uint64_t v)
 {
-	cJSON *g = cJSON_GetObjectItemCaseSensitive(parent, name);
-
-	if (!g)
-		g = cJSON_AddObjectToObject(parent, name);
-	return g;
+	if (v == CG_MAX)
+		jw_null(w);
+	else
+		jw_u64(w, v);
 }
 
-static void add_psi_line(cJSON *obj, const char *kind, const struct psi_line *l)
+static void write_psi_line(struct json_writer *w, const char *kind, const struct psi_line *l)
 {
-	cJSON *o = cJSON_AddObjectToObject(obj, kind);
-
+	jw_key(w, kind);
+	jw_object(w);
 	/* avg values are hundredths of a percent: two decimals, exact. */
-	cJSON_AddNumberToObject(o, "avg10", l->avg10 / 100.0);
-	cJSON_AddNumberToObject(o, "avg60", l->avg60 / 100.0);
-	cJSON_AddNumberToObject(o, "avg300", l->avg300 / 100.0);
-	cJSON_AddItemToObject(o, "total_usec", json_u64(l->total_usec));
+	jw_key(w, "avg10");
+	jw_fixed(w, l->avg10, 2);
+	jw_key(w, "avg60");
+	jw_fixed(w, l->avg60, 2);
+	jw_key(w, "avg300");
+	jw_fixed(w, l->avg300, 2);
+	jw_key(w, "total_usec");
+	jw_u64(w, l->total_usec);
+	jw_object_end(w);
 }
 
-/* A string that may not be UTF-8 (a cgroup name is bytes): cJSON passes
- * bytes through, and a JSON text must be UTF-8. Invalid bytes become U+FFFD;
- * the id stays exact for lookups. */
-void json_add_text(cJSON *o, const char *key, const char *text)
+static void write_io_devices(struct json_writer *w, const struct snapshot *s,
+			     const struct cgroup_values *v)
 {
-	size_t len = strlen(text);
-	struct strbuf sb = {0};
+	jw_key(w, "devices");
+	jw_array(w);
+	for (uint32_t d = 0; d < v->io_count; d++) {
+		const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
+		char dev[24];
 
-	if (utf8_valid(text, len)) {
-		cJSON_AddStringToObject(o, key, text);
-		return;
+		snprintf(dev, sizeof(dev), "%u:%u", ds->major, ds->minor);
+		jw_object(w);
+		jw_key(w, "device");
+		jw_string(w, dev);
+		jw_key(w, "rbytes");
+		jw_u64(w, ds->rbytes);
+		jw_key(w, "wbytes");
+		jw_u64(w, ds->wbytes);
+		jw_key(w, "rios");
+		jw_u64(w, ds->rios);
+		jw_key(w, "wios");
+		jw_u64(w, ds->wios);
+		jw_key(w, "dbytes");
+		jw_u64(w, ds->dbytes);
+		jw_key(w, "dios");
+		jw_u64(w, ds->dios);
+		jw_object_end(w);
 	}
-	utf8_sanitize(&sb, text, len);
-	cJSON_AddStringToObject(o, key, sb.buf ? sb.buf : "");
-	sb_free(&sb);
+	jw_array_end(w);
 }
 
-cJSON *json_cgroup(const struct snapshot *s, const struct cgroup_sample *c)
+/* The groups that have a value, in the order their first value comes in
+ * write_group's order (keyed files, then scalars, then cpu.max, io.stat,
+ * PSI). This is the order the cJSON tree gave them, each made when its first
+ * value was added: a cgroup with memory.stat and cgroup.freeze but no
+ * cgroup.events has "memory" before "cgroup". Clients have seen that order. */
+static unsigned group_order(const struct cgroup_values *v, enum group ret[G_NR])
 {
-	const struct cgroup_values *v = &c->v;
-	cJSON *o = cJSON_CreateObject(), *g;
+	unsigned seen = 0, n = 0;
 
-	cJSON_AddItemToObject(o, "id", json_u64(c->id));
-	json_add_text(o, "path", sample_path(s, c));
-	cJSON_AddItemToObject(o, "parent_id", json_u64(c->parent_id));
-	cJSON_AddNumberToObject(o, "depth", c->depth);
-	json_add_identity(o, sample_path(s, c));
-	if (cg_has(v, F_CGROUP_EVENTS)) {
-		if (v->events[CGEV_POPULATED] != CG_UNSET)
-			cJSON_AddBoolToObject(o, "populated", v->events[CGEV_POPULATED] != 0);
-		if (v->events[CGEV_FROZEN] != CG_UNSET)
-			cJSON_AddBoolToObject(o, "frozen", v->events[CGEV_FROZEN] != 0);
-	}
+#define SEE(g) do { if (!(seen & (1u << (g)))) { seen |= 1u << (g); ret[n++] = (g); } } while (0)
+	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++)
+		if (cg_has(v, keyed[i].file))
+			SEE(keyed[i].group);
+	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
+		if (cg_has(v, scalars[i].file))
+			SEE(scalars[i].group);
+	if (cg_has(v, F_CPU_MAX))
+		SEE(G_CPU);
+	if (cg_has(v, F_IO_STAT))
+		SEE(G_IO);
+	for (int r = 0; r < PSI_NR; r++)
+		if (cg_has(v, (enum cg_file)(F_CPU_PRESSURE + r)))
+			SEE(G_PRESSURE);
+#undef SEE
+	return n;
+}
+
+/* The members of group g's object. */
+static void write_group(struct json_writer *w, const struct snapshot *s,
+			const struct cgroup_values *v, enum group g)
+{
 	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
 		const uint64_t *vals = (const uint64_t *)((const char *)v + keyed[i].off);
-		cJSON *k;
 
-		if (!cg_has(v, keyed[i].file))
+		if (keyed[i].group != g || !cg_has(v, keyed[i].file))
 			continue;
-		k = cJSON_AddObjectToObject(group_obj(o, keyed[i].group), keyed[i].key);
+		jw_key(w, keyed[i].key);
+		jw_object(w);
 		for (unsigned j = 0; j < keyed[i].nkeys; j++)
-			if (vals[j] != CG_UNSET)
-				cJSON_AddItemToObject(k, keyed[i].keys[j], json_u64(vals[j]));
+			if (vals[j] != CG_UNSET) {
+				jw_key(w, keyed[i].keys[j]);
+				jw_u64(w, vals[j]);
+			}
+		jw_object_end(w);
 	}
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
 		uint64_t x = *(const uint64_t *)((const char *)v + scalars[i].off);
 
-		if (cg_has(v, scalars[i].file))
-			cJSON_AddItemToObject(group_obj(o, scalars[i].group), scalars[i].key,
-					      scalars[i].limit ? json_limit(x) : json_u64(x));
+		if (scalars[i].group != g || !cg_has(v, scalars[i].file))
+			continue;
+		jw_key(w, scalars[i].key);
+		if (scalars[i].limit)
+			write_limit(w, x);
+		else
+			jw_u64(w, x);
 	}
-	if (cg_has(v, F_CPU_MAX)) {
-		g = cJSON_AddObjectToObject(group_obj(o, "cpu"), "max");
-		cJSON_AddItemToObject(g, "quota_usec", json_limit(v->cpu_quota));
-		cJSON_AddItemToObject(g, "period_usec", json_u64(v->cpu_period));
+	if (g == G_CPU && cg_has(v, F_CPU_MAX)) {
+		jw_key(w, "max");
+		jw_object(w);
+		jw_key(w, "quota_usec");
+		write_limit(w, v->cpu_quota);
+		jw_key(w, "period_usec");
+		jw_u64(w, v->cpu_period);
+		jw_object_end(w);
 	}
-	if (cg_has(v, F_IO_STAT)) {
-		cJSON *devs = cJSON_AddArrayToObject(group_obj(o, "io"), "devices");
-		for (uint32_t d = 0; d < v->io_count; d++) {
-			const struct io_dev_stat *ds = &s->io.items[v->io_first + d];
-			cJSON *dj = cJSON_CreateObject();
-			char dev[24];
-
-			snprintf(dev, sizeof(dev), "%u:%u", ds->major, ds->minor);
-			cJSON_AddStringToObject(dj, "device", dev);
-			cJSON_AddItemToObject(dj, "rbytes", json_u64(ds->rbytes));
-			cJSON_AddItemToObject(dj, "wbytes", json_u64(ds->wbytes));
-			cJSON_AddItemToObject(dj, "rios", json_u64(ds->rios));
-			cJSON_AddItemToObject(dj, "wios", json_u64(ds->wios));
-			cJSON_AddItemToObject(dj, "dbytes", json_u64(ds->dbytes));
-			cJSON_AddItemToObject(dj, "dios", json_u64(ds->dios));
-			cJSON_AddItemToArray(devs, dj);
-		}
-	}
-	for (int r = 0; r < PSI_NR; r++) {
+	if (g == G_IO && cg_has(v, F_IO_STAT))
+		write_io_devices(w, s, v);
+	for (int r = 0; g == G_PRESSURE && r < PSI_NR; r++) {
 		const struct psi *p = &v->psi[r];
 
 		if (!cg_has(v, (enum cg_file)(F_CPU_PRESSURE + r)))
 			continue;
-		g = cJSON_AddObjectToObject(group_obj(o, "pressure"), psi_resource_names[r]);
+		jw_key(w, psi_resource_names[r]);
+		jw_object(w);
 		if (p->has_some)
-			add_psi_line(g, "some", &p->some);
+			write_psi_line(w, "some", &p->some);
 		if (p->has_full)
-			add_psi_line(g, "full", &p->full);
+			write_psi_line(w, "full", &p->full);
+		jw_object_end(w);
+	}
+}
+
+void json_cgroup_fields(struct json_writer *w, const struct snapshot *s,
+			const struct cgroup_sample *c)
+{
+	const struct cgroup_values *v = &c->v;
+	enum group order[G_NR];
+	unsigned n;
+
+	jw_key(w, "id");
+	jw_u64(w, c->id);
+	jw_key(w, "path");
+	jw_string(w, sample_path(s, c));
+	jw_key(w, "parent_id");
+	jw_u64(w, c->parent_id);
+	jw_key(w, "depth");
+	jw_u64(w, c->depth);
+	json_write_identity(w, sample_path(s, c));
+	if (cg_has(v, F_CGROUP_EVENTS)) {
+		if (v->events[CGEV_POPULATED] != CG_UNSET) {
+			jw_key(w, "populated");
+			jw_bool(w, v->events[CGEV_POPULATED] != 0);
+		}
+		if (v->events[CGEV_FROZEN] != CG_UNSET) {
+			jw_key(w, "frozen");
+			jw_bool(w, v->events[CGEV_FROZEN] != 0);
+		}
+	}
+	n = group_order(v, order);
+	for (unsigned i = 0; i < n; i++) {
+		jw_key(w, group_names[order[i]]);
+		jw_object(w);
+		write_group(w, s, v, order[i]);
+		jw_object_end(w);
 	}
 	if (c->has_rates) {
-		g = cJSON_AddObjectToObject(o, "rates");
-		cJSON_AddNumberToObject(g, "cpu_cores", c->cpu_cores);
-		cJSON_AddNumberToObject(g, "io_read_bytes_per_second", c->io_read_bps);
-		cJSON_AddNumberToObject(g, "io_write_bytes_per_second", c->io_write_bps);
+		jw_key(w, "rates");
+		jw_object(w);
+		jw_key(w, "cpu_cores");
+		jw_double(w, c->cpu_cores);
+		jw_key(w, "io_read_bytes_per_second");
+		jw_double(w, c->io_read_bps);
+		jw_key(w, "io_write_bytes_per_second");
+		jw_double(w, c->io_write_bps);
+		jw_object_end(w);
 	}
-	return o;
 }
 
 static bool matches(const struct snapshot *s, const struct cgroup_sample *c,
@@ -200,21 +266,34 @@ static bool matches(const struct snapshot *s, const struct cgroup_sample *c,
 	return strncmp(p, f->path_prefix, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
 
-cJSON *json_snapshot(const struct snapshot *s, const struct json_filter *f)
+int json_snapshot(const struct snapshot *s, const struct json_filter *f, struct strbuf *sb)
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
+	struct json_writer w = json_writer_on(sb);
 
-	cJSON_AddItemToObject(o, "timestamp_ms", json_u64((uint64_t)s->taken_ms));
-	cJSON_AddItemToObject(o, "cycle", json_u64(s->cycle));
-	cJSON_AddStringToObject(o, "root", s->root ? s->root : "");
-	arr = cJSON_AddArrayToObject(o, "cgroups");
-	for (size_t i = 0; i < s->n; i++)
-		if (matches(s, &s->cgroups[i], f))
-			cJSON_AddItemToArray(arr, json_cgroup(s, &s->cgroups[i]));
-	return o;
+	jw_object(&w);
+	jw_key(&w, "timestamp_ms");
+	jw_u64(&w, (uint64_t)s->taken_ms);
+	jw_key(&w, "cycle");
+	jw_u64(&w, s->cycle);
+	jw_key(&w, "root");
+	jw_string(&w, s->root ? s->root : "");
+	jw_key(&w, "cgroups");
+	jw_array(&w);
+	for (size_t i = 0; i < s->n; i++) {
+		if (!matches(s, &s->cgroups[i], f))
+			continue;
+		jw_object(&w);
+		json_cgroup_fields(&w, s, &s->cgroups[i]);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_object_end(&w);
+	return sb_error(sb);
 }
 
 /* --- parsing ------------------------------------------------------------ */
+
+/* cJSON parses: that runs in `cgscope top --url`, not in the agent. */
 
 /* cJSON keeps numbers as doubles only. Integers longer than 15 digits are
  * quoted before parsing so that their exact text survives in valuestring. */
@@ -336,7 +415,7 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
 		uint64_t *vals = (uint64_t *)((char *)v + keyed[i].off);
 
-		j = item(o, keyed[i].group, keyed[i].key);
+		j = item(o, group_names[keyed[i].group], keyed[i].key);
 		if (!cJSON_IsObject(j))
 			continue;
 		for (unsigned k = 0; k < keyed[i].nkeys; k++)
@@ -345,7 +424,7 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 		v->present |= 1u << keyed[i].file;
 	}
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
-		if (get_u64(item(o, scalars[i].group, scalars[i].key),
+		if (get_u64(item(o, group_names[scalars[i].group], scalars[i].key),
 			    (uint64_t *)((char *)v + scalars[i].off)) == 0)
 			v->present |= 1u << scalars[i].file;
 	j = item(o, "cpu", "max");

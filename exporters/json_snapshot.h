@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A snapshot as JSON (cJSON), both ways: the agent renders it for
- * /api/v1/cgroups, and `cgscope top --url` parses it back into a struct
- * snapshot, so that both modes of top read the same structure.
+/* A snapshot as JSON, both ways: the agent writes it for /api/v1/cgroups
+ * (json_writer.h: straight into a buffer, no tree), and `cgscope top --url`
+ * parses it back (cJSON) into a struct snapshot, so that both modes of top
+ * read the same structure.
  *
  * 64-bit integers (ids, counters) are written as exact decimal JSON numbers
  * from the integer, never through a double (cJSON's own numbers are doubles
@@ -10,14 +11,18 @@
 #define CGSCOPE_JSON_SNAPSHOT_H
 
 #include <stdint.h>
-#include <cJSON.h>
 
+#include "json_writer.h"
 #include "snapshot.h"
+#include "strbuf.h"
 
-/* One cgroup as a JSON object: id, path, parent_id, depth, populated,
- * frozen, and each controller's values that were read, grouped as "cgroup",
- * "cpu", "memory", "io", "pids", "pressure", plus "rates". */
-cJSON *json_cgroup(const struct snapshot *s, const struct cgroup_sample *c);
+/* The members of one cgroup's JSON object, without its braces (the single
+ * cgroup endpoints add members of their own): id, path, parent_id, depth,
+ * identity, populated, frozen, and each controller's values that were read,
+ * grouped as "cgroup", "cpu", "memory", "io", "pids", "pressure", plus
+ * "rates". The one way a cgroup is written. */
+void json_cgroup_fields(struct json_writer *w, const struct snapshot *s,
+			const struct cgroup_sample *c);
 
 /* Filters of /api/v1/cgroups; NULL/negative for none. */
 struct json_filter {
@@ -25,16 +30,11 @@ struct json_filter {
 	int max_depth;			/* -1: any */
 };
 
-/* {"timestamp_ms":..,"cycle":..,"root":..,"cgroups":[...]} */
-cJSON *json_snapshot(const struct snapshot *s, const struct json_filter *f);
+/* Appends {"timestamp_ms":..,"cycle":..,"root":..,"cgroups":[...]} to sb.
+ * 0 or -ENOMEM (sb_error). */
+int json_snapshot(const struct snapshot *s, const struct json_filter *f, struct strbuf *sb);
 
-/* Parses what json_snapshot printed. -EINVAL if it is not such a document. */
+/* Parses what json_snapshot wrote. -EINVAL if it is not such a document. */
 int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret);
-
-/* Adds a string that may not be valid UTF-8: invalid bytes become U+FFFD. */
-void json_add_text(cJSON *o, const char *key, const char *text);
-
-/* An exact integer number node. */
-cJSON *json_u64(uint64_t v);
 
 #endif

@@ -414,14 +414,13 @@ static struct sample orc_pass(const struct tree *t, char ***paths, char *buf)
 static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
 {
 	/* What /api/v1/cgroups makes once per snapshot (exporters/json_api.c). */
-	cJSON *doc = json_snapshot(s, NULL);
-	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+	struct strbuf sb = {0};
+	char *text = json_snapshot(s, NULL, &sb) == 0 ? sb_steal(&sb, ret_len) : NULL;
 
-	cJSON_Delete(doc);
+	sb_free(&sb);
 	if (!text)
 		return -ENOMEM;
 	*ret = text;
-	*ret_len = strlen(text);
 	return 0;
 }
 

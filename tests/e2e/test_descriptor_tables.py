@@ -2,6 +2,7 @@
 """An agent whose RLIMIT_NOFILE is too small for every file it reads: the rest
 are held by threads with a descriptor table of their own, read each cycle,
 and closed on that table when their cgroup goes."""
+import json
 import os
 import time
 
@@ -48,6 +49,8 @@ def test_files_past_rlimit_are_held_on_tables_of_their_own(cgtree, agent_factory
     with_files = sum(threads.values())
     assert with_files > 100 * (tables - 1)
     assert len(os.listdir(f"/proc/{agent.proc.pid}/fd")) < NOFILE
+    files = json.loads(agent.get("/api/v1/status"))["files"]
+    assert files["descriptor_tables"] >= 2 and files["reopened"] == 0
     for f in ("cpu.stat", "cgroup.events", "cgroup.stat"):
         assert series(m, "cgscope_read_errors_total", file=f) == 0
 

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <cJSON.h>
 
 #include "collector.h"
 #include "json_snapshot.h"
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 		}
 		for (int round = 1; round <= 2; round++) {
 			struct snapshot *s;
+			struct strbuf sb = {0};
 			cJSON *doc;
 			char *text;
 			FILE *f;
@@ -35,8 +37,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "seed_json: cannot collect %s\n", argv[i]);
 				return 1;
 			}
-			doc = json_snapshot(s, NULL);
-			text = cJSON_Print(doc);
+			/* Indented by cJSON, as a person would save it: the
+			 * whitespace is input the parser must take too. */
+			if (json_snapshot(s, NULL, &sb) < 0) {
+				fprintf(stderr, "seed_json: out of memory\n");
+				return 1;
+			}
+			doc = cJSON_Parse(sb.buf);
+			sb_free(&sb);
+			text = doc ? cJSON_Print(doc) : NULL;
 			snprintf(name, sizeof(name), "%s/%s-%d.json", argv[1], basename(argv[i]), round);
 			f = fopen(name, "w");
 			if (!f || !text || fputs(text, f) < 0 || fclose(f) != 0) {

@@ -212,8 +212,7 @@ static void test_exported(void **state)
 	static const char paths[] = "/\0/kubepods.slice/kubepods-pod" UID_SYSD ".slice/cri-containerd-" CID ".scope\0/a\"b\\c";
 	struct snapshot *s = snapshot_new();
 	struct strbuf sb = {0};
-	cJSON *o;
-	char *js;
+	struct json_writer w;
 
 	(void)state;
 	s->strings = malloc(sizeof(paths));
@@ -236,20 +235,20 @@ static void test_exported(void **state)
 	assert_non_null(strstr(sb.buf, "\ncgroup_info{cgroup=\"/a\\\"b\\\\c\",id=\"7\","));
 	sb_free(&sb);
 
-	o = cJSON_CreateObject();
-	assert_int_equal(json_add_identity(o, sample_path(s, &s->cgroups[1])), 0);
-	js = cJSON_PrintUnformatted(o);
-	assert_string_equal(js, "{\"identity\":{\"unit\":\"cri-containerd-" CID ".scope\",\"container_id\":\"" CID "\","
+	w = json_writer_on(&sb);
+	jw_object(&w);
+	assert_int_equal(json_write_identity(&w, sample_path(s, &s->cgroups[1])), 0);
+	jw_object_end(&w);
+	assert_string_equal(sb.buf, "{\"identity\":{\"unit\":\"cri-containerd-" CID ".scope\",\"container_id\":\"" CID "\","
 			    "\"runtime\":\"containerd\",\"pod_uid\":\"" UID_DASH "\",\"qos_class\":\"guaranteed\"}}");
-	free(js);
-	cJSON_Delete(o);
-	o = cJSON_CreateObject();
-	assert_int_equal(json_add_identity(o, "/"), 0);
-	js = cJSON_PrintUnformatted(o);
-	assert_string_equal(js, "{\"identity\":{\"unit\":\"\",\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\"}}");
-	free(js);
-	assert_int_equal(json_add_identity(o, "relative"), -EINVAL);
-	cJSON_Delete(o);
+	sb_free(&sb);
+	w = json_writer_on(&sb);
+	jw_object(&w);
+	assert_int_equal(json_write_identity(&w, "/"), 0);
+	assert_int_equal(json_write_identity(&w, "relative"), -EINVAL);	/* writes nothing */
+	jw_object_end(&w);
+	assert_string_equal(sb.buf, "{\"identity\":{\"unit\":\"\",\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\"}}");
+	sb_free(&sb);
 	snapshot_unref(s);
 }
 
