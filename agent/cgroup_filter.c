@@ -172,7 +172,7 @@ static struct snapshot *copy_kept(const struct snapshot *s, const bool *keep, si
 	t->cycle = s->cycle;
 	t->taken_ms = s->taken_ms;
 	t->taken_mono_ns = s->taken_mono_ns;
-	memcpy(t->pass_mono_ns, s->pass_mono_ns, sizeof(t->pass_mono_ns));
+	t->read_mono_ns = s->read_mono_ns;
 	t->stats = s->stats;
 	t->root = s->root ? strdup(s->root) : NULL;
 	t->cgroups = malloc(sizeof(*t->cgroups) * (n_keep ? n_keep : 1));

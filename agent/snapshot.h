@@ -91,7 +91,7 @@ struct snapshot {
 	uint64_t cycle;
 	int64_t taken_ms;		/* wall clock, ms since the epoch */
 	uint64_t taken_mono_ns;
-	uint64_t pass_mono_ns[F_NR];	/* when each file type's pass began */
+	uint64_t read_mono_ns;		/* when the reading of the files began */
 	char *root;			/* the cgroup2 directory read */
 	struct cgroup_sample *cgroups;	/* tree order: parents before children */
 	size_t n;

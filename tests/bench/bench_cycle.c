@@ -9,8 +9,8 @@
  *   1. the limit: every file the agent reads (the cg_files[] that exist, and
  *      cgroup.controllers) opened once, then pread() on the held descriptors
  *      with no parsing, in two orders: one pass per file type across all
- *      cgroups (what the collector does), and all files of one cgroup at a
- *      time;
+ *      cgroups, and all files of one cgroup at a time (what the collector
+ *      does); the limit is the cheaper of the two;
  *   2. the same files with open/read/close each (full paths, per type);
  *   3. cgscope's cycle_run() (collect, parse, store, render the page): wall
  *      and CPU time, median over several cycles after a warm-up, and its
@@ -632,7 +632,8 @@ int main(int argc, char **argv)
 	uint64_t (*per_type)[NSLOT] = NULL, warm[NSLOT];
 	size_t count[NSLOT] = {0}, total = 0, budget;
 	uint64_t errors[NSLOT] = {0};
-	struct stat2 s_bt, s_bc, s_ao, s_oc, s_type[NSLOT];
+	struct stat2 s_bt, s_bc, s_lim, s_ao, s_oc, s_type[NSLOT];
+	const char *lim_order;
 	struct cycle_result cr;
 	rlim_t nofile;
 	double files;
@@ -702,6 +703,11 @@ int main(int argc, char **argv)
 	}
 	s_bt = summarize(bt, reps);
 	s_bc = summarize(bc, reps);
+	/* The limit is the cheaper of the two orders: the collector reads by
+	 * cgroup because it measured cheaper here; where it is not, the ratio
+	 * says so. */
+	s_lim = s_bc.cpu_med <= s_bt.cpu_med ? s_bc : s_bt;
+	lim_order = s_bc.cpu_med <= s_bt.cpu_med ? "by cgroup" : "by file type";
 	s_ao = summarize(ao, orc_reps);
 	for (int k = 0; k < NSLOT; k++) {
 		struct sample *tmp = xcalloc((size_t)reps, sizeof(*tmp));
@@ -738,9 +744,10 @@ int main(int argc, char **argv)
 #define ROW(name, st, nfiles)                                                          \
 	printf("  %-34s %10.3f %10.3f %9.3f %8.2f\n", name, (st).wall_med / 1e6,          \
 	       (st).cpu_med / 1e6, (nfiles) ? (st).wall_med / 1e3 / (nfiles) : 0.0,        \
-	       ratio((st).wall_med, s_bt.wall_med))
-	ROW("limit: pread, by file type", s_bt, files);
-	ROW("limit: pread, by cgroup", s_bc, files);
+	       ratio((st).wall_med, s_lim.wall_med))
+	printf("  limit: pread, the cheaper order (%s)\n", lim_order);
+	ROW("pread, by file type", s_bt, files);
+	ROW("pread, by cgroup (the collector's)", s_bc, files);
 	ROW("openat(dirfd)/read/close, by type", s_ao, files);
 	ROW("open(path)/read/close, by type", s_oc, files);
 	ROW("cgscope first cycle (opens all)", cr.first, files);
@@ -751,9 +758,9 @@ int main(int argc, char **argv)
 	ROW("gzip of the page", cr.gzip, 0);
 	printf("  cycle_run CPU (getrusage): user %.3f ms, sys %.3f ms per cycle\n",
 	       cr.user_ns / 1e6, cr.sys_ns / 1e6);
-	printf("  cycle/limit: wall %.2fx, cpu %.2fx; limit by cgroup / by type %.2fx\n",
-	       ratio(cr.cycle.wall_med, s_bt.wall_med), ratio(cr.cycle.cpu_med, s_bt.cpu_med),
-	       ratio(s_bc.wall_med, s_bt.wall_med));
+	printf("  cycle/limit: wall %.2fx, cpu %.2fx; pread by cgroup / by type: cpu %.2fx\n",
+	       ratio(cr.cycle.wall_med, s_lim.wall_med), ratio(cr.cycle.cpu_med, s_lim.cpu_med),
+	       ratio(s_bc.cpu_med, s_bt.cpu_med));
 	printf("  page %zu bytes, %zu series (%.1f/cgroup, %.1f bytes/series), gzip %zu, JSON %zu bytes\n",
 	       cr.page_len, cr.series, ratio((double)cr.series, (double)cr.n),
 	       ratio((double)cr.page_len, (double)cr.series), cr.gzip_len, cr.json_len);
@@ -792,11 +799,13 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(j, "runs", reps);
 		cJSON_AddNumberToObject(j, "nofile_limit", (double)nofile);
 		cJSON_AddNumberToObject(j, "limit_chunks", nchunks);
+		cJSON_AddItemToObject(lim, "pread", jstat(&s_lim));
+		cJSON_AddStringToObject(lim, "pread_order", lim_order);
 		cJSON_AddItemToObject(lim, "pread_by_type", jstat(&s_bt));
 		cJSON_AddItemToObject(lim, "pread_by_cgroup", jstat(&s_bc));
 		cJSON_AddItemToObject(lim, "openat_read_close", jstat(&s_ao));
 		cJSON_AddItemToObject(lim, "open_read_close", jstat(&s_oc));
-		cJSON_AddNumberToObject(lim, "pread_us_per_file", s_bt.wall_med / 1e3 / files);
+		cJSON_AddNumberToObject(lim, "pread_us_per_file", s_lim.wall_med / 1e3 / files);
 		cJSON_AddNumberToObject(lim, "openat_us_per_file", s_ao.wall_med / 1e3 / files);
 		cJSON_AddNumberToObject(lim, "orc_us_per_file", s_oc.wall_med / 1e3 / files);
 		cJSON_AddItemToObject(j, "limit", lim);
@@ -832,12 +841,12 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(cyc, "json_bytes", (double)cr.json_len);
 		cJSON_AddNumberToObject(cyc, "read_errors", (double)cr.read_errors);
 		cJSON_AddItemToObject(j, "cycle", cyc);
-		cJSON_AddNumberToObject(rat, "cycle_wall", ratio(cr.cycle.wall_med, s_bt.wall_med));
-		cJSON_AddNumberToObject(rat, "cycle_cpu", ratio(cr.cycle.cpu_med, s_bt.cpu_med));
-		cJSON_AddNumberToObject(rat, "collect_wall", ratio(cr.collect.wall_med, s_bt.wall_med));
-		cJSON_AddNumberToObject(rat, "by_cgroup_vs_by_type", ratio(s_bc.wall_med, s_bt.wall_med));
-		cJSON_AddNumberToObject(rat, "openat_vs_pread", ratio(s_ao.wall_med, s_bt.wall_med));
-		cJSON_AddNumberToObject(rat, "orc_vs_pread", ratio(s_oc.wall_med, s_bt.wall_med));
+		cJSON_AddNumberToObject(rat, "cycle_wall", ratio(cr.cycle.wall_med, s_lim.wall_med));
+		cJSON_AddNumberToObject(rat, "cycle_cpu", ratio(cr.cycle.cpu_med, s_lim.cpu_med));
+		cJSON_AddNumberToObject(rat, "collect_wall", ratio(cr.collect.wall_med, s_lim.wall_med));
+		cJSON_AddNumberToObject(rat, "by_cgroup_vs_by_type", ratio(s_bc.cpu_med, s_bt.cpu_med));
+		cJSON_AddNumberToObject(rat, "openat_vs_pread", ratio(s_ao.wall_med, s_lim.wall_med));
+		cJSON_AddNumberToObject(rat, "orc_vs_pread", ratio(s_oc.wall_med, s_lim.wall_med));
 		cJSON_AddItemToObject(j, "ratios", rat);
 		text = cJSON_PrintUnformatted(j);
 		f = fopen(json_path, "w");
