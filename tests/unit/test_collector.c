@@ -65,6 +65,17 @@ static void put(const char *root, const char *rel, const char *text)
 	fclose(f);
 }
 
+/* RLIMIT_NOFILE down to 1,100 (the collector keeps 512 of it for the
+ * server), the old limits into *old to put back. */
+static void lower_nofile(struct rlimit *old)
+{
+	struct rlimit low = { 1100, 0 };
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
+	low.rlim_max = old->rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+}
+
 static void test_churn(void **state)
 {
 	struct tree *t = *state;
@@ -166,7 +177,7 @@ static void test_malformed(void **state)
 static void test_fd_tables(void **state)
 {
 	struct tree *t = *state;
-	struct rlimit old, low = { 1100, 0 };
+	struct rlimit old;
 	struct collector *c;
 	struct snapshot *s;
 	char cmd[512];
@@ -174,9 +185,7 @@ static void test_fd_tables(void **state)
 	snprintf(cmd, sizeof(cmd), "cd %s && for i in $(seq 10 49); do cp -r workload w$i; done",
 		 t->root);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low.rlim_max = old.rlim_max;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	lower_nofile(&old);
 	assert_int_equal(collector_new(t->root, &c), 0);
 	for (int cycle = 0; cycle < 2; cycle++) {
 		assert_int_equal(collector_collect(c, &s), 0);
@@ -214,7 +223,7 @@ static void test_fd_tables(void **state)
 static void test_fd_tables_full(void **state)
 {
 	struct tree *t = *state;
-	struct rlimit old, low = { 1100, 0 };
+	struct rlimit old;
 	struct collector *c;
 	struct snapshot *s;
 	char cmd[512];
@@ -223,9 +232,7 @@ static void test_fd_tables_full(void **state)
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && for i in $(seq 100 999); do cp -al workload w$i; done", t->root);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low.rlim_max = old.rlim_max;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	lower_nofile(&old);
 	assert_int_equal(collector_new(t->root, &c), 0);
 	for (int cycle = 0; cycle < 2; cycle++) {
 		size_t read = 0;
@@ -252,7 +259,7 @@ static void test_fd_tables_full(void **state)
 static void test_fd_budget_below_cgroups(void **state)
 {
 	struct tree *t = *state;
-	struct rlimit old, low = { 1100, 0 };
+	struct rlimit old;
 	struct collector *c;
 	struct snapshot *s;
 	char p[300];
@@ -270,9 +277,7 @@ static void test_fd_budget_below_cgroups(void **state)
 			put(t->root, p, "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
 		}
 	}
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low.rlim_max = old.rlim_max;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	lower_nofile(&old);
 	assert_int_equal(collector_new(t->root, &c), 0);
 	for (int cycle = 0; cycle < 2; cycle++) {
 		size_t read = 0;
