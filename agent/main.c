@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* cgscope: one binary, one subcommand per way of looking at cgroups. */
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "version.h"
+#include "alloc_policy.h"
 #include "cli.h"
+#include "version.h"
 
 static const struct {
 	const char *name;
@@ -41,15 +41,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	/* One arena: with one per thread, memory freed by HTTP threads after a
-	 * burst of connections stays in theirs, and RSS creeps up burst after
-	 * burst. The agent allocates little outside a cycle; contention is no
-	 * concern. */
-	mallopt(M_ARENA_MAX, 1);
-	/* Connection pools (--web.connection-memory, 32 KiB) and pages come
-	 * from mmap and go back whole when freed, rather than leaving holes
-	 * in the heap that keep RSS at a burst's peak. */
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	alloc_policy_apply();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

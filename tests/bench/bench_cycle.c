@@ -37,8 +37,10 @@
 
 #include <cJSON.h>
 
+#include "alloc_policy.h"
 #include "collector.h"
 #include "cycle.h"
+#include "fd_table.h"
 #include "json_snapshot.h"
 #include "prom_text.h"
 #include "snapshot.h"
@@ -215,9 +217,9 @@ static rlim_t raise_nofile(void)
 /* ---- the limit: pread on held descriptors ------------------------------ */
 
 /* The descriptors of a range of cgroups [lo, hi). A tree whose files do not
- * all fit under RLIMIT_NOFILE is measured a chunk at a time: each run's time
- * is the sum over the chunks, and a pass "by file type" then spans one chunk
- * rather than the whole tree. */
+ * all fit under RLIMIT_NOFILE is held in chunks, each on a descriptor table
+ * of its own: each run's time is the sum over the chunks, and a pass "by
+ * file type" then spans one chunk rather than the whole tree. */
 struct held {
 	size_t lo, hi;
 	int *dfd;			/* [cgroup - lo] */
@@ -409,6 +411,58 @@ static struct sample orc_pass(const struct tree *t, char ***paths, char *buf)
 	return timer_stop(&all);
 }
 
+/* Every chunk is held at once, each in a descriptor table of its own (a
+ * thread, agent/fd_table.c, as the collector holds its files): the limit's
+ * runs then alternate with cgscope's cycles, and drift in what the machine
+ * charges (other guests, caches) reaches both alike. */
+struct chunk {
+	struct held h;
+	struct fd_table *table;
+};
+
+enum chunk_what { CH_OPEN, CH_BY_TYPE, CH_BY_CGROUP, CH_OPENAT, CH_CLOSE };
+
+struct chunk_op {
+	enum chunk_what what;
+	struct chunk *ch;
+	const struct tree *t;
+	size_t lo, budget;
+	bool *exist;
+	char *buf;
+	uint64_t *per_type;
+	struct sample out;
+};
+
+static void chunk_op_run(void *arg)
+{
+	struct chunk_op *op = arg;
+	struct held *h = &op->ch->h;
+
+	switch (op->what) {
+	case CH_OPEN: held_open(op->t, op->lo, op->budget, op->exist, h); break;
+	case CH_BY_TYPE: op->out = limit_by_type(h, op->buf, op->per_type); break;
+	case CH_BY_CGROUP: op->out = limit_by_cgroup(h, op->buf); break;
+	case CH_OPENAT: op->out = openat_pass(h, op->buf); break;
+	case CH_CLOSE: held_close(h); break;
+	}
+}
+
+/* One way over every chunk: the sum of the chunks' times. */
+static struct sample chunks_run(struct chunk *chunks, int n, enum chunk_what what, char *buf,
+				uint64_t *per_type)
+{
+	struct sample sum = {0};
+
+	for (int c = 0; c < n; c++) {
+		struct chunk_op op = { .what = what, .ch = &chunks[c], .buf = buf,
+				       .per_type = per_type };
+
+		fd_table_run(chunks[c].table, chunk_op_run, &op);
+		add(&sum, op.out);
+	}
+	return sum;
+}
+
 /* ---- cgscope's cycle ----------------------------------------------------- */
 
 static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
@@ -459,12 +513,13 @@ static void fail_r(const char *what, int r)
 	die(what, -r);
 }
 
-static void measure_cycle(const char *root, int cycles, struct cycle_result *res)
+/* cgscope's side: a collector, its first cycle (which opens every file) and
+ * two warm-up cycles; sizes the number of cycles when not given. */
+static struct collector *cycle_start(const char *root, int *cycles, struct cycle_result *res)
 {
 	struct collector *c;
 	struct snapshot *s;
-	struct sample *smp;
-	struct rusage ru0, ru1;
+	struct sample one;
 	struct timer tm;
 	int r;
 
@@ -472,44 +527,64 @@ static void measure_cycle(const char *root, int cycles, struct cycle_result *res
 	r = collector_new(root, &c);
 	if (r < 0)
 		fail_r("collector_new", r);
-
-	/* The first cycle discovers the tree and opens every file. */
 	timer_start(&tm);
 	r = cycle_run(c, &s);
 	if (r < 0)
 		fail_r("cycle_run", r);
-	smp = xcalloc(64, sizeof(*smp));
-	smp[0] = timer_stop(&tm);
-	res->first = summarize(smp, 1);
+	one = timer_stop(&tm);
+	res->first = summarize(&one, 1);
 	snapshot_unref(s);
-
-	/* Warm-up, and the number of cycles if not given. */
 	for (int i = 0; i < 2; i++) {
 		timer_start(&tm);
 		if ((r = cycle_run(c, &s)) < 0)
 			fail_r("cycle_run", r);
-		smp[0] = timer_stop(&tm);
+		one = timer_stop(&tm);
 		snapshot_unref(s);
 	}
-	if (cycles <= 0)
-		cycles = auto_reps(smp[0].wall, 3.0, 5, 41);
-	free(smp);
-	smp = xcalloc((size_t)cycles, sizeof(*smp));
-	res->cycles = cycles;
+	if (*cycles <= 0)
+		*cycles = auto_reps(one.wall, 3.0, 5, 41);
+	res->cycles = *cycles;
+	return c;
+}
+
+/* One timed cycle, its user and system time added to res. The snapshot is
+ * kept until the next cycle has run, as the agent serves one while it
+ * makes the next. */
+static struct sample cycle_once(struct collector *c, struct cycle_result *res,
+				struct snapshot **keep)
+{
+	struct rusage ru0, ru1;
+	struct snapshot *s;
+	struct sample one;
+	struct timer tm;
+	int r;
 
 	getrusage(RUSAGE_SELF, &ru0);
-	for (int i = 0; i < cycles; i++) {
-		timer_start(&tm);
-		if ((r = cycle_run(c, &s)) < 0)
-			fail_r("cycle_run", r);
-		smp[i] = timer_stop(&tm);
-		if (i < cycles - 1)
-			snapshot_unref(s);
-	}
+	timer_start(&tm);
+	if ((r = cycle_run(c, &s)) < 0)
+		fail_r("cycle_run", r);
+	one = timer_stop(&tm);
 	getrusage(RUSAGE_SELF, &ru1);
-	res->cycle = summarize(smp, cycles);
-	res->user_ns = (tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime)) / cycles;
-	res->sys_ns = (tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime)) / cycles;
+	res->user_ns += tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime);
+	res->sys_ns += tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime);
+	snapshot_unref(*keep);
+	*keep = s;
+	return one;
+}
+
+/* What the last cycle s produced, and the parts of a cycle, each timed on
+ * its own; ends the collector. */
+static void cycle_finish(struct collector *c, struct snapshot *s, const struct sample *runs,
+			 int cycles, struct cycle_result *res)
+{
+	struct sample *smp = xcalloc((size_t)cycles, sizeof(*smp));
+	struct strbuf page = {0};
+	struct timer tm;
+	int r;
+
+	res->cycle = summarize(runs, cycles);
+	res->user_ns /= cycles;
+	res->sys_ns /= cycles;
 
 	/* What the last cycle produced. */
 	res->n = s->n;
@@ -546,16 +621,17 @@ static void measure_cycle(const char *root, int cycles, struct cycle_result *res
 		free(buf);
 	}
 	res->gzip = summarize(smp, cycles);
+	/* Into the same buffer each time, as the agent renders into the page
+	 * of the snapshot before last (snapshot_page_start). */
 	for (int i = 0; i < cycles; i++) {
-		struct strbuf sb = {0};
-
+		page.len = 0;
 		timer_start(&tm);
-		r = prom_render(s, &sb);
+		r = prom_render(s, &page);
 		smp[i] = timer_stop(&tm);
-		sb_free(&sb);
 		if (r < 0)
 			fail_r("prom_render", r);
 	}
+	sb_free(&page);
 	res->render = summarize(smp, cycles);
 	snapshot_unref(s);
 	for (int i = 0; i < cycles; i++) {
@@ -625,11 +701,13 @@ int main(int argc, char **argv)
 	const char *json_path = NULL, *label = NULL;
 	int reps = 0, cycles = 0, profile = 0, orc_reps = 0, nchunks = 0, ntypes = 0, o;
 	struct tree t = {0};
-	struct held h;
+	struct chunk *chunks = NULL;
+	struct collector *col;
+	struct snapshot *last = NULL;
 	char *buf, ***paths;
 	bool *exist;
-	struct sample *bt = NULL, *bc = NULL, *ao = NULL, *oc;
-	uint64_t (*per_type)[NSLOT] = NULL, warm[NSLOT];
+	struct sample *bt = NULL, *bc = NULL, *ao = NULL, *oc, *runs, one;
+	uint64_t (*per_type)[NSLOT] = NULL, warm[NSLOT] = {0};
 	size_t count[NSLOT] = {0}, total = 0, budget;
 	uint64_t errors[NSLOT] = {0};
 	struct stat2 s_bt, s_bc, s_lim, s_ao, s_oc, s_type[NSLOT];
@@ -637,6 +715,8 @@ int main(int argc, char **argv)
 	struct cycle_result cr;
 	rlim_t nofile;
 	double files;
+
+	alloc_policy_apply();	/* the agent's allocator: its page faults too */
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -667,40 +747,68 @@ int main(int argc, char **argv)
 	walk(&t, "");
 	exist = xcalloc((size_t)NSLOT * t.n, sizeof(*exist));
 
-	for (size_t lo = 0; lo < t.n; lo = h.hi, nchunks++) {
-		held_open(&t, lo, budget, exist, &h);
-		/* Warm-up of each way; the first also sizes the number of runs. */
-		limit_by_cgroup(&h, buf);
-		memset(warm, 0, sizeof(warm));
-		if (lo == 0) {
-			struct sample one = limit_by_type(&h, buf, warm);
+	for (size_t lo = 0; lo < t.n; lo = chunks[nchunks++].h.hi) {
+		struct chunk_op op = { .what = CH_OPEN, .t = &t, .lo = lo, .budget = budget,
+				       .exist = exist };
+		int r;
 
-			if (reps <= 0)
-				reps = auto_reps(one.wall * t.n / (h.hi - h.lo), 1.5, 5, 41);
-			orc_reps = reps > 5 ? (reps + 1) / 2 : reps;
-			bt = xcalloc((size_t)reps, sizeof(*bt));
-			bc = xcalloc((size_t)reps, sizeof(*bc));
-			ao = xcalloc((size_t)reps, sizeof(*ao));
-			per_type = xcalloc((size_t)reps, sizeof(*per_type));
-		} else {
-			limit_by_type(&h, buf, warm);
-		}
-		openat_pass(&h, buf);
-		memset(h.errors, 0, sizeof(h.errors));
-		/* Alternate the ways so that drift affects them alike. */
-		for (int i = 0; i < reps; i++) {
-			add(&bt[i], limit_by_type(&h, buf, per_type[i]));
-			add(&bc[i], limit_by_cgroup(&h, buf));
-			if (i < orc_reps)
-				add(&ao[i], openat_pass(&h, buf));
-		}
-		for (int k = 0; k < NSLOT; k++) {
-			count[k] += h.count[k];
-			errors[k] += h.errors[k] / (uint64_t)(2 * reps);
-		}
-		total += h.total;
-		held_close(&h);
+		chunks = realloc(chunks, sizeof(*chunks) * (size_t)(nchunks + 1));
+		if (!chunks)
+			die("realloc", ENOMEM);
+		if ((r = fd_table_new(-1, &chunks[nchunks].table)) < 0)
+			die("a descriptor table of its own (unshare)", -r);
+		op.ch = &chunks[nchunks];
+		fd_table_run(chunks[nchunks].table, chunk_op_run, &op);
 	}
+	/* Warm-up of each way; by type also sizes the number of runs. */
+	chunks_run(chunks, nchunks, CH_BY_CGROUP, buf, NULL);
+	one = chunks_run(chunks, nchunks, CH_BY_TYPE, buf, warm);
+	if (reps <= 0)
+		reps = auto_reps(one.wall, 1.5, 5, 41);
+	orc_reps = reps > 5 ? (reps + 1) / 2 : reps;
+	bt = xcalloc((size_t)reps, sizeof(*bt));
+	bc = xcalloc((size_t)reps, sizeof(*bc));
+	ao = xcalloc((size_t)reps, sizeof(*ao));
+	per_type = xcalloc((size_t)reps, sizeof(*per_type));
+	for (int c = 0; c < nchunks; c++)
+		memset(chunks[c].h.errors, 0, sizeof(chunks[c].h.errors));
+
+	/* The slow ways first, before the collector fills this thread's table:
+	 * openat on held directories, and open/read/close by full path. */
+	chunks_run(chunks, nchunks, CH_OPENAT, buf, NULL);
+	for (int i = 0; i < orc_reps; i++)
+		ao[i] = chunks_run(chunks, nchunks, CH_OPENAT, buf, NULL);
+	s_ao = summarize(ao, orc_reps);
+	paths = orc_paths(&t, exist);
+	orc_pass(&t, paths, buf);
+	oc = xcalloc((size_t)orc_reps, sizeof(*oc));
+	for (int i = 0; i < orc_reps; i++)
+		oc[i] = orc_pass(&t, paths, buf);
+	s_oc = summarize(oc, orc_reps);
+
+	/* The limit in both orders and cgscope's cycle, in turn. */
+	col = cycle_start(t.root, &cycles, &cr);
+	runs = xcalloc((size_t)cycles, sizeof(*runs));
+	for (int i = 0; i < reps || i < cycles; i++) {
+		if (i < reps) {
+			bt[i] = chunks_run(chunks, nchunks, CH_BY_TYPE, buf, per_type[i]);
+			bc[i] = chunks_run(chunks, nchunks, CH_BY_CGROUP, buf, NULL);
+		}
+		if (i < cycles)
+			runs[i] = cycle_once(col, &cr, &last);
+	}
+	for (int c = 0; c < nchunks; c++) {
+		struct chunk_op op = { .what = CH_CLOSE, .ch = &chunks[c] };
+
+		for (int k = 0; k < NSLOT; k++) {
+			count[k] += chunks[c].h.count[k];
+			errors[k] += chunks[c].h.errors[k] / (uint64_t)(2 * reps);
+		}
+		total += chunks[c].h.total;
+		fd_table_run(chunks[c].table, chunk_op_run, &op);
+		fd_table_free(chunks[c].table);
+	}
+	free(chunks);
 	s_bt = summarize(bt, reps);
 	s_bc = summarize(bc, reps);
 	/* The limit is the cheaper of the two orders: the collector reads by
@@ -708,7 +816,6 @@ int main(int argc, char **argv)
 	 * says so. */
 	s_lim = s_bc.cpu_med <= s_bt.cpu_med ? s_bc : s_bt;
 	lim_order = s_bc.cpu_med <= s_bt.cpu_med ? "by cgroup" : "by file type";
-	s_ao = summarize(ao, orc_reps);
 	for (int k = 0; k < NSLOT; k++) {
 		struct sample *tmp = xcalloc((size_t)reps, sizeof(*tmp));
 
@@ -718,16 +825,8 @@ int main(int argc, char **argv)
 		free(tmp);
 		ntypes += count[k] > 0;
 	}
-
-	/* open/read/close by full path: fewer runs, it is the slow way. */
-	paths = orc_paths(&t, exist);
-	orc_pass(&t, paths, buf);
-	oc = xcalloc((size_t)orc_reps, sizeof(*oc));
-	for (int i = 0; i < orc_reps; i++)
-		oc[i] = orc_pass(&t, paths, buf);
-	s_oc = summarize(oc, orc_reps);
-
-	measure_cycle(t.root, cycles, &cr);
+	cycle_finish(col, last, runs, cycles, &cr);
+	free(runs);
 	/* The collector holds a descriptor per file and per directory: when they
 	 * do not fit under RLIMIT_NOFILE, it reads fewer files than the limit did. */
 	bool fd_limited = cr.open_fds < total;
