@@ -9,8 +9,8 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 		   struct cgroup_filter_result *ret_result)
 {
 	struct cgroup_filter_result res;
-	struct strbuf sb = {0};
 	struct snapshot *raw, *s;
+	struct strbuf sb;
 	int r;
 
 	r = collector_collect(c, &raw);
@@ -22,6 +22,7 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 		return r;
 	if (o->enrich)
 		o->enrich(o->enrich_ctx, s);
+	snapshot_page_start(&sb);
 	r = prom_render(s, &sb);
 	if (r >= 0) {
 		prom_render_info(s, &sb);

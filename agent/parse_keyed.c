@@ -16,8 +16,11 @@ static int find_key(const char *const *keys, unsigned nkeys, unsigned hint,
 		unsigned j = (hint + i) % nkeys;
 		/* Lengths first: strncmp stops at a NUL byte in the file's key
 		 * ("zswpin\0\0..."), and keys[j][klen] then read past the end
-		 * of a shorter table key (found by fuzz_keyed). */
-		if (strlen(keys[j]) == klen && memcmp(keys[j], k, klen) == 0)
+		 * of a shorter table key (found by fuzz_keyed). The first
+		 * byte before either: a key the table lacks is compared with
+		 * every table key, and strlen() of each was most of a parse. */
+		if (keys[j][0] == k[0] && strlen(keys[j]) == klen &&
+		    memcmp(keys[j], k, klen) == 0)
 			return (int)j;
 	}
 	return -1;

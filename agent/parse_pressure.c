@@ -20,20 +20,22 @@ static int parse_percent(const char *s, size_t len, uint32_t *ret)
 	return 0;
 }
 
-static int expect(const char **p, const char *end, const char *word)
+static int expect_n(const char **p, const char *end, const char *word, size_t n)
 {
-	size_t n = strlen(word);
-
 	if ((size_t)(end - *p) < n || memcmp(*p, word, n))
 		return -EINVAL;
 	*p += n;
 	return 0;
 }
 
-static int parse_avg(const char **p, const char *end, const char *key, uint32_t *ret)
+/* The word's length from the literal: no strlen() per field. */
+#define expect(p, end, word) expect_n(p, end, word, sizeof(word) - 1)
+
+static int parse_avg_n(const char **p, const char *end, const char *key, size_t key_len,
+		       uint32_t *ret)
 {
 	const char *sp;
-	int r = expect(p, end, key);
+	int r = expect_n(p, end, key, key_len);
 
 	if (r < 0)
 		return r;
@@ -44,6 +46,8 @@ static int parse_avg(const char **p, const char *end, const char *key, uint32_t 
 	*p = sp + 1;
 	return r;
 }
+
+#define parse_avg(p, end, key, ret) parse_avg_n(p, end, key, sizeof(key) - 1, ret)
 
 static int parse_line(const char *p, const char *eol, struct psi_line *ret)
 {

@@ -13,7 +13,14 @@ void sb_free(struct strbuf *sb)
 	*sb = (struct strbuf){0};
 }
 
-int sb_reserve(struct strbuf *sb, size_t extra)
+void sb_fail(struct strbuf *sb)
+{
+	/* cap 0: the inline fast path of sb_reserve() never passes again. */
+	sb->failed = true;
+	sb->cap = 0;
+}
+
+int sb_grow(struct strbuf *sb, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -28,34 +35,12 @@ int sb_reserve(struct strbuf *sb, size_t extra)
 		cap *= 2;
 	p = realloc(sb->buf, cap);
 	if (!p) {
-		sb->failed = true;
+		sb_fail(sb);
 		return -ENOMEM;
 	}
 	sb->buf = p;
 	sb->cap = cap;
 	return 0;
-}
-
-void sb_append(struct strbuf *sb, const char *s, size_t n)
-{
-	if (sb_reserve(sb, n) < 0)
-		return;
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
-}
-
-void sb_puts(struct strbuf *sb, const char *s)
-{
-	sb_append(sb, s, strlen(s));
-}
-
-void sb_putc(struct strbuf *sb, char c)
-{
-	if (sb_reserve(sb, 1) < 0)
-		return;
-	sb->buf[sb->len++] = c;
-	sb->buf[sb->len] = '\0';
 }
 
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
@@ -76,37 +61,32 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_append(sb, tmp + sizeof(tmp) - n, n);
+	sb_fixed(sb, v, 0);
 }
 
+/* Right to left into one small buffer, then one append: a page writes a
+ * value per series. */
 void sb_fixed(struct strbuf *sb, uint64_t v, unsigned digits)
 {
-	uint64_t scale = 1, frac;
-	char tmp[20];
-	unsigned n;
+	char tmp[48], *end = tmp + sizeof(tmp), *p = end;
+	bool frac = false;
 
-	for (unsigned i = 0; i < digits; i++)
-		scale *= 10;
-	sb_u64(sb, v / scale);
-	frac = v % scale;
-	if (!frac)
-		return;
-	for (n = digits; n > 0; n--) {
-		tmp[n - 1] = (char)('0' + frac % 10);
-		frac /= 10;
+	for (unsigned i = 0; i < digits; i++) {
+		char d = (char)('0' + v % 10);
+
+		v /= 10;
+		if (frac || d != '0') {
+			*--p = d;
+			frac = true;
+		}
 	}
-	n = digits;
-	while (n > 0 && tmp[n - 1] == '0')
-		n--;
-	sb_putc(sb, '.');
-	sb_append(sb, tmp, n);
+	if (frac)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_append(sb, p, (size_t)(end - p));
 }
 
 int sb_error(const struct strbuf *sb)

@@ -10,7 +10,7 @@ int prom_page_open(struct prom_page *pg, const struct snapshot *s, struct strbuf
 	struct strbuf lb = {0};
 
 	*pg = (struct prom_page){ .s = s, .out = out };
-	pg->label_off = malloc(sizeof(*pg->label_off) * (s->n ? s->n : 1));
+	pg->label_off = malloc(sizeof(*pg->label_off) * (s->n + 1));
 	if (!pg->label_off)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
@@ -18,6 +18,7 @@ int prom_page_open(struct prom_page *pg, const struct snapshot *s, struct strbuf
 		labels(&lb, s, i);
 		sb_putc(&lb, '\0');
 	}
+	pg->label_off[s->n] = (uint32_t)lb.len;
 	if (sb_error(&lb) < 0 || !(pg->labels = sb_steal(&lb, NULL))) {
 		sb_free(&lb);
 		prom_page_close(pg);
@@ -47,20 +48,6 @@ void prom_family(struct prom_page *pg, const char *name, const char *type, const
 	sb_putc(sb, ' ');
 	sb_puts(sb, type);
 	sb_putc(sb, '\n');
-}
-
-void prom_series(struct prom_page *pg, const char *name, size_t i)
-{
-	sb_puts(pg->out, name);
-	sb_putc(pg->out, '{');
-	sb_puts(pg->out, pg->labels + pg->label_off[i]);
-}
-
-void prom_value(struct prom_page *pg, uint64_t v, unsigned digits)
-{
-	sb_puts(pg->out, "} ");
-	sb_fixed(pg->out, v, digits);
-	sb_putc(pg->out, '\n');
 }
 
 void prom_io_family(struct prom_page *pg, const char *name, const char *help, size_t off,

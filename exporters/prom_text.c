@@ -98,15 +98,34 @@ static void render_simple(struct prom_page *pg, const struct simple_family *f)
 	}
 }
 
-/* A family with one series per key of a keyed file: name{cgroup,label=key}. */
+/* A family with one series per key of a keyed file: name{cgroup,label=key}.
+ * Each key's label text is made once per page, not once per series. */
 static void render_keyed(struct prom_page *pg, const char *name, const char *type,
 			 const char *help, enum cg_file file, size_t off,
 			 const char *label, const char *const *keys,
 			 unsigned first, unsigned last)
 {
 	const struct snapshot *s = pg->s;
+	struct strbuf kl = {0};
+	uint32_t at[MEMSTAT_NR + 1];
 	bool any = false;
 
+	_Static_assert(MEMEV_NR <= MEMSTAT_NR && SWAPEV_NR <= MEMSTAT_NR &&
+		       PIDSEV_NR <= MEMSTAT_NR, "at[] holds the longest key list");
+
+	for (unsigned k = first; k < last; k++) {
+		at[k] = (uint32_t)kl.len;
+		sb_putc(&kl, ',');
+		sb_puts(&kl, label);
+		sb_puts(&kl, "=\"");
+		sb_puts(&kl, keys[k]);
+		sb_putc(&kl, '"');
+	}
+	at[last] = (uint32_t)kl.len;
+	if (sb_error(&kl) < 0) {
+		sb_fail(pg->out);
+		return;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_values *v = &s->cgroups[i].v;
 		const uint64_t *vals = (const uint64_t *)((const char *)v + off);
@@ -120,14 +139,11 @@ static void render_keyed(struct prom_page *pg, const char *name, const char *typ
 				prom_family(pg, name, type, help);
 			any = true;
 			prom_series(pg, name, i);
-			sb_putc(pg->out, ',');
-			sb_puts(pg->out, label);
-			sb_puts(pg->out, "=\"");
-			sb_puts(pg->out, keys[k]);
-			sb_putc(pg->out, '"');
+			sb_append(pg->out, kl.buf + at[k], at[k + 1] - at[k]);
 			prom_value(pg, vals[k], 0);
 		}
 	}
+	sb_free(&kl);
 }
 
 static void render_derived(struct prom_page *pg)
@@ -179,7 +195,11 @@ static void render_derived(struct prom_page *pg)
 
 static void device_label(struct prom_page *pg, const struct io_dev_stat *ds)
 {
-	sb_printf(pg->out, ",device=\"%u:%u\"", ds->major, ds->minor);
+	sb_append(pg->out, ",device=\"", 9);
+	sb_u64(pg->out, ds->major);
+	sb_putc(pg->out, ':');
+	sb_u64(pg->out, ds->minor);
+	sb_putc(pg->out, '"');
 }
 
 static void render_io(struct prom_page *pg)
@@ -201,11 +221,15 @@ static void render_io(struct prom_page *pg)
 
 /* Constant label text: formatting it for each series was half the page's
  * cost. In enum order: cpu, memory, io, irq. */
-static const char *const psi_labels[PSI_NR][2] = {
-	{ ",resource=\"cpu\",kind=\"some\"", ",resource=\"cpu\",kind=\"full\"" },
-	{ ",resource=\"memory\",kind=\"some\"", ",resource=\"memory\",kind=\"full\"" },
-	{ ",resource=\"io\",kind=\"some\"", ",resource=\"io\",kind=\"full\"" },
-	{ ",resource=\"irq\",kind=\"some\"", ",resource=\"irq\",kind=\"full\"" },
+#define PSI_LABEL(r, k) { ",resource=\"" r "\",kind=\"" k "\"", sizeof(",resource=\"" r "\",kind=\"" k "\"") - 1 }
+static const struct {
+	const char *text;
+	size_t len;
+} psi_labels[PSI_NR][2] = {
+	{ PSI_LABEL("cpu", "some"), PSI_LABEL("cpu", "full") },
+	{ PSI_LABEL("memory", "some"), PSI_LABEL("memory", "full") },
+	{ PSI_LABEL("io", "some"), PSI_LABEL("io", "full") },
+	{ PSI_LABEL("irq", "some"), PSI_LABEL("irq", "full") },
 };
 
 static void render_pressure(struct prom_page *pg)
@@ -236,7 +260,8 @@ static void render_pressure(struct prom_page *pg)
 						       "Time in which some or all tasks stalled on the resource (PSI total).");
 					any = true;
 					prom_series(pg, name, i);
-					sb_puts(pg->out, psi_labels[r][kind]);
+					sb_append(pg->out, psi_labels[r][kind].text,
+						  psi_labels[r][kind].len);
 					if (pass)
 						prom_value(pg, l->avg10, 4);
 					else
@@ -271,6 +296,8 @@ static void render_throttle_hist(struct prom_page *pg)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_event_counts *e = &s->cgroups[i].ev;
 		uint64_t cum = 0;
+		size_t labels_len;
+		const char *labels = prom_labels(pg, i, &labels_len);
 
 		for (int b = 0; b <= THROTTLE_HIST_BUCKETS; b++)
 			cum += e->throttle_hist[b];
@@ -285,7 +312,7 @@ static void render_throttle_hist(struct prom_page *pg)
 			cum += e->throttle_hist[b];
 			sb_puts(pg->out, name);
 			sb_puts(pg->out, "_bucket{");
-			sb_puts(pg->out, pg->labels + pg->label_off[i]);
+			sb_append(pg->out, labels, labels_len);
 			if (b < THROTTLE_HIST_BUCKETS)
 				sb_printf(pg->out, ",le=\"%g\"", throttle_hist_bounds[b]);
 			else
@@ -294,11 +321,11 @@ static void render_throttle_hist(struct prom_page *pg)
 		}
 		sb_puts(pg->out, name);
 		sb_puts(pg->out, "_sum{");
-		sb_puts(pg->out, pg->labels + pg->label_off[i]);
+		sb_append(pg->out, labels, labels_len);
 		prom_value(pg, e->throttled_ns_sum, 9);
 		sb_puts(pg->out, name);
 		sb_puts(pg->out, "_count{");
-		sb_puts(pg->out, pg->labels + pg->label_off[i]);
+		sb_append(pg->out, labels, labels_len);
 		prom_value(pg, cum, 0);
 	}
 }

@@ -58,8 +58,74 @@ static void test_sb_fixed(void **state)
 	sb_fixed(&sb, 0, 6);
 	sb_putc(&sb, ' ');
 	sb_fixed(&sb, UINT64_MAX - 1, 0);
-	assert_string_equal(sb.buf, "1.5 2.621523 0.000007 0 18446744073709551614");
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, 10000000, 6);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, 1234, 9);
+	sb_putc(&sb, ' ');
+	sb_fixed(&sb, UINT64_MAX, 9);
+	sb_putc(&sb, ' ');
+	sb_u64(&sb, 0);
+	assert_string_equal(sb.buf, "1.5 2.621523 0.000007 0 18446744073709551614 10 "
+			    "0.000001234 18446744073.709551615 0");
 	sb_free(&sb);
+}
+
+/* An allocation failure is sticky: the inline fast path must not append
+ * after it, and nothing half-written is handed out. */
+static void test_sb_fail(void **state)
+{
+	struct strbuf sb = {0};
+	size_t len;
+
+	(void)state;
+	sb_puts(&sb, "before");
+	sb_fail(&sb);
+	sb_puts(&sb, "after");
+	sb_putc(&sb, 'x');
+	sb_u64(&sb, 42);
+	assert_int_equal(sb_error(&sb), -ENOMEM);
+	assert_int_equal(sb.len, 6);
+	assert_null(sb_steal(&sb, &len));
+	sb_free(&sb);
+}
+
+/* The next page is rendered into the memory of one no snapshot needs any
+ * more: it must come out as a page rendered into fresh memory would. */
+static void test_page_reused(void **state)
+{
+	struct collector *c, *c2;
+	struct snapshot *a, *b, *fresh;
+	size_t head;
+	char *first;
+
+	(void)state;
+	assert_int_equal(collector_new(V2, &c), 0);
+	assert_int_equal(cycle_run(c, &a), 0);
+	first = strndup(a->metrics, a->metrics_len);
+	assert_non_null(first);
+	/* Scribble over it, then give it back: the next cycle takes it. */
+	memset(a->metrics, 'Z', a->metrics_len);
+	snapshot_unref(a);
+	assert_int_equal(cycle_run(c, &b), 0);
+	assert_int_equal(strlen(b->metrics), b->metrics_len);
+	assert_null(memchr(b->metrics, 'Z', b->metrics_len));
+	/* Same cgroups, same files: the same page as a first cycle's into
+	 * fresh memory, but for the collector's own counters, which come
+	 * after every cgroup family. */
+	assert_int_equal(collector_new(V2, &c2), 0);
+	assert_int_equal(cycle_run(c2, &fresh), 0);
+	assert_non_null(strstr(first, "# HELP cgscope_build_info"));
+	head = (size_t)(strstr(first, "# HELP cgscope_build_info") - first);
+	assert_true(head > 1000);
+	assert_true(b->metrics_len > head && fresh->metrics_len > head);
+	assert_memory_equal(fresh->metrics, first, head);
+	assert_memory_equal(b->metrics, first, head);
+	free(first);
+	snapshot_unref(b);
+	snapshot_unref(fresh);
+	collector_free(c);
+	collector_free(c2);
 }
 
 static char *render_tree(const char *root, struct snapshot **ret)
@@ -192,6 +258,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_sb_fixed),
+		cmocka_unit_test(test_sb_fail),
+		cmocka_unit_test(test_page_reused),
 		cmocka_unit_test(test_full_v2),
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_families_grouped),
