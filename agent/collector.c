@@ -573,7 +573,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	}
 
 	s = snapshot_new();
-	samples = snapshot_samples_new(c->norder);
+	samples = calloc(c->norder ? c->norder : 1, sizeof(*samples));
 	if (!s || !samples || !(s->root = strdup(c->root))) {
 		free(samples);
 		snapshot_unref(s);

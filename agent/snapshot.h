@@ -119,11 +119,10 @@ static inline const char *sample_path(const struct snapshot *s,
 }
 
 struct snapshot *snapshot_new(void);
-/* An empty buffer to render a snapshot's page into, and a zeroed array of
- * n samples for its cgroups: the memory of a snapshot no one needs any more
- * when there is one (freed by snapshot_unref). NULL: out of memory. */
+/* An empty buffer to render a snapshot's page into: the memory of the page
+ * of a snapshot no one needs any more (freed by snapshot_unref), when there
+ * is one. */
 void snapshot_page_start(struct strbuf *sb);
-struct cgroup_sample *snapshot_samples_new(size_t n);
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 

@@ -13,9 +13,12 @@
  *      does); the limit is the cheaper of the two;
  *   2. the same files with open/read/close each (full paths, per type);
  *   3. cgscope's cycle_run() (collect, parse, store, render the page): wall
- *      and CPU time, median over several cycles after a warm-up, and its
- *      parts: collector_collect() alone, prom_render() alone, the JSON of
- *      /api/v1/cgroups and the gzip of the page.
+ *      and CPU time, median over several cycles after a warm-up, each cycle
+ *      right after a run of the limit in both orders (the limit's files are
+ *      held on descriptor tables of their own, so both stay open together),
+ *      and its parts: collector_collect() alone, prom_render() alone, the
+ *      JSON of /api/v1/cgroups and the gzip of the page.
+ * The process allocates as the agent does (alloc_policy_apply).
  * Prints a table on stdout and, with --json, one JSON object to FILE.
  * --profile N only runs cycle_run() N times after three warm-up cycles, for
  * a profiler (callgrind --toggle-collect=cycle_run, perf record).

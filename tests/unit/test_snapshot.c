@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Snapshots keep the memory of the one before last for the next cycle:
- * what they hand out must be as clean as fresh memory. */
+/* A snapshot's page is kept for the next cycle to render into: what is
+ * handed out must be as clean as fresh memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,52 +10,6 @@
 #include <cmocka.h>
 
 #include "snapshot.h"
-
-static bool all_zero(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
-
-static void test_samples_reused_zeroed(void **state)
-{
-	struct snapshot *s = snapshot_new();
-	struct cgroup_sample *a, *b;
-
-	(void)state;
-	assert_non_null(s);
-	a = snapshot_samples_new(100);
-	assert_non_null(a);
-	assert_true(all_zero(a, 100 * sizeof(*a)));
-	memset(a, 0xff, 100 * sizeof(*a));
-	s->cgroups = a;
-	s->n = 100;
-	snapshot_unref(s);		/* a becomes the spare */
-	b = snapshot_samples_new(60);	/* fits in it: reused, zeroed */
-	assert_ptr_equal(b, a);
-	assert_true(all_zero(b, 60 * sizeof(*b)));
-	free(b);
-}
-
-static void test_samples_spare_too_small(void **state)
-{
-	struct snapshot *s = snapshot_new();
-	struct cgroup_sample *a, *b;
-
-	(void)state;
-	a = snapshot_samples_new(10);
-	memset(a, 0xff, 10 * sizeof(*a));
-	s->cgroups = a;
-	snapshot_unref(s);
-	b = snapshot_samples_new(5000);	/* the spare is too small: a new one */
-	assert_non_null(b);
-	assert_true(all_zero(b, 5000 * sizeof(*b)));
-	free(b);
-}
 
 static void test_page_start(void **state)
 {
@@ -84,8 +38,6 @@ static void test_page_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_samples_reused_zeroed),
-		cmocka_unit_test(test_samples_spare_too_small),
 		cmocka_unit_test(test_page_start),
 	};
 
