@@ -64,8 +64,13 @@ void sb_u64(struct strbuf *sb, uint64_t v)
 	sb_fixed(sb, v, 0);
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Right to left into one small buffer, then one append: a page writes a
- * value per series. */
+ * value per series. The integer part two digits at a time. */
 void sb_fixed(struct strbuf *sb, uint64_t v, unsigned digits)
 {
 	char tmp[48], *end = tmp + sizeof(tmp), *p = end;
@@ -82,10 +87,19 @@ void sb_fixed(struct strbuf *sb, uint64_t v, unsigned digits)
 	}
 	if (frac)
 		*--p = '.';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		const char *d = digit_pairs + 2 * (v % 100);
+
+		v /= 100;
+		*--p = d[1];
+		*--p = d[0];
+	}
+	if (v >= 10) {
+		*--p = digit_pairs[2 * v + 1];
+		*--p = digit_pairs[2 * v];
+	} else {
+		*--p = (char)('0' + v);
+	}
 	sb_append(sb, p, (size_t)(end - p));
 }
 

@@ -146,6 +146,19 @@ static void render_keyed(struct prom_page *pg, const char *name, const char *typ
 	sb_free(&kl);
 }
 
+/* quota / period in billionths of a core, rounded: written with nine
+ * decimals at most, as exact as the kernel's microseconds allow, without
+ * printf's float formatting (once per cgroup, a tenth of a page's time). */
+static uint64_t quota_nano_cores(uint64_t quota, uint64_t period)
+{
+	unsigned __int128 n;
+
+	if (!period)		/* parse_cpu_max refuses it; no division by 0 */
+		return 0;
+	n = ((unsigned __int128)quota * 1000000000u + period / 2) / period;
+	return n > UINT64_MAX ? UINT64_MAX : (uint64_t)n;
+}
+
 static void render_derived(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
@@ -161,7 +174,7 @@ static void render_derived(struct prom_page *pg)
 			       "CPU quota in cores, cpu.max quota / period; absent when unlimited.");
 		any = true;
 		prom_series(pg, "cgroup_cpu_quota_cores", i);
-		sb_printf(pg->out, "} %.9g\n", (double)v->cpu_quota / (double)v->cpu_period);
+		prom_value(pg, quota_nano_cores(v->cpu_quota, v->cpu_period), 9);
 	}
 	any = false;
 	for (size_t i = 0; i < s->n; i++) {

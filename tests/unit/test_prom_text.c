@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "collector.h"
@@ -202,6 +204,37 @@ static void test_full_v2(void **state)
 	snapshot_unref(s);
 }
 
+/* cpu.max quota / period in cores, rounded to nine decimals: exact where
+ * the kernel's microseconds allow, and no float printing to get it wrong. */
+static void test_quota_cores(void **state)
+{
+	static const struct {
+		const char *cpu_max, *line;
+	} cases[] = {
+		{ "100000 300000\n", "cgroup_cpu_quota_cores{cgroup=\"/\"} 0.333333333" },
+		{ "200000 300000\n", "cgroup_cpu_quota_cores{cgroup=\"/\"} 0.666666667" },
+		{ "250000 100000\n", "cgroup_cpu_quota_cores{cgroup=\"/\"} 2.5" },
+		{ "1000 1000000\n", "cgroup_cpu_quota_cores{cgroup=\"/\"} 0.001" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[] = "/tmp/cgscope-quota-XXXXXX", path[64];
+		struct snapshot *s;
+		FILE *f;
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/cpu.max", dir);
+		assert_non_null(f = fopen(path, "w"));
+		fputs(cases[i].cpu_max, f);
+		fclose(f);
+		assert_line(render_tree(dir, &s), cases[i].line);
+		snapshot_unref(s);
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
 static void test_hybrid(void **state)
 {
 	struct snapshot *s;
@@ -261,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_sb_fail),
 		cmocka_unit_test(test_page_reused),
 		cmocka_unit_test(test_full_v2),
+		cmocka_unit_test(test_quota_cores),
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_families_grouped),
 	};
