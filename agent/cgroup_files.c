@@ -51,9 +51,9 @@ const char *const memory_stat_keys[] = {
 
 #define KEYED(fn, field, keys)                                               \
 	static int fn(const char *buf, size_t len, struct cgroup_values *v,  \
-		      struct io_array *io)                                   \
+		      struct value_arrays *a)                                \
 	{                                                                    \
-		(void)io;                                                    \
+		(void)a;                                                     \
 		int r = parse_keyed(buf, len, keys,                          \
 				    sizeof(v->field) / sizeof(v->field[0]),  \
 				    v->field);                               \
@@ -62,9 +62,9 @@ const char *const memory_stat_keys[] = {
 
 #define SCALAR(fn, field)                                                    \
 	static int fn(const char *buf, size_t len, struct cgroup_values *v,  \
-		      struct io_array *io)                                   \
+		      struct value_arrays *a)                                \
 	{                                                                    \
-		(void)io;                                                    \
+		(void)a;                                                     \
 		return parse_u64_or_max(buf, len, &v->field);                \
 	}
 
@@ -73,7 +73,6 @@ KEYED(store_cgroup_stat, stat, cgroup_stat_keys)
 KEYED(store_cpu_stat, cpu, cpu_stat_keys)
 KEYED(store_memory_events, mem_events, memory_events_keys)
 KEYED(store_memory_events_local, mem_events_local, memory_events_keys)
-KEYED(store_memory_stat, mem_stat, memory_stat_keys)
 KEYED(store_swap_events, swap_events, swap_events_keys)
 KEYED(store_pids_events, pids_events, pids_events_keys)
 SCALAR(store_freeze, freeze)
@@ -90,16 +89,49 @@ SCALAR(store_pids_current, pids_current)
 SCALAR(store_pids_max, pids_max)
 SCALAR(store_pids_peak, pids_peak)
 
-static int store_cpu_max(const char *buf, size_t len, struct cgroup_values *v,
-			 struct io_array *io)
+int stat_rows_add(struct stat_rows *r, uint32_t *ret)
 {
-	(void)io;
+	if (r->len == r->cap) {
+		uint32_t cap = r->cap ? r->cap * 2 : 64;
+		void *p = realloc(r->rows, sizeof(*r->rows) * cap);
+
+		if (!p)
+			return -ENOMEM;
+		r->rows = p;
+		r->cap = cap;
+	}
+	*ret = r->len++;
+	return 0;
+}
+
+static int store_memory_stat(const char *buf, size_t len, struct cgroup_values *v,
+			     struct value_arrays *a)
+{
+	uint32_t row;
+	int r = stat_rows_add(a->mem_stat, &row);
+
+	if (r < 0)
+		return r;
+	r = parse_keyed(buf, len, memory_stat_keys, MEMSTAT_NR, a->mem_stat->rows[row]);
+	if (r < 0) {
+		a->mem_stat->len--;	/* the row is the last: give it back */
+		return r;
+	}
+	v->mem_stat_row = row;
+	return 0;
+}
+
+static int store_cpu_max(const char *buf, size_t len, struct cgroup_values *v,
+			 struct value_arrays *a)
+{
+	(void)a;
 	return parse_cpu_max(buf, len, &v->cpu_quota, &v->cpu_period);
 }
 
 static int store_io_stat(const char *buf, size_t len, struct cgroup_values *v,
-			 struct io_array *io)
+			 struct value_arrays *a)
 {
+	struct io_array *io = a->io;
 	uint32_t room = io->cap - io->len;
 	/* Not items + len while items is NULL (no io.stat seen yet this cycle):
 	 * NULL + 0 is undefined in C, and UBSan stops on it. */
@@ -128,9 +160,9 @@ static int store_io_stat(const char *buf, size_t len, struct cgroup_values *v,
 
 #define PRESSURE(fn, idx)                                                    \
 	static int fn(const char *buf, size_t len, struct cgroup_values *v,  \
-		      struct io_array *io)                                   \
+		      struct value_arrays *a)                                \
 	{                                                                    \
-		(void)io;                                                    \
+		(void)a;                                                     \
 		return parse_pressure(buf, len, &v->psi[idx]);               \
 	}
 PRESSURE(store_cpu_pressure, PSI_CPU)

@@ -160,8 +160,9 @@ static int limit(const struct cgroup_filter *f, const struct snapshot *s,
 	return 0;
 }
 
-/* A snapshot of the cgroups of s with keep[i] set. Strings and the io array
- * are copied whole, so that path_off and io ranges stay as they are. */
+/* A snapshot of the cgroups of s with keep[i] set. Strings, the io array and
+ * the memory.stat rows are copied whole, so that path_off, io ranges and
+ * rows stay as they are. */
 static struct snapshot *copy_kept(const struct snapshot *s, const bool *keep, size_t n_keep)
 {
 	struct snapshot *t = snapshot_new();
@@ -179,7 +180,10 @@ static struct snapshot *copy_kept(const struct snapshot *s, const bool *keep, si
 	t->strings = malloc(s->strings_len ? s->strings_len : 1);
 	if (s->io.len)
 		t->io.items = malloc(sizeof(*t->io.items) * s->io.len);
-	if ((s->root && !t->root) || !t->cgroups || !t->strings || (s->io.len && !t->io.items)) {
+	if (s->mem_stat.len)
+		t->mem_stat.rows = malloc(sizeof(*t->mem_stat.rows) * s->mem_stat.len);
+	if ((s->root && !t->root) || !t->cgroups || !t->strings || (s->io.len && !t->io.items) ||
+	    (s->mem_stat.len && !t->mem_stat.rows)) {
 		snapshot_unref(t);
 		return NULL;
 	}
@@ -188,6 +192,10 @@ static struct snapshot *copy_kept(const struct snapshot *s, const bool *keep, si
 	if (s->io.len)
 		memcpy(t->io.items, s->io.items, sizeof(*t->io.items) * s->io.len);
 	t->io.len = t->io.cap = s->io.len;
+	if (s->mem_stat.len)
+		memcpy(t->mem_stat.rows, s->mem_stat.rows,
+		       sizeof(*t->mem_stat.rows) * s->mem_stat.len);
+	t->mem_stat.len = t->mem_stat.cap = s->mem_stat.len;
 	for (size_t i = 0; i < s->n; i++)
 		if (keep[i])
 			t->cgroups[k++] = s->cgroups[i];

@@ -60,7 +60,7 @@ struct cgroup_values {
 	uint64_t cpu_weight;
 	uint64_t mem_current, mem_peak, mem_max, mem_high, mem_low, mem_min;
 	uint64_t mem_events[MEMEV_NR], mem_events_local[MEMEV_NR];
-	uint64_t mem_stat[MEMSTAT_NR];
+	uint32_t mem_stat_row;		/* memory.stat: a row of the snapshot's */
 	uint64_t swap_current, swap_max, swap_events[SWAPEV_NR];
 	uint64_t pids_current, pids_max, pids_peak, pids_events[PIDSEV_NR];
 	struct psi psi[PSI_NR];
@@ -78,14 +78,33 @@ struct io_array {
 	uint32_t len, cap;
 };
 
+/* The memory.stat values of a snapshot, a row (576 bytes) per cgroup that
+ * has the file: in each cgroup's sample they doubled its size, on hosts
+ * where no cgroup has them too (a hybrid host's cgroup2 tree). */
+struct stat_rows {
+	uint64_t (*rows)[MEMSTAT_NR];
+	uint32_t len, cap;
+};
+
+/* A new row at the end, its contents undefined: 0 and its index in *ret,
+ * or -ENOMEM. */
+int stat_rows_add(struct stat_rows *r, uint32_t *ret);
+
+/* Where a file's values go that are not in the cgroup's own sample. */
+struct value_arrays {
+	struct io_array *io;
+	struct stat_rows *mem_stat;
+};
+
 struct cg_file_desc {
 	const char *name;
 	/* The controller that must be in cgroup.controllers for the file to
 	 * exist; NULL for files every cgroup has. */
 	const char *controller;
-	/* Parses buf and stores the result in v; -EINVAL if malformed. */
+	/* Parses buf and stores the result in v (and a); -EINVAL if
+	 * malformed. */
 	int (*store)(const char *buf, size_t len, struct cgroup_values *v,
-		     struct io_array *io);
+		     struct value_arrays *a);
 };
 
 extern const struct cg_file_desc cg_files[F_NR];

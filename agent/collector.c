@@ -317,11 +317,11 @@ struct pass {
 	int table;
 	bool claim_all;			/* the last resort: take every node left */
 	struct cgroup_sample *samples;
-	struct io_array *io;
+	struct value_arrays *arr;
 };
 
 static void read_node(struct collector *c, struct cg_node *n, struct cgroup_sample *sample,
-		      struct io_array *io)
+		      struct value_arrays *arr)
 {
 	for (int f = 0; f < F_NR; f++) {
 		ssize_t len;
@@ -340,7 +340,7 @@ static void read_node(struct collector *c, struct cg_node *n, struct cgroup_samp
 				note_error(c, (enum cg_file)f, n, (int)len);
 			continue;
 		}
-		r = cg_files[f].store(c->buf, (size_t)len, &sample->v, io);
+		r = cg_files[f].store(c->buf, (size_t)len, &sample->v, arr);
 		if (r < 0)
 			note_error(c, (enum cg_file)f, n, r);
 		else
@@ -385,7 +385,7 @@ static void node_pass(struct pass *p)
 		if (!alive)
 			cgroup_tree_vanished(c->tree, n);
 		else
-			read_node(c, n, &p->samples[i], p->io);
+			read_node(c, n, &p->samples[i], p->arr);
 		count_node_files(c, n);
 	}
 }
@@ -429,9 +429,10 @@ static bool add_table(struct collector *c)
  * state has one writer at a time): nodes that have a table on it, new ones
  * on the first table with room, on a new table when none has, or, past the
  * most tables, on table 0 to be opened for each read. */
-static void read_all(struct collector *c, struct cgroup_sample *samples, struct io_array *io)
+static void read_all(struct collector *c, struct cgroup_sample *samples,
+		     struct value_arrays *arr)
 {
-	struct pass p = { .c = c, .samples = samples, .io = io };
+	struct pass p = { .c = c, .samples = samples, .arr = arr };
 
 	c->unclaimed = 0;
 	for (size_t i = 0; i < c->norder; i++) {
@@ -580,7 +581,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		return -ENOMEM;
 	}
 	s->read_mono_ns = now_ns(CLOCK_MONOTONIC);
-	read_all(c, samples, &s->io);
+	read_all(c, samples, &(struct value_arrays){ &s->io, &s->mem_stat });
 	c->stats.files_held = c->held;
 	c->stats.files_reopened = c->reopened;
 	c->stats.fd_tables = (uint32_t)c->ntables;

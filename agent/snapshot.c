@@ -80,6 +80,7 @@ void snapshot_unref(struct snapshot *s)
 	free(s->cgroups);
 	free(s->strings);
 	free(s->io.items);
+	free(s->mem_stat.rows);
 	page_recycle(s->metrics);
 	free(s);
 }

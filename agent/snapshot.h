@@ -99,6 +99,7 @@ struct snapshot {
 	char *strings;
 	size_t strings_len;
 	struct io_array io;
+	struct stat_rows mem_stat;
 	struct collector_stats stats;
 	struct events_status events;
 	/* The Prometheus page, rendered once when the snapshot is made. */
@@ -116,6 +117,13 @@ static inline const char *sample_path(const struct snapshot *s,
 				      const struct cgroup_sample *c)
 {
 	return s->strings + c->path_off;
+}
+
+/* The memory.stat values of a cgroup of s, NULL when it has none. */
+static inline const uint64_t *sample_mem_stat(const struct snapshot *s,
+					      const struct cgroup_values *v)
+{
+	return cg_has(v, F_MEMORY_STAT) ? s->mem_stat.rows[v->mem_stat_row] : NULL;
 }
 
 struct snapshot *snapshot_new(void);

@@ -88,14 +88,14 @@ static bool get_mem_usage(const struct page *pg, int arg, const struct cgroup_va
 static bool get_working_set(const struct page *pg, int arg, const struct cgroup_values *v,
 			    uint64_t *ret)
 {
+	const uint64_t *ms = sample_mem_stat(pg->p.s, v);
 	uint64_t inactive = 0;
 
 	(void)arg;
 	if (!cg_has(v, F_MEMORY_CURRENT))
 		return false;
-	if (cg_has(v, F_MEMORY_STAT) && pg->inactive_file >= 0 &&
-	    v->mem_stat[pg->inactive_file] != CG_UNSET)
-		inactive = v->mem_stat[pg->inactive_file];
+	if (ms && pg->inactive_file >= 0 && ms[pg->inactive_file] != CG_UNSET)
+		inactive = ms[pg->inactive_file];
 	*ret = v->mem_current > inactive ? v->mem_current - inactive : 0;
 	return true;
 }
@@ -104,9 +104,10 @@ static bool get_working_set(const struct page *pg, int arg, const struct cgroup_
 static bool get_memstat(const struct page *pg, int arg, const struct cgroup_values *v,
 			uint64_t *ret)
 {
+	const uint64_t *ms = sample_mem_stat(pg->p.s, v);
 	int idx = arg ? pg->file : pg->anon;
 
-	return cg_has(v, F_MEMORY_STAT) && idx >= 0 && keyed_value(v->mem_stat[idx], ret);
+	return ms && idx >= 0 && keyed_value(ms[idx], ret);
 }
 
 static bool get_swap(const struct page *pg, int arg, const struct cgroup_values *v,

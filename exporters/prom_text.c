@@ -98,10 +98,29 @@ static void render_simple(struct prom_page *pg, const struct simple_family *f)
 	}
 }
 
+/* Where a keyed file's values are: at an offset of struct cgroup_values,
+ * or, for memory.stat, in the snapshot's rows. */
+typedef const uint64_t *(*keyed_vals_fn)(const struct snapshot *s,
+					 const struct cgroup_values *v, size_t off);
+
+static const uint64_t *vals_at(const struct snapshot *s, const struct cgroup_values *v,
+			       size_t off)
+{
+	(void)s;
+	return (const uint64_t *)((const char *)v + off);
+}
+
+static const uint64_t *vals_mem_stat(const struct snapshot *s, const struct cgroup_values *v,
+				     size_t off)
+{
+	(void)off;
+	return sample_mem_stat(s, v);
+}
+
 /* A family with one series per key of a keyed file: name{cgroup,label=key}.
  * Each key's label text is made once per page, not once per series. */
 static void render_keyed(struct prom_page *pg, const char *name, const char *type,
-			 const char *help, enum cg_file file, size_t off,
+			 const char *help, enum cg_file file, keyed_vals_fn get, size_t off,
 			 const char *label, const char *const *keys,
 			 unsigned first, unsigned last)
 {
@@ -128,10 +147,11 @@ static void render_keyed(struct prom_page *pg, const char *name, const char *typ
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_values *v = &s->cgroups[i].v;
-		const uint64_t *vals = (const uint64_t *)((const char *)v + off);
+		const uint64_t *vals;
 
 		if (!cg_has(v, file))
 			continue;
+		vals = get(s, v, off);
 		for (unsigned k = first; k < last; k++) {
 			if (vals[k] == CG_UNSET)
 				continue;
@@ -192,10 +212,11 @@ static void render_derived(struct prom_page *pg)
 	any = false;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_values *v = &s->cgroups[i].v;
-		uint64_t inactive = v->mem_stat[MEMSTAT_INACTIVE_FILE];
+		const uint64_t *ms = sample_mem_stat(s, v);
+		uint64_t inactive;
 
-		if (!cg_has(v, F_MEMORY_CURRENT) || !cg_has(v, F_MEMORY_STAT) ||
-		    inactive == CG_UNSET)
+		if (!cg_has(v, F_MEMORY_CURRENT) || !ms ||
+		    (inactive = ms[MEMSTAT_INACTIVE_FILE]) == CG_UNSET)
 			continue;
 		if (!any)
 			prom_family(pg, "cgroup_memory_working_set_bytes", "gauge",
@@ -478,22 +499,22 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 	render_derived(&pg);
 	render_keyed(&pg, "cgroup_memory_events_total", "counter",
 		     "Memory events of the cgroup and its descendants (memory.events).",
-		     F_MEMORY_EVENTS, V(mem_events), "event", memory_events_keys, 0, MEMEV_NR);
+		     F_MEMORY_EVENTS, vals_at, V(mem_events), "event", memory_events_keys, 0, MEMEV_NR);
 	render_keyed(&pg, "cgroup_memory_events_local_total", "counter",
 		     "Memory events of the cgroup itself (memory.events.local).",
-		     F_MEMORY_EVENTS_LOCAL, V(mem_events_local), "event", memory_events_keys, 0, MEMEV_NR);
+		     F_MEMORY_EVENTS_LOCAL, vals_at, V(mem_events_local), "event", memory_events_keys, 0, MEMEV_NR);
 	render_keyed(&pg, "cgroup_memory_stat_bytes", "gauge",
 		     "Memory by type, the byte-valued keys of memory.stat.",
-		     F_MEMORY_STAT, V(mem_stat), "type", memory_stat_keys, 0, MEMSTAT_FIRST_EVENT);
+		     F_MEMORY_STAT, vals_mem_stat, 0, "type", memory_stat_keys, 0, MEMSTAT_FIRST_EVENT);
 	render_keyed(&pg, "cgroup_memory_stat_events_total", "counter",
 		     "Reclaim, fault and other event counters of memory.stat.",
-		     F_MEMORY_STAT, V(mem_stat), "type", memory_stat_keys, MEMSTAT_FIRST_EVENT, MEMSTAT_NR);
+		     F_MEMORY_STAT, vals_mem_stat, 0, "type", memory_stat_keys, MEMSTAT_FIRST_EVENT, MEMSTAT_NR);
 	render_keyed(&pg, "cgroup_memory_swap_events_total", "counter",
 		     "Swap events (memory.swap.events).",
-		     F_MEMORY_SWAP_EVENTS, V(swap_events), "event", swap_events_keys, 0, SWAPEV_NR);
+		     F_MEMORY_SWAP_EVENTS, vals_at, V(swap_events), "event", swap_events_keys, 0, SWAPEV_NR);
 	render_keyed(&pg, "cgroup_pids_events_total", "counter",
 		     "Forks refused by pids.max (pids.events).",
-		     F_PIDS_EVENTS, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
+		     F_PIDS_EVENTS, vals_at, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
 	render_io(&pg);
 	render_pressure(&pg);
 	render_events(&pg);

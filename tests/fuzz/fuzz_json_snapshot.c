@@ -24,6 +24,7 @@ static void check_bounds(const struct snapshot *s)
 	CHECK(s->root);
 	CHECK(s->n == 0 || s->cgroups);
 	CHECK(s->io.len <= s->io.cap);
+	CHECK(s->mem_stat.len <= s->mem_stat.cap);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_sample *c = &s->cgroups[i];
 
@@ -32,6 +33,8 @@ static void check_bounds(const struct snapshot *s)
 		if (cg_has(&c->v, F_IO_STAT))
 			CHECK(c->v.io_first <= s->io.len &&
 			      c->v.io_count <= s->io.len - c->v.io_first);
+		if (cg_has(&c->v, F_MEMORY_STAT))
+			CHECK(c->v.mem_stat_row < s->mem_stat.len);
 	}
 }
 

@@ -137,7 +137,7 @@ static void test_presence_rules(void **state)
 	assert_string_equal(sample_path(s, &s->cgroups[1]), "/workload");
 	v->cpu_quota = CG_MAX;				/* cpu.max "max 100000" */
 	v->mem_max = CG_MAX;				/* memory.max "max" */
-	v->mem_stat[MEMSTAT_INACTIVE_FILE] = 600000;	/* more than usage */
+	s->mem_stat.rows[v->mem_stat_row][MEMSTAT_INACTIVE_FILE] = 600000; /* > usage */
 	s->cgroups[0].v.cpu[CPU_USAGE] = 0;
 	p = render(s, fake_devname);
 	assert_no(p, "container_cpu_cfs_periods_total{");
