@@ -85,13 +85,17 @@ static struct snapshot *make_tree(void)
 		c->v.io_count = 2;
 		for (int d = 0; d < 2; d++)
 			s->io.items[s->io.len++] = (struct io_dev_stat){ .major = 8, .minor = (uint32_t)d * 16, .rbytes = c->id * 1000 + (uint64_t)d };
+		/* And a memory.stat row each, with values of its own. */
+		assert_int_equal(stat_rows_add(&s->mem_stat, &c->v.mem_stat_row), 0);
+		for (int k = 0; k < MEMSTAT_NR; k++)
+			s->mem_stat.rows[c->v.mem_stat_row][k] = c->id * 100 + (uint64_t)k;
 	}
 	s->n = NTREE;
 	return s;
 }
 
 /* The paths of t, one per line, and checks that every kept cgroup's parent
- * is kept before it and its io range is its own. */
+ * is kept before it and its io range and memory.stat row are its own. */
 static char *paths_of(const struct snapshot *t)
 {
 	static char buf[4096];
@@ -111,6 +115,12 @@ static char *paths_of(const struct snapshot *t)
 			assert_int_equal(c->v.io_count, 2);
 			assert_int_equal(t->io.items[c->v.io_first].rbytes, c->id * 1000);
 			assert_int_equal(t->io.items[c->v.io_first + 1].rbytes, c->id * 1000 + 1);
+		}
+		if (cg_has(&c->v, F_MEMORY_STAT)) {
+			const uint64_t *row = sample_mem_stat(t, &c->v);
+
+			assert_int_equal(row[0], c->id * 100);
+			assert_int_equal(row[MEMSTAT_NR - 1], c->id * 100 + MEMSTAT_NR - 1);
 		}
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", sample_path(t, c));
 	}
