@@ -533,7 +533,7 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 		if (n->vanished)
 			continue;	/* its parent is listed again next cycle */
 		if (k != i)
-			samples[k] = samples[i];	/* 1,400 bytes: not onto itself */
+			samples[k] = samples[i];	/* a whole sample: not onto itself */
 		samples[k].id = n->id;
 		samples[k].parent_id = n->parent ? n->parent->id : 0;
 		samples[k].depth = n->depth;
