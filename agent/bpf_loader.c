@@ -287,6 +287,22 @@ out:
 	cgscope_events__destroy(skel);
 }
 
+/* Asks the probe about every program's section once, then lets it release
+ * the kernel's BTF before anything is loaded (libbpf reads its own). */
+static int probe_all_sections(struct bpf_probe *probe)
+{
+	struct cgscope_events *skel = cgscope_events__open();
+	struct bpf_program *prog;
+
+	if (!skel)
+		return errno ? -errno : -ENOMEM;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_probe_section(probe, bpf_program__section_name(prog));
+	cgscope_events__destroy(skel);
+	bpf_probe_release_btf(probe);
+	return 0;
+}
+
 static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -345,6 +361,9 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 	if (r < 0)
 		goto fail;
 	l->mark_victim_task = bpf_probe_mark_victim_has_task(probe);
+	r = probe_all_sections(probe);
+	if (r < 0)
+		goto fail;
 	/* Run-time statistics are kept while this fd is open (from before the
 	 * first attach, so that they count every run); an old kernel without
 	 * BPF_ENABLE_STATS just reports zeros. */

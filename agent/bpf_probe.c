@@ -42,10 +42,20 @@ int hook_kind_parse(const char *name, enum hook_kind *ret)
 	return -EINVAL;
 }
 
+/* A section's answer, kept so that it is still given once the kernel's BTF
+ * is released (bpf_probe_release_btf). */
+struct probe_memo {
+	char *sec;
+	int r;
+	const char *reason;
+};
+
 /* What is known of a kind of hook before looking at a target: 0 not yet
  * probed, 1 usable, or the -errno of the refusal. */
 struct bpf_probe {
-	struct btf *btf;
+	struct btf *btf;		/* NULL once released */
+	struct probe_memo *memo;
+	unsigned nmemo, memo_cap;
 	int kind[HOOK_KINDS];
 	int iter;
 	bool mark_victim_task;
@@ -166,6 +176,9 @@ void bpf_probe_free(struct bpf_probe *p)
 	if (!p)
 		return;
 	btf__free(p->btf);
+	for (unsigned i = 0; i < p->nmemo; i++)
+		free(p->memo[i].sec);
+	free(p->memo);
 	free(p);
 }
 
@@ -324,7 +337,7 @@ const char *bpf_probe_reason(const struct bpf_probe *p)
 	return p->reason;
 }
 
-int bpf_probe_section(struct bpf_probe *p, const char *sec)
+static int probe_section(struct bpf_probe *p, const char *sec)
 {
 	static const struct {
 		const char *prefix;
@@ -350,4 +363,43 @@ int bpf_probe_section(struct bpf_probe *p, const char *sec)
 	if (!strncmp(sec, "fexit/", 6))
 		return probe_fentry(p, sec + 6, BPF_TRACE_FEXIT);
 	return -EOPNOTSUPP;
+}
+
+int bpf_probe_section(struct bpf_probe *p, const char *sec)
+{
+	struct probe_memo *m;
+	int r;
+
+	for (unsigned i = 0; i < p->nmemo; i++)
+		if (!strcmp(p->memo[i].sec, sec)) {
+			p->reason = p->memo[i].reason;
+			return p->memo[i].r;
+		}
+	if (!p->btf) {
+		p->reason = "not probed before the kernel's BTF was released";
+		return -ENOENT;
+	}
+	r = probe_section(p, sec);
+	if (p->nmemo == p->memo_cap) {
+		unsigned cap = p->memo_cap ? p->memo_cap * 2 : 32;
+
+		m = realloc(p->memo, sizeof(*m) * cap);
+		if (!m)
+			return r;	/* answered, not kept: asked again, it says ENOENT */
+		p->memo = m;
+		p->memo_cap = cap;
+	}
+	m = &p->memo[p->nmemo];
+	if (!(m->sec = strdup(sec)))
+		return r;
+	p->nmemo++;
+	m->r = r;
+	m->reason = p->reason;
+	return r;
+}
+
+void bpf_probe_release_btf(struct bpf_probe *p)
+{
+	btf__free(p->btf);
+	p->btf = NULL;
 }

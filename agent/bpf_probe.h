@@ -41,6 +41,13 @@ void bpf_probe_free(struct bpf_probe *p);
  * is inlined), -EPERM/-EOPNOTSUPP/... when the kind of hook is refused. */
 int bpf_probe_section(struct bpf_probe *p, const char *sec);
 
+/* Releases the kernel's BTF (5 to 8 MB parsed) once every section the
+ * loader will ask about has been asked once: the answers are kept, and
+ * libbpf parses its own copy for each load, so holding ours through the
+ * loads doubled the agent's peak. A section first asked after this gets
+ * -ENOENT. */
+void bpf_probe_release_btf(struct bpf_probe *p);
+
 /* Why the last bpf_probe_section() refused, in words, when the errno says
  * too little ("tracefs is not mounted"); NULL when the errno says it all. */
 const char *bpf_probe_reason(const struct bpf_probe *p);
