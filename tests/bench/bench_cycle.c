@@ -18,7 +18,8 @@
  *      held on descriptor tables of their own, so both stay open together),
  *      and its parts: collector_collect() alone, prom_render() alone, the
  *      JSON of /api/v1/cgroups and the gzip of the page.
- * The process allocates as the agent does (alloc_policy_apply).
+ * The process allocates as the agent does (alloc_policy_apply), and all its
+ * threads run on one CPU.
  * Prints a table on stdout and, with --json, one JSON object to FILE.
  * --profile N only runs cycle_run() N times after three warm-up cycles, for
  * a profiler (callgrind --toggle-collect=cycle_run, perf record).
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -215,6 +217,23 @@ static rlim_t raise_nofile(void)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	return rl.rlim_cur;
+}
+
+/* Every thread of the process (the limit's and the collector's descriptor
+ * tables are threads) on the CPU it starts on: which core the scheduler
+ * picks for which part then stays out of the ratio. Unpinned, one run in
+ * four at 1,000 cgroups put the limit's thread on the other core and it
+ * read 20% faster than the cycle did. Best effort. */
+static void pin_to_one_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* ---- the limit: pread on held descriptors ------------------------------ */
@@ -720,6 +739,7 @@ int main(int argc, char **argv)
 	double files;
 
 	alloc_policy_apply();	/* the agent's allocator: its page faults too */
+	pin_to_one_cpu();
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
