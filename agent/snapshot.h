@@ -126,6 +126,17 @@ static inline const uint64_t *sample_mem_stat(const struct snapshot *s,
 	return cg_has(v, F_MEMORY_STAT) ? s->mem_stat.rows[v->mem_stat_row] : NULL;
 }
 
+/* The values of keyed file f of a cgroup of s: the array at off in its
+ * values, or its memory.stat row. */
+static inline const uint64_t *sample_keyed(const struct snapshot *s,
+					   const struct cgroup_values *v, enum cg_file f,
+					   size_t off)
+{
+	if (f == F_MEMORY_STAT)
+		return sample_mem_stat(s, v);
+	return (const uint64_t *)((const char *)v + off);
+}
+
 struct snapshot *snapshot_new(void);
 /* An empty buffer to render a snapshot's page into: the memory of the page
  * of a snapshot no one needs any more (freed by snapshot_unref), when there

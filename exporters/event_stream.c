@@ -132,7 +132,7 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 
 		cJSON_Delete(o);
 		if (!text) {
-			sb.failed = true;	/* out of memory: no half list */
+			sb_fail(&sb);	/* out of memory: no half list */
 			break;
 		}
 		jw_raw(&w, text, strlen(text));

@@ -57,7 +57,7 @@ static const struct {
 	{ G_CPU, "stat", F_CPU_STAT, V(cpu), cpu_stat_keys, CPU_NR },
 	{ G_MEMORY, "events", F_MEMORY_EVENTS, V(mem_events), memory_events_keys, MEMEV_NR },
 	{ G_MEMORY, "events_local", F_MEMORY_EVENTS_LOCAL, V(mem_events_local), memory_events_keys, MEMEV_NR },
-	/* off unused: memory.stat is in the snapshot's rows (keyed_vals) */
+	/* off unused: memory.stat is in the snapshot's rows (sample_keyed) */
 	{ G_MEMORY, "stat", F_MEMORY_STAT, 0, memory_stat_keys, MEMSTAT_NR },
 	{ G_MEMORY, "swap_events", F_MEMORY_SWAP_EVENTS, V(swap_events), swap_events_keys, SWAPEV_NR },
 	{ G_PIDS, "events", F_PIDS_EVENTS, V(pids_events), pids_events_keys, PIDSEV_NR },
@@ -148,15 +148,6 @@ static unsigned group_order(const struct cgroup_values *v, enum group ret[G_NR])
 	return n;
 }
 
-/* Where keyed file i's values are for cgroup v of s. */
-static const uint64_t *keyed_vals(const struct snapshot *s, const struct cgroup_values *v,
-				  size_t i)
-{
-	if (keyed[i].file == F_MEMORY_STAT)
-		return sample_mem_stat(s, v);
-	return (const uint64_t *)((const char *)v + keyed[i].off);
-}
-
 /* The members of group g's object. */
 static void write_group(struct json_writer *w, const struct snapshot *s,
 			const struct cgroup_values *v, enum group g)
@@ -166,7 +157,7 @@ static void write_group(struct json_writer *w, const struct snapshot *s,
 
 		if (keyed[i].group != g || !cg_has(v, keyed[i].file))
 			continue;
-		vals = keyed_vals(s, v, i);
+		vals = sample_keyed(s, v, keyed[i].file, keyed[i].off);
 		jw_key(w, keyed[i].key);
 		jw_object(w);
 		for (unsigned j = 0; j < keyed[i].nkeys; j++)

@@ -166,18 +166,7 @@ void jw_string(struct json_writer *w, const char *s)
 
 void jw_u64(struct json_writer *w, uint64_t v)
 {
-	char tmp[20], *o;
-	size_t n = 0;
-
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	o = room(w, n);
-	if (!o)
-		return;
-	memcpy(o, tmp + sizeof(tmp) - n, n);
-	done(w, o + n, true);
+	jw_fixed(w, v, 0);
 }
 
 void jw_fixed(struct json_writer *w, uint64_t v, unsigned digits)

@@ -98,29 +98,10 @@ static void render_simple(struct prom_page *pg, const struct simple_family *f)
 	}
 }
 
-/* Where a keyed file's values are: at an offset of struct cgroup_values,
- * or, for memory.stat, in the snapshot's rows. */
-typedef const uint64_t *(*keyed_vals_fn)(const struct snapshot *s,
-					 const struct cgroup_values *v, size_t off);
-
-static const uint64_t *vals_at(const struct snapshot *s, const struct cgroup_values *v,
-			       size_t off)
-{
-	(void)s;
-	return (const uint64_t *)((const char *)v + off);
-}
-
-static const uint64_t *vals_mem_stat(const struct snapshot *s, const struct cgroup_values *v,
-				     size_t off)
-{
-	(void)off;
-	return sample_mem_stat(s, v);
-}
-
 /* A family with one series per key of a keyed file: name{cgroup,label=key}.
  * Each key's label text is made once per page, not once per series. */
 static void render_keyed(struct prom_page *pg, const char *name, const char *type,
-			 const char *help, enum cg_file file, keyed_vals_fn get, size_t off,
+			 const char *help, enum cg_file file, size_t off,
 			 const char *label, const char *const *keys,
 			 unsigned first, unsigned last)
 {
@@ -151,7 +132,7 @@ static void render_keyed(struct prom_page *pg, const char *name, const char *typ
 
 		if (!cg_has(v, file))
 			continue;
-		vals = get(s, v, off);
+		vals = sample_keyed(s, v, file, off);
 		for (unsigned k = first; k < last; k++) {
 			if (vals[k] == CG_UNSET)
 				continue;
@@ -499,22 +480,22 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 	render_derived(&pg);
 	render_keyed(&pg, "cgroup_memory_events_total", "counter",
 		     "Memory events of the cgroup and its descendants (memory.events).",
-		     F_MEMORY_EVENTS, vals_at, V(mem_events), "event", memory_events_keys, 0, MEMEV_NR);
+		     F_MEMORY_EVENTS, V(mem_events), "event", memory_events_keys, 0, MEMEV_NR);
 	render_keyed(&pg, "cgroup_memory_events_local_total", "counter",
 		     "Memory events of the cgroup itself (memory.events.local).",
-		     F_MEMORY_EVENTS_LOCAL, vals_at, V(mem_events_local), "event", memory_events_keys, 0, MEMEV_NR);
+		     F_MEMORY_EVENTS_LOCAL, V(mem_events_local), "event", memory_events_keys, 0, MEMEV_NR);
 	render_keyed(&pg, "cgroup_memory_stat_bytes", "gauge",
 		     "Memory by type, the byte-valued keys of memory.stat.",
-		     F_MEMORY_STAT, vals_mem_stat, 0, "type", memory_stat_keys, 0, MEMSTAT_FIRST_EVENT);
+		     F_MEMORY_STAT, 0, "type", memory_stat_keys, 0, MEMSTAT_FIRST_EVENT);
 	render_keyed(&pg, "cgroup_memory_stat_events_total", "counter",
 		     "Reclaim, fault and other event counters of memory.stat.",
-		     F_MEMORY_STAT, vals_mem_stat, 0, "type", memory_stat_keys, MEMSTAT_FIRST_EVENT, MEMSTAT_NR);
+		     F_MEMORY_STAT, 0, "type", memory_stat_keys, MEMSTAT_FIRST_EVENT, MEMSTAT_NR);
 	render_keyed(&pg, "cgroup_memory_swap_events_total", "counter",
 		     "Swap events (memory.swap.events).",
-		     F_MEMORY_SWAP_EVENTS, vals_at, V(swap_events), "event", swap_events_keys, 0, SWAPEV_NR);
+		     F_MEMORY_SWAP_EVENTS, V(swap_events), "event", swap_events_keys, 0, SWAPEV_NR);
 	render_keyed(&pg, "cgroup_pids_events_total", "counter",
 		     "Forks refused by pids.max (pids.events).",
-		     F_PIDS_EVENTS, vals_at, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
+		     F_PIDS_EVENTS, V(pids_events), "event", pids_events_keys, 0, PIDSEV_NR);
 	render_io(&pg);
 	render_pressure(&pg);
 	render_events(&pg);
