@@ -36,9 +36,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PKGS      := libbpf libmicrohttpd libcjson zlib yaml-0.1 libxcrypt
 CFLAGS    ?= -O2 -g
-WARN      := -Wall -Wextra -Werror
+# Warnings are errors for us; WERROR=0 lets a newer compiler's new warning
+# through for a user who only wants to build.
+WERROR    ?= 1
+WARN      := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+# Includes name their folder: "collect/snapshot.h" (agent/), "prom/prom_text.h"
+# (exporters/), "bpf/events.h" (the top), and the generated skeletons.
 CPPFLAGS  += -D_GNU_SOURCE -DCGSCOPE_VERSION='"$(VERSION)"' \
-	-Iagent -Iexporters -Ibpf -I$(BUILD)/bpf \
+	-Iagent -Iexporters -I. -I$(BUILD)/bpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -lcjson -lz) \
 	-lelf -lpthread -lm
@@ -47,7 +52,7 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 
-SRCS      := $(wildcard agent/*.c exporters/*.c)
+SRCS      := $(wildcard agent/*.c agent/*/*.c exporters/*/*.c)
 OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 # Everything but main(): what the unit tests link against.
 LIB_OBJS  := $(filter-out $(BUILD)/obj/agent/main.o,$(OBJS))
@@ -55,7 +60,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/agent/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit unit-bins vmtest bench fuzz clean vmlinux FORCE
+.PHONY: all deps run test check unit unit-bins vmtest bench fuzz clean vmlinux FORCE
 
 all: $(BUILD)/cgscope
 
@@ -78,6 +83,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all unit-bins
 	$(Q)tests/run
 
+# The quick loop: build and unit tests, nothing installed.
+check:
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)tests/run unit
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
@@ -90,15 +100,18 @@ vmlinux:
 # version.o is rebuilt when `git describe` changes, and only then.
 $(BUILD)/version.txt: FORCE
 	$(Q)mkdir -p $(BUILD); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
-$(BUILD)/obj/agent/version.o: $(BUILD)/version.txt
+$(BUILD)/obj/agent/lib/version.o: $(BUILD)/version.txt
 FORCE:
 
 $(BUILD)/cgscope: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c $(BPF_SKELS) | $(BUILD)/obj/agent $(BUILD)/obj/exporters
+# The skeletons are made first (order only); after that, the dependency files
+# say which objects include one, and only those are rebuilt when it changes.
+$(BUILD)/obj/%.o: %.c | $(BPF_SKELS)
 	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -c -o $@ $<
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
@@ -111,11 +124,14 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
-	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+# Unit tests find their fixtures from the source tree they were built from.
+UNIT_CPPFLAGS := -DCGSCOPE_SRCDIR='"$(CURDIR)"'
 
-$(BUILD)/obj/agent $(BUILD)/obj/exporters $(BUILD)/bpf $(BUILD)/tests:
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/fixture.h $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(UNIT_CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(BUILD)/bpf $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 clean:
@@ -124,4 +140,4 @@ clean:
 -include $(OBJS:.o=.d)
 
 # Each part of the tree that needs targets of its own keeps them beside it.
--include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk tests/fuzz/fuzz.mk tests/asan.mk tests/bench/bench.mk
+include dashboards/dashboards.mk tests/vm/vm.mk deploy/deploy.mk tests/fuzz/fuzz.mk tests/asan.mk tests/bench/bench.mk

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc_policy.h"
-#include "cli.h"
-#include "version.h"
+#include "lib/alloc_policy.h"
+#include "cmd/cmd.h"
+#include "lib/version.h"
 
 static const struct {
 	const char *name;

@@ -4,14 +4,14 @@
  *
  * Most features exist here in several variants, one per kind of hook
  * (tp_btf, raw_tp, tracepoint; fentry/fexit, kprobe/kretprobe): userspace
- * (agent/bpf_loader.c) loads only the variant the running kernel allows, so
+ * (agent/events/bpf_loader.c) loads only the variant the running kernel allows, so
  * every variant is a thin wrapper around one shared handler. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "core_compat.h"
+#include "core_compat.bpf.h"
 #include "events.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Tunables, set by userspace before load. */
 const volatile __u32 type_mask = CGSCOPE_EV_MASK_ALL;
 /* oom:mark_victim passes the victim's task_struct and uid (newer kernels) or
- * only its pid (older): agent/bpf_probe.c reads which from the BTF. */
+ * only its pid (older): agent/events/bpf_probe.c reads which from the BTF. */
 const volatile bool mark_victim_has_task = true;
 const volatile __u32 page_shift = 12;
 

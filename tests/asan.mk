@@ -31,16 +31,16 @@ $(ASAN_DIR)/cgscope: $(ASAN_OBJS)
 
 # The BPF skeletons are the top Makefile's, in build/bpf/ (-I$(BUILD)/bpf).
 # `make deps` first (order only): clang and its sanitizer runtimes.
-$(ASAN_DIR)/obj/%.o: %.c $(BPF_SKELS) | deps
+$(ASAN_DIR)/obj/%.o: %.c | deps $(BPF_SKELS)
 	$(call msg,ASANCC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(ASAN_CC) $(CPPFLAGS) -O1 -g $(ASAN_FLAGS) $(WARN) -std=gnu11 -MMD -MP -c -o $@ $<
-$(ASAN_DIR)/obj/agent/version.o: $(BUILD)/version.txt
+$(ASAN_DIR)/obj/agent/lib/version.o: $(BUILD)/version.txt
 
 $(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(ASAN_CC) $(CPPFLAGS) -O1 -g $(ASAN_FLAGS) $(WARN) -std=gnu11 -o $@ $< \
+	$(Q)$(ASAN_CC) $(CPPFLAGS) $(UNIT_CPPFLAGS) -O1 -g $(ASAN_FLAGS) $(WARN) -std=gnu11 -o $@ $< \
 		$(ASAN_LIB_OBJS) $(LDLIBS) -lcmocka
 
 -include $(ASAN_OBJS:.o=.d)

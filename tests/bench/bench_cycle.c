@@ -42,14 +42,14 @@
 
 #include <cJSON.h>
 
-#include "alloc_policy.h"
-#include "collector.h"
-#include "cycle.h"
-#include "fd_table.h"
-#include "json_snapshot.h"
-#include "prom_text.h"
-#include "snapshot.h"
-#include "strbuf.h"
+#include "lib/alloc_policy.h"
+#include "collect/collector.h"
+#include "cmd/cycle.h"
+#include "collect/fd_table.h"
+#include "json/json_snapshot.h"
+#include "prom/prom_text.h"
+#include "collect/snapshot.h"
+#include "lib/strbuf.h"
 
 /* Slot 0 is cgroup.controllers, slot 1 + f is cg_files[f]: the agent reads
  * cgroup.controllers of every cgroup first, then one pass per file type. */
@@ -434,7 +434,7 @@ static struct sample orc_pass(const struct tree *t, char ***paths, char *buf)
 }
 
 /* Every chunk is held at once, each in a descriptor table of its own (a
- * thread, agent/fd_table.c, as the collector holds its files): the limit's
+ * thread, agent/collect/fd_table.c, as the collector holds its files): the limit's
  * runs then alternate with cgscope's cycles, and drift in what the machine
  * charges (other guests, caches) reaches both alike. */
 struct chunk {
@@ -489,7 +489,7 @@ static struct sample chunks_run(struct chunk *chunks, int n, enum chunk_what wha
 
 static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
 {
-	/* What /api/v1/cgroups makes once per snapshot (exporters/json_api.c). */
+	/* What /api/v1/cgroups makes once per snapshot (exporters/http/json_api.c). */
 	struct strbuf sb = {0};
 	char *text = json_snapshot(s, NULL, &sb) == 0 ? sb_steal(&sb, ret_len) : NULL;
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Fuzz targets: libFuzzer with clang, AddressSanitizer and UBSan, one per
-# parser of agent/parse.h, one for the label escaping and one for the JSON
+# parser of agent/cgroupfs/parse.h, one for the label escaping and one for the JSON
 # snapshot parser. Included by the top Makefile.
 #
 #   make fuzz          each target for FUZZ_SECONDS (60); the corpus found
@@ -39,12 +39,12 @@ fuzz-short: fuzz-bins
 	$(Q)FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_SHORT_SECONDS) $(FUZZ_NAMES)
 
 # `make deps` first (order only): clang and libFuzzer's runtime.
-$(FUZZ_DIR)/obj/%.o: %.c $(BPF_SKELS) | deps
+$(FUZZ_DIR)/obj/%.o: %.c | deps $(BPF_SKELS)
 	$(call msg,FUZZCC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 		$(WARN) -std=gnu11 -MMD -MP -c -o $@ $<
-$(FUZZ_DIR)/obj/agent/version.o: $(BUILD)/version.txt
+$(FUZZ_DIR)/obj/agent/lib/version.o: $(BUILD)/version.txt
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZ,$@)

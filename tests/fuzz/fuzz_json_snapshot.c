@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "json_snapshot.h"
+#include "json/json_snapshot.h"
 
 static char *print(const struct snapshot *s)
 {

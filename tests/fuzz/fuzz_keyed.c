@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* parse_keyed with every key table the collector uses (agent/cgroup_values.h),
+/* parse_keyed with every key table the collector uses (agent/cgroupfs/cgroup_values.h),
  * against a model: lines "KEY DIGITS", a key the table has goes to its slot
  * (the last occurrence wins), other keys are skipped, anything else makes the
  * whole file -EINVAL and leaves the values untouched. The count returned is
  * the number of distinct keys of the table that were found. */
 #include <errno.h>
 
-#include "cgroup_values.h"
+#include "cgroupfs/cgroup_values.h"
 #include "fuzz.h"
 
 static const struct {

@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "parse.h"
+#include "cgroupfs/parse.h"
 
 /* The mount point's text with escapes undone, its length in *ret_len. */
 static int model(const char *buf, size_t len, char *out, size_t *ret_len)

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "parse.h"
+#include "cgroupfs/parse.h"
 
 static bool number(const char *s, const char *e, uint64_t max, uint64_t *ret)
 {

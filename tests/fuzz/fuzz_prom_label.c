@@ -6,8 +6,8 @@
  * well-formed UTF-8 sequence replaced by U+FFFD. Escaping that decoded text
  * again gives the same bytes, and what was in the buffer before is kept. */
 #include "fuzz.h"
-#include "prom_text.h"
-#include "strbuf.h"
+#include "prom/prom_text.h"
+#include "lib/strbuf.h"
 
 static const char prefix[] = "cgroup_populated{cgroup=\"";
 

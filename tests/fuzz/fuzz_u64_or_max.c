@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "parse.h"
+#include "cgroupfs/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

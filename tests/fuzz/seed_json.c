@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cJSON.h>
 
-#include "collector.h"
-#include "json_snapshot.h"
+#include "collect/collector.h"
+#include "json/json_snapshot.h"
 
 int main(int argc, char **argv)
 {

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Loading fixture files in unit tests. Paths are relative to the repository
- * root, where tests/run starts every test. */
+/* Loading fixture files in unit tests. Paths start at the source tree the
+ * test was built from (CGSCOPE_SRCDIR, unit.h), whatever the working
+ * directory. */
 #ifndef CGSCOPE_TEST_FIXTURE_H
 #define CGSCOPE_TEST_FIXTURE_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FIXTURES "tests/fixtures/cgroupfs"
+#include "unit.h"
+
+#define FIXTURES CGSCOPE_SRCDIR "/tests/fixtures/cgroupfs"
 #define V2 FIXTURES "/linux-6.1-v2"
 #define HYBRID FIXTURES "/linux-6.18-hybrid"
 

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bpf_probe.h"
+#include "unit.h"
+
+#include "events/bpf_probe.h"
 
 static void test_answers_outlive_the_btf(void **state)
 {
@@ -26,6 +28,7 @@ static void test_answers_outlive_the_btf(void **state)
 	struct bpf_probe *p;
 
 	(void)state;
+	UNIT_NEED_ROOT();
 	assert_int_equal(bpf_probe_new(&p), 0);
 	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
 		before[i] = bpf_probe_section(p, secs[i]);
@@ -50,11 +53,11 @@ static void test_answers_outlive_the_btf(void **state)
 	bpf_probe_free(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_outlive_the_btf),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN("bpf_probe", tests, argc, argv);
 }

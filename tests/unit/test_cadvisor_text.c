@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* --compat=cadvisor on the captured 6.1 tree: cAdvisor's names, labels and
  * presence rules, and values as cAdvisor computes them from cgroup v2 files
- * (see exporters/cadvisor_text.h). */
+ * (see exporters/prom/cadvisor_text.h). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +13,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "block_device.h"
-#include "cadvisor_text.h"
-#include "collector.h"
+#include "unit.h"
+
+#include "cgroupfs/block_device.h"
+#include "prom/cadvisor_text.h"
+#include "collect/collector.h"
 #include "fixture.h"
 
 /* Labels of the captured tree's cgroups, in cAdvisor's order. */
@@ -235,7 +237,7 @@ static void test_promtool(void **state)
 	assert_int_equal(rc, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_values),
@@ -244,5 +246,5 @@ int main(void)
 		cmocka_unit_test(test_uevent),
 		cmocka_unit_test(test_promtool),
 	};
-	return cmocka_run_group_tests_name("cadvisor_text", tests, NULL, NULL);
+	return UNIT_RUN("cadvisor_text", tests, argc, argv);
 }

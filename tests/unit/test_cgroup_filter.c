@@ -11,12 +11,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgroup_filter.h"
-#include "collector.h"
+#include "unit.h"
+
+#include "collect/cgroup_filter.h"
+#include "collect/collector.h"
 #include "fixture.h"
-#include "metric_groups.h"
-#include "prom_filter.h"
-#include "prom_text.h"
+#include "collect/metric_groups.h"
+#include "prom/prom_filter.h"
+#include "prom/prom_text.h"
 
 /* A made-up tree, in tree order. The io.stat line of each cgroup carries its
  * id, to check that the io ranges of kept cgroups still point at their own. */
@@ -417,7 +419,7 @@ static void test_self_metric(void **state)
 	sb_free(&sb);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keep_everything),
@@ -430,5 +432,5 @@ int main(void)
 		cmocka_unit_test(test_groups_on_page),
 		cmocka_unit_test(test_self_metric),
 	};
-	return cmocka_run_group_tests_name("cgroup_filter", tests, NULL, NULL);
+	return UNIT_RUN("cgroup_filter", tests, argc, argv);
 }

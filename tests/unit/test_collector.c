@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "collector.h"
+#include "unit.h"
+
+#include "collect/collector.h"
 #include "fixture.h"
 
 struct tree {
@@ -304,7 +306,7 @@ static void test_missing_root(void **state)
 	assert_null(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
@@ -314,5 +316,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 	};
-	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);
+	return UNIT_RUN("collector", tests, argc, argv);
 }

@@ -14,8 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "event_format.h"
-#include "event_ring.h"
+#include "unit.h"
+
+#include "events/event_format.h"
+#include "events/event_ring.h"
 
 static struct cgscope_event make(uint32_t type, uint64_t id, const char *path)
 {
@@ -308,7 +310,7 @@ static void test_text_lines(void **state)
 	assert_non_null(strstr(line, "unthrottle /cpu (id 11) cpu 1 after 2.500ms [kprobe]"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_sequence_and_wrap),
@@ -321,5 +323,5 @@ int main(void)
 		cmocka_unit_test(test_text_lines),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN("events", tests, argc, argv);
 }

@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "fd_table.h"
+#include "unit.h"
+
+#include "collect/fd_table.h"
 
 struct opener {
 	int fds[100];
@@ -110,11 +112,11 @@ static void test_runs_in_order(void **state)
 	fd_table_free(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_table),
 		cmocka_unit_test(test_runs_in_order),
 	};
-	return cmocka_run_group_tests_name("fd_table", tests, NULL, NULL);
+	return UNIT_RUN("fd_table", tests, argc, argv);
 }

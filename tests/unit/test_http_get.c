@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "http_get.h"
+#include "unit.h"
+
+#include "top/http_get.h"
 
 static void test_url(void **state)
 {
@@ -180,7 +182,7 @@ static void test_get(void **state)
 	assert_int_equal(http_get(&u, "/", 1000, 1 << 20, &r), -ECONNREFUSED);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url),
@@ -188,5 +190,5 @@ int main(void)
 		cmocka_unit_test(test_get),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN("http_get", tests, argc, argv);
 }

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "identity.h"
-#include "json_identity.h"
-#include "prom_info.h"
+#include "unit.h"
+
+#include "cgroupfs/identity.h"
+#include "json/json_identity.h"
+#include "prom/prom_info.h"
 
 #define CID  "3f4e9c2d1b0a89786756453423120f1e2d3c4b5a69788796a5b4c3d2e1f00112"
 #define CID2 "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9"
@@ -252,7 +254,7 @@ static void test_exported(void **state)
 	snapshot_unref(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_systemd),
@@ -263,5 +265,5 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_exported),
 	};
-	return cmocka_run_group_tests_name("identity", tests, NULL, NULL);
+	return UNIT_RUN("identity", tests, argc, argv);
 }

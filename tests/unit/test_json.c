@@ -13,9 +13,11 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "collector.h"
+#include "unit.h"
+
+#include "collect/collector.h"
 #include "fixture.h"
-#include "json_snapshot.h"
+#include "json/json_snapshot.h"
 
 static struct snapshot *collect(const char *root)
 {
@@ -466,7 +468,7 @@ static void test_parse_hostile_numbers(void **state)
 	snapshot_unref(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_values),
@@ -482,5 +484,5 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_hostile_numbers),
 	};
-	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+	return UNIT_RUN("json", tests, argc, argv);
 }

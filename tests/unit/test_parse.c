@@ -8,9 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgroup_values.h"
+#include "unit.h"
+
+#include "cgroupfs/cgroup_values.h"
 #include "fixture.h"
-#include "parse.h"
+#include "cgroupfs/parse.h"
 
 #define S(str) str, sizeof(str) - 1
 
@@ -282,7 +284,7 @@ static void test_fuzz_regressions(void **state)
 	assert_string_equal(out, "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scalar),
@@ -298,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test(test_fuzz_regressions),
 	};
-	return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
+	return UNIT_RUN("parsers", tests, argc, argv);
 }

@@ -10,10 +10,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "collector.h"
-#include "cycle.h"
+#include "unit.h"
+
+#include "collect/collector.h"
+#include "cmd/cycle.h"
 #include "fixture.h"
-#include "prom_text.h"
+#include "prom/prom_text.h"
 
 static char *escaped(const char *s, size_t len)
 {
@@ -286,7 +288,7 @@ static void test_families_grouped(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
@@ -298,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_hybrid),
 		cmocka_unit_test(test_families_grouped),
 	};
-	return cmocka_run_group_tests_name("prom_text", tests, NULL, NULL);
+	return UNIT_RUN("prom_text", tests, argc, argv);
 }

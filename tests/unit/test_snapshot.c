@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "snapshot.h"
+#include "unit.h"
+
+#include "collect/snapshot.h"
 
 static void test_page_start(void **state)
 {
@@ -35,11 +37,11 @@ static void test_page_start(void **state)
 	assert_int_equal(sb.cap, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_start),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN("snapshot", tests, argc, argv);
 }

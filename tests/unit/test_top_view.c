@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "collector.h"
+#include "unit.h"
+
+#include "collect/collector.h"
 #include "fixture.h"
-#include "top_view.h"
+#include "top/top_view.h"
 
 /* --- synthetic rows ------------------------------------------------------ */
 
@@ -527,7 +529,7 @@ static void test_events_json(void **state)
 		"\"cgroup_id\":123,\"path\":\"/a\",\"pid\":42,\"comm\":\"stress\"},"
 		"{\"seq\":8,\"type\":\"migration\",\"cgroup_id\":18446744073709551615}],"
 		"\"next_seq\":9}";
-	/* As the agent writes them (agent/event_format.c). */
+	/* As the agent writes them (agent/events/event_format.c). */
 	static const char agent[] =
 		"{\"events\":[{\"seq\":9,\"time\":\"2026-11-29T05:00:00.000000001Z\","
 		"\"timestamp_ns\":1795928400000000001,\"ktime_ns\":123,\"type\":\"mkdir\","
@@ -567,7 +569,7 @@ static void test_events_json(void **state)
 	free(ev);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_sort_flat, setup_rows),
@@ -584,5 +586,5 @@ int main(void)
 		cmocka_unit_test(test_events_json),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return UNIT_RUN("top_view", tests, argc, argv);
 }

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "prom/cadvisor_text.h"
+#include "cmd/cycle.h"
+#include "prom/prom_filter.h"
+#include "prom/prom_info.h"
+#include "prom/prom_text.h"
+
+int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snapshot **ret,
+		   struct cgroup_filter_result *ret_result)
+{
+	struct cgroup_filter_result res;
+	struct snapshot *raw, *s;
+	struct strbuf sb;
+	int r;
+
+	r = collector_collect(c, &raw);
+	if (r < 0)
+		return r;
+	r = cgroup_filter_apply(&o->filter, raw, &s, &res);
+	snapshot_unref(raw);
+	if (r < 0)
+		return r;
+	if (o->enrich)
+		o->enrich(o->enrich_ctx, s);
+	snapshot_page_start(&sb);
+	r = prom_render(s, &sb);
+	if (r >= 0) {
+		prom_render_info(s, &sb);
+		prom_render_filter(&res, &sb);
+		if (o->compat == COMPAT_CADVISOR)
+			cadvisor_render(s, &sb);
+		r = sb_error(&sb);
+	}
+	if (r < 0) {
+		sb_free(&sb);
+		snapshot_unref(s);
+		return r;
+	}
+	s->metrics = sb_steal(&sb, &s->metrics_len);
+	if (ret_result)
+		*ret_result = res;
+	*ret = s;
+	return 0;
+}
+
+int cycle_run(struct collector *c, struct snapshot **ret)
+{
+	struct cycle_opts o = { .compat = COMPAT_NONE };
+
+	cgroup_filter_init(&o.filter);
+	return cycle_run_opts(c, &o, ret, NULL);
+}

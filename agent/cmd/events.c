@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* cgscope events: kernel events as they happen, one line each, straight from
+ * the BPF programs (no agent needed). Every line is flushed at once, so a
+ * pipe or a file sees an OOM kill within a poll interval (200 ms).
+ *
+ * Lost records (ring buffer full) are reported in the stream itself, where
+ * they happened: a line "... lost N ..." (with --json an object with
+ * "type":"lost"), at most once a second and once more at exit; the exit
+ * summary on stderr repeats the totals. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "events/bpf_loader.h"
+#include "events/bpf_probe.h"
+#include "events/event_format.h"
+#include "lib/log.h"
+
+#define POLL_MS 200
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cgscope events [OPTIONS]\n"
+		"\n"
+		"Loads cgscope's BPF programs and prints cgroup v2 kernel events as they\n"
+		"happen, one line each, until interrupted (SIGINT or SIGTERM: exit 0).\n"
+		"Needs root (or CAP_BPF and CAP_PERFMON). Events: migration (a task moved\n"
+		"into a cgroup), mkdir, rmdir, release, rename, freeze, unfreeze, frozen,\n"
+		"populated, oom_kill (victim, its cgroup and memory; memcg or global\n"
+		"OOM where the kernel allows a hook on oom_kill_process), throttle and\n"
+		"unthrottle (CFS bandwidth, where fentry or kprobes are allowed).\n"
+		"\n"
+		"Options:\n"
+		"  --json                    one JSON object per line (fields: see\n"
+		"                            agent/events/event_format.c); 64-bit ids are exact\n"
+		"                            JSON integers\n"
+		"  --type LIST               only these types, comma-separated: the names\n"
+		"                            above, or lifecycle (mkdir,rmdir,release,\n"
+		"                            rename), freezer (freeze,unfreeze,frozen),\n"
+		"                            oom, throttling, all (default all)\n"
+		"  --ring-buffer-size BYTES  kernel-to-user buffer, rounded up to a power\n"
+		"                            of two; K, M, G suffixes (default 1M). Records\n"
+		"                            that do not fit are counted and reported as\n"
+		"                            \"lost\" lines in the stream\n"
+		"  --deny-hook LIST          never use these kinds of hook (tp_btf, raw_tp,\n"
+		"                            tracepoint, fentry, kprobe): to test or avoid\n"
+		"                            a fallback\n"
+		"  -v, --verbose             say why hooks were not used, and show libbpf's\n"
+		"                            messages\n"
+		"  -h, --help                show this help\n"
+		"\n"
+		"Which hook serves each feature is logged on stderr at start, with the\n"
+		"message \"tracing\", once everything is attached.\n");
+}
+
+static int parse_size(const char *s, size_t *ret)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')	/* KiB, KB, MiB... */
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || v == 0 || v > (1ULL << 30) >> shift)
+		return -EINVAL;
+	*ret = (size_t)(v << shift);
+	return 0;
+}
+
+static int parse_hooks(const char *list, uint32_t *ret)
+{
+	char buf[128], *save = NULL, *w;
+	uint32_t mask = 0;
+	enum hook_kind k;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (hook_kind_parse(w, &k) < 0 || k == HOOK_NONE || k == HOOK_POLL)
+			return -EINVAL;
+		mask |= 1u << k;
+	}
+	*ret = mask;
+	return 0;
+}
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+struct printer {
+	bool json;
+	uint64_t seq;
+	uint64_t printed;
+	uint64_t lost_shown;
+	int error;		/* -errno of a failed write: stop */
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC (bpf_ktime_get_ns) to wall-clock time. */
+static uint64_t wall_of(uint64_t ktime)
+{
+	uint64_t mono = now_ns(CLOCK_MONOTONIC), wall = now_ns(CLOCK_REALTIME);
+
+	return ktime <= mono ? wall - (mono - ktime) : wall;
+}
+
+static void emit(struct printer *p, const char *line)
+{
+	if (p->error)
+		return;
+	if (fputs(line, stdout) == EOF || putchar('\n') == EOF || fflush(stdout) == EOF)
+		p->error = -errno;
+}
+
+static void on_event(const struct cgscope_event *ev, void *ctx)
+{
+	struct printer *p = ctx;
+	uint64_t wall = wall_of(ev->ts_ns);
+	char line[1024], *json;
+
+	p->seq++;
+	if (p->json) {
+		if (event_format_json(ev, p->seq, wall, &json) < 0) {
+			p->error = -ENOMEM;
+			return;
+		}
+		emit(p, json);
+		cJSON_free(json);
+	} else {
+		event_format_text(ev, wall, line, sizeof(line));
+		emit(p, line);
+	}
+	p->printed++;
+}
+
+/* A "lost" line for the records dropped since the last one, if any. */
+static void report_lost(struct printer *p, const struct bpf_loader *l)
+{
+	uint64_t total = bpf_loader_lost(l), wall = now_ns(CLOCK_REALTIME);
+	char line[256], ts[64];
+	time_t sec = (time_t)(wall / 1000000000u);
+	struct tm tm;
+
+	if (total <= p->lost_shown)
+		return;
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p->json)
+		snprintf(line, sizeof(line),
+			 "{\"time\":\"%s.%09" PRIu64 "Z\",\"type\":\"lost\",\"lost\":%" PRIu64
+			 ",\"lost_total\":%" PRIu64 ",\"ring_buffer_bytes\":%zu}",
+			 ts, wall % 1000000000u, total - p->lost_shown, total,
+			 bpf_loader_ringbuf_bytes(l));
+	else
+		snprintf(line, sizeof(line),
+			 "%s.%06" PRIu64 "Z lost       %" PRIu64 " events: the ring buffer (%zu bytes)"
+			 " was full (%" PRIu64 " lost in all)",
+			 ts, wall % 1000000000u / 1000u, total - p->lost_shown,
+			 bpf_loader_ringbuf_bytes(l), total);
+	emit(p, line);
+	p->lost_shown = total;
+}
+
+static void log_hooks(const struct bpf_loader *l)
+{
+	const struct bpf_hook *h;
+	size_t n = bpf_loader_hooks(l, &h);
+	char buf[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%s=%s", i ? " " : "",
+				h[i].feature, h[i].hook);
+	log_info("tracing: %s; ring buffer %zu bytes", buf, bpf_loader_ringbuf_bytes(l));
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(h[i].hook, "poll"))
+			log_info("%s: no BPF hook here (%s); cgscope agent derives it from cpu.stat",
+				 h[i].feature, h[i].detail);
+		else if (h[i].detail[0])
+			log_debug("%s: %s", h[i].feature, h[i].detail);
+	}
+}
+
+static bool anything_attached(const struct bpf_loader *l)
+{
+	const struct bpf_hook *h;
+	size_t n = bpf_loader_hooks(l, &h);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h[i].hook, "none") && strcmp(h[i].hook, "poll"))
+			return true;
+	return false;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "type", required_argument, NULL, 't' },
+		{ "ring-buffer-size", required_argument, NULL, 'r' },
+		{ "deny-hook", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bpf_loader_opts lo = { 0 };
+	struct printer p = { 0 };
+	struct bpf_loader *l;
+	struct sigaction sa;
+	time_t last_lost = 0;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			p.json = true;
+			break;
+		case 't':
+			if (event_type_mask_parse(optarg, &lo.type_mask) < 0) {
+				fprintf(stderr, "cgscope events: bad --type '%s'; see --help\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			if (parse_size(optarg, &lo.ringbuf_bytes) < 0) {
+				fprintf(stderr, "cgscope events: bad --ring-buffer-size '%s': want bytes "
+					"(K, M, G suffixes), at most 1G\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			if (parse_hooks(optarg, &lo.deny_hooks) < 0) {
+				fprintf(stderr, "cgscope events: bad --deny-hook '%s': want tp_btf, "
+					"raw_tp, tracepoint, fentry, kprobe\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose = true;
+			log_threshold = LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cgscope events: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: the poll returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A closed pipe (| head) ends the stream through EPIPE, quietly. */
+	signal(SIGPIPE, SIG_IGN);
+	libbpf_set_print(libbpf_print);
+
+	r = bpf_loader_open(&lo, &l);
+	if (r < 0) {
+		if (r == -EPERM || r == -EACCES)
+			log_error("cannot load BPF programs: %s: run as root, or with CAP_BPF "
+				  "and CAP_PERFMON", strerror(-r));
+		else
+			log_error("cannot load BPF programs: %s", strerror(-r));
+		return 1;
+	}
+	if (!anything_attached(l)) {
+		log_hooks(l);
+		log_error("no BPF hook could be attached for the requested events (-v says why)");
+		bpf_loader_close(l);
+		return 1;
+	}
+	log_hooks(l);
+
+	while (!stop && !p.error) {
+		r = bpf_loader_poll(l, POLL_MS, on_event, &p);
+		if (r < 0 && r != -EINTR) {
+			log_error("reading the ring buffer: %s", strerror(-r));
+			bpf_loader_close(l);
+			return 1;
+		}
+		if (time(NULL) != last_lost) {
+			last_lost = time(NULL);
+			report_lost(&p, l);
+		}
+	}
+	/* What the kernel committed before the signal still gets out. */
+	if (!p.error)
+		bpf_loader_poll(l, 0, on_event, &p);
+	report_lost(&p, l);
+	log_info("%" PRIu64 " events printed, %" PRIu64 " lost", p.printed, bpf_loader_lost(l));
+	bpf_loader_close(l);
+	/* The reader going away is how a pipeline ends, and a signal may
+	 * interrupt a write to a full pipe: neither is a failure. */
+	if (p.error && p.error != -EPIPE && !(stop && p.error == -EINTR)) {
+		log_error("cannot write to stdout: %s", strerror(-p.error));
+		return 1;
+	}
+	return 0;
+}

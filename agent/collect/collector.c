@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect/cgroup_tree.h"
+#include "collect/collector.h"
+#include "collect/fd_table.h"
+
+/* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
+ * too small to hold every file, tables of threads of their own (fd_table.h).
+ * A node's files all live in one table, and are opened, read and closed only
+ * on that table's thread. */
+#define MAX_TABLES 16
+
+struct table {
+	struct fd_table *thread;	/* NULL for table 0 */
+	size_t held, budget;
+	int *closing;			/* of removed nodes, closed at the next run */
+	size_t nclosing, closing_cap;
+};
+
+struct collector {
+	char *root;
+	struct cgroup_tree *tree;
+	struct table tables[MAX_TABLES];
+	int ntables;
+	int on_table;			/* whose thread runs collector code now */
+	size_t unclaimed;		/* nodes of this walk in no table yet */
+	struct cg_node **order;		/* this cycle's walk, tree order */
+	size_t norder;
+	/* order[i]'s table, so that each table's pass skips the nodes of
+	 * others without touching them (a cache miss each, 5 passes at
+	 * 10,000 cgroups). */
+	int8_t *tab;
+	size_t tab_cap;
+	size_t held, reopened;		/* files of this cycle's nodes */
+	char *buf;			/* scratch for file contents */
+	size_t buf_cap;
+	struct snapshot *prev;
+	struct collector_stats stats;
+	struct {
+		char *path;
+		int err;
+	} last_error[F_NR];
+};
+
+/* Past the budget of every table a file is opened for each read instead of
+ * held: slower, but the HTTP server keeps descriptors to accept with. */
+#define FD_UNHELD (-2)
+#define FD_RESERVE 512
+/* The most files one cgroup has: a table claims a node only with room for it. */
+#define NODE_FILES_MAX (F_NR + 1)
+
+static int closing_push(struct table *tb, int fd)
+{
+	if (tb->nclosing == tb->closing_cap) {
+		size_t cap = tb->closing_cap ? tb->closing_cap * 2 : 64;
+		int *p = realloc(tb->closing, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		tb->closing = p;
+		tb->closing_cap = cap;
+	}
+	tb->closing[tb->nclosing++] = fd;
+	return 0;
+}
+
+/* Closes a node's descriptor on its own table: now, when this is that
+ * table's thread, else at the table's next run. */
+static void release_fd(struct collector *c, const struct cg_node *n, int *fd)
+{
+	struct table *tb;
+
+	if (*fd < 0) {
+		*fd = -1;
+		return;
+	}
+	tb = &c->tables[n->table];
+	tb->held--;
+	if (n->table == c->on_table)
+		close(*fd);
+	else if (closing_push(tb, *fd) < 0)
+		/* Left open until the table ends, rather than closed on a table
+		 * where the number means another file. */
+		tb->held++;
+	*fd = -1;
+}
+
+/* The tree drops a node: its descriptors go with it. */
+static void node_removed(void *ctx, struct cg_node *n)
+{
+	struct collector *c = ctx;
+
+	if (n->table < 0)
+		return;
+	for (int f = 0; f < F_NR; f++)
+		release_fd(c, n, &n->fds[f]);
+	release_fd(c, n, &n->ctl_fd);
+}
+
+/* Directories are held on table 0, from the same budget as files. */
+static bool take_fd(void *ctx)
+{
+	struct table *tb = &((struct collector *)ctx)->tables[0];
+
+	if (tb->held >= tb->budget)
+		return false;
+	tb->held++;
+	return true;
+}
+
+static void give_fd(void *ctx)
+{
+	((struct collector *)ctx)->tables[0].held--;
+}
+
+static void note_error(struct collector *c, enum cg_file f,
+		       const struct cg_node *n, int err)
+{
+	char *p = strdup(n->path);
+
+	c->stats.read_errors[f]++;
+	if (p) {
+		free(c->last_error[f].path);
+		c->last_error[f].path = p;
+		c->last_error[f].err = err;
+	}
+}
+
+static bool vanished_errno(int err)
+{
+	/* What a read on a removed cgroup's file gives: the node is gone. */
+	return err == ENODEV || err == ENOENT || err == ESTALE;
+}
+
+/* Opens a file of a node on this thread's table: other tables keep only the
+ * root's directory descriptor. -errno. */
+static int open_file(struct collector *c, const struct cg_node *n, const char *name)
+{
+	if (c->on_table == 0)
+		return cgroup_tree_openat(c->tree, n, name, O_RDONLY);
+	return cgroup_tree_open_by_path(c->tree, n, name, O_RDONLY);
+}
+
+/* Holds a file of a node while its table has room, else notes it as one to
+ * open for each read. Returns the descriptor, FD_UNHELD, or -1 when the
+ * file cannot be opened (-errno in *err). */
+static int hold_file(struct collector *c, const struct cg_node *n, const char *name, int *err)
+{
+	struct table *tb = &c->tables[c->on_table];
+	int fd = open_file(c, n, name);
+
+	*err = fd < 0 ? fd : 0;
+	if (fd < 0)
+		return -1;
+	if (tb->held >= tb->budget) {
+		close(fd);
+		return FD_UNHELD;
+	}
+	tb->held++;
+	return fd;
+}
+
+/* Reads a whole file from offset 0 into c->buf; returns its length or -errno. */
+static ssize_t read_file(struct collector *c, int fd)
+{
+	for (;;) {
+		ssize_t n = pread(fd, c->buf, c->buf_cap, 0);
+		char *p;
+
+		if (n < 0)
+			return -errno;
+		if ((size_t)n < c->buf_cap)
+			return n;
+		/* Filled the buffer: the file may be longer. */
+		p = realloc(c->buf, c->buf_cap * 2);
+		if (!p)
+			return -ENOMEM;
+		c->buf = p;
+		c->buf_cap *= 2;
+	}
+}
+
+/* Reads a node's file whether held or not; its length or -errno. */
+static ssize_t read_node_file(struct collector *c, const struct cg_node *n, int held,
+			      const char *name)
+{
+	ssize_t len;
+	int fd = held;
+
+	if (held == FD_UNHELD && (fd = open_file(c, n, name)) < 0)
+		return fd;
+	len = read_file(c, fd);
+	if (held == FD_UNHELD)
+		close(fd);
+	return len;
+}
+
+static bool controller_listed(const char *list, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = list, *end = list + len;
+
+	while (p < end) {
+		const char *e = p;
+		while (e < end && *e != ' ' && *e != '\n')
+			e++;
+		if ((size_t)(e - p) == nl && memcmp(p, name, nl) == 0)
+			return true;
+		p = e + 1;
+	}
+	return false;
+}
+
+/* Opens the files that cgroup.controllers says exist and closes those that
+ * no longer do. Without cgroup.controllers (a bare capture) tries them all. */
+static void node_probe(struct collector *c, struct cg_node *n)
+{
+	for (int f = 0; f < F_NR; f++) {
+		const char *ctl = cg_files[f].controller;
+		bool want = !ctl || n->ctl_fd == -1 ||
+			    controller_listed(n->ctl, n->ctl_len, ctl);
+		int err;
+
+		if (!want) {
+			release_fd(c, n, &n->fds[f]);
+			continue;
+		}
+		if (n->fds[f] != -1)
+			continue;
+		n->fds[f] = hold_file(c, n, cg_files[f].name, &err);
+		/* ENOENT and the like: the file is not there, which is normal. */
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+			note_error(c, (enum cg_file)f, n, err);
+	}
+}
+
+/* Re-reads cgroup.controllers; returns false if the cgroup vanished. */
+static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
+{
+	ssize_t len;
+
+	if (n->ctl_fd == -1)
+		return true;
+	len = read_node_file(c, n, n->ctl_fd, "cgroup.controllers");
+	if (len < 0)
+		return !vanished_errno((int)-len);
+	if ((size_t)len > sizeof(n->ctl))
+		len = sizeof(n->ctl);
+	if ((size_t)len != n->ctl_len || memcmp(n->ctl, c->buf, (size_t)len)) {
+		memcpy(n->ctl, c->buf, (size_t)len);
+		n->ctl_len = (size_t)len;
+		node_probe(c, n);
+	}
+	return true;
+}
+
+/* This thread's table takes a new node: opens the files it has. Returns
+ * false if the cgroup vanished. */
+static bool node_claim(struct collector *c, struct cg_node *n)
+{
+	bool alive;
+	int err;
+
+	n->table = c->on_table;
+	c->unclaimed--;
+	n->ctl_fd = hold_file(c, n, "cgroup.controllers", &err);
+	alive = node_refresh_controllers(c, n);
+	if (alive && (n->ctl_fd == -1 || n->ctl_len == 0))
+		node_probe(c, n);	/* no controllers: still the core files */
+	return alive;
+}
+
+/* New nodes wait for a table with room: see node_pass. */
+static void node_added(void *ctx, struct cg_node *n)
+{
+	(void)ctx;
+	n->table = -1;
+}
+
+static const struct cgroup_tree_ops tree_ops = { node_added, node_removed, take_fd, give_fd };
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* What the self-metrics say of descriptors: files held, files opened for
+ * each read. Counted as each node is read, while it is in the cache. */
+static void count_node_files(struct collector *c, const struct cg_node *n)
+{
+	c->held += n->ctl_fd >= 0;
+	c->reopened += n->ctl_fd == FD_UNHELD;
+	for (int f = 0; f < F_NR; f++) {
+		c->held += n->fds[f] >= 0;
+		c->reopened += n->fds[f] == FD_UNHELD;
+	}
+}
+
+/* One pass over a table's nodes, run on the table's thread. */
+struct pass {
+	struct collector *c;
+	int table;
+	bool claim_all;			/* the last resort: take every node left */
+	struct cgroup_sample *samples;
+	struct value_arrays *arr;
+};
+
+static void read_node(struct collector *c, struct cg_node *n, struct cgroup_sample *sample,
+		      struct value_arrays *arr)
+{
+	for (int f = 0; f < F_NR; f++) {
+		ssize_t len;
+		int r;
+
+		if (n->fds[f] == -1)
+			continue;
+		len = read_node_file(c, n, n->fds[f], cg_files[f].name);
+		if (len < 0) {
+			if (vanished_errno((int)-len)) {
+				n->vanished = true;
+				cgroup_tree_vanished(c->tree, n);
+				return;
+			}
+			if (len != -EOPNOTSUPP)	/* PSI off for this cgroup */
+				note_error(c, (enum cg_file)f, n, (int)len);
+			continue;
+		}
+		r = cg_files[f].store(c->buf, (size_t)len, &sample->v, arr);
+		if (r < 0)
+			note_error(c, (enum cg_file)f, n, r);
+		else
+			sample->v.present |= 1u << f;
+	}
+}
+
+/* Closes what removed nodes left on this table, claims new nodes while the
+ * table has room for them, and reads every file of each of its nodes:
+ * cgroup.controllers first (which says what else there is), then the rest.
+ *
+ * All files of one cgroup at a time, not one file type across all cgroups:
+ * make bench measures both orders, and by cgroup the kernel answers in 0.73x
+ * to 0.89x of the time (the cgroup's own structures stay in cache). The
+ * statistics flushes that could favour a pass per type (cpu.stat,
+ * memory.stat) flush a whole subtree at once, and the tree is read parents
+ * first either way. */
+static void node_pass(struct pass *p)
+{
+	struct collector *c = p->c;
+	struct table *tb = &c->tables[p->table];
+
+	for (size_t i = 0; i < tb->nclosing; i++)
+		close(tb->closing[i]);
+	tb->nclosing = 0;
+	for (size_t i = 0; i < c->norder; i++) {
+		struct cg_node *n;
+		bool alive;
+
+		if (c->tab[i] == -1 &&
+		    (p->claim_all || tb->held + NODE_FILES_MAX <= tb->budget)) {
+			n = c->order[i];
+			alive = node_claim(c, n);
+			c->tab[i] = (int8_t)n->table;
+		} else if (c->tab[i] == p->table) {
+			n = c->order[i];
+			alive = node_refresh_controllers(c, n);
+		} else {
+			continue;
+		}
+		n->vanished = !alive;
+		if (!alive)
+			cgroup_tree_vanished(c->tree, n);
+		else
+			read_node(c, n, &p->samples[i], p->arr);
+		count_node_files(c, n);
+	}
+}
+
+static void pass_on_table(void *arg)
+{
+	struct pass *p = arg;
+
+	p->c->on_table = p->table;
+	node_pass(p);
+	p->c->on_table = 0;
+}
+
+/* A new table for nodes that no table had room for; false when there can
+ * be none (the most tables, or a kernel or sandbox refusing unshare). */
+static bool add_table(struct collector *c)
+{
+	struct table *tb;
+	struct rlimit rl;
+	int r;
+
+	if (c->ntables == MAX_TABLES || c->tables[0].budget < 4 * NODE_FILES_MAX ||
+	    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return false;
+	tb = &c->tables[c->ntables];
+	r = fd_table_new(cgroup_tree_root_fd(c->tree), &tb->thread);
+	if (r < 0) {
+		c->stats.fd_table_error = r;	/* the agent says it, once */
+		return false;
+	}
+	/* 0-2 and the root's directory, and a few for libc. */
+	tb->budget = rl.rlim_cur > 64 ? rl.rlim_cur - 16 : 16;
+	c->ntables++;
+	return true;
+}
+
+/* Reads every node of this walk, on each table in turn (the collector's
+ * state has one writer at a time): nodes that have a table on it, new ones
+ * on the first table with room, on a new table when none has, or, past the
+ * most tables, on table 0 to be opened for each read. */
+static void read_all(struct collector *c, struct cgroup_sample *samples,
+		     struct value_arrays *arr)
+{
+	struct pass p = { .c = c, .samples = samples, .arr = arr };
+
+	c->unclaimed = 0;
+	for (size_t i = 0; i < c->norder; i++) {
+		c->tab[i] = (int8_t)c->order[i]->table;
+		c->unclaimed += c->tab[i] == -1;
+	}
+	c->held = c->reopened = 0;
+	for (p.table = 0; p.table < c->ntables || (c->unclaimed && add_table(c)); p.table++) {
+		if (p.table == 0)
+			pass_on_table(&p);
+		else
+			fd_table_run(c->tables[p.table].thread, pass_on_table, &p);
+	}
+	if (c->unclaimed) {
+		p.table = 0;
+		p.claim_all = true;
+		pass_on_table(&p);
+	}
+}
+
+static uint64_t io_sum(const struct snapshot *s, const struct cgroup_values *v,
+		       size_t field)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < v->io_count; i++)
+		sum += *(const uint64_t *)((const char *)&s->io.items[v->io_first + i] + field);
+	return sum;
+}
+
+static void compute_rates(const struct snapshot *prev, struct snapshot *s,
+			  struct cgroup_sample *cur, const struct cgroup_sample *old)
+{
+	/* Each rate over the time between the starts of the two reads: a read
+	 * of thousands of cgroups takes a while, in the same order each cycle,
+	 * and the snapshot's stamp comes after all of it. */
+	double dt = (double)(s->read_mono_ns - prev->read_mono_ns) / 1e9;
+
+	if (dt <= 0)
+		return;
+	cur->has_rates = 1;
+	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
+	    cur->v.cpu[CPU_USAGE] >= old->v.cpu[CPU_USAGE] &&
+	    old->v.cpu[CPU_USAGE] != CG_UNSET)
+		cur->cpu_cores = (double)(cur->v.cpu[CPU_USAGE] - old->v.cpu[CPU_USAGE]) / 1e6 / dt;
+	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
+	    cur->v.cpu[CPU_THROTTLED] != CG_UNSET && old->v.cpu[CPU_THROTTLED] != CG_UNSET &&
+	    cur->v.cpu[CPU_THROTTLED] > old->v.cpu[CPU_THROTTLED]) {
+		cur->throttled_delta = cur->v.cpu[CPU_THROTTLED] - old->v.cpu[CPU_THROTTLED];
+		if (cur->v.cpu[CPU_THROTTLED_USEC] >= old->v.cpu[CPU_THROTTLED_USEC])
+			cur->throttled_usec_delta = cur->v.cpu[CPU_THROTTLED_USEC] -
+						    old->v.cpu[CPU_THROTTLED_USEC];
+	}
+	if (cg_has(&cur->v, F_MEMORY_EVENTS_LOCAL) && cg_has(&old->v, F_MEMORY_EVENTS_LOCAL) &&
+	    cur->v.mem_events_local[MEMEV_OOM_KILL] != CG_UNSET &&
+	    old->v.mem_events_local[MEMEV_OOM_KILL] != CG_UNSET &&
+	    cur->v.mem_events_local[MEMEV_OOM_KILL] > old->v.mem_events_local[MEMEV_OOM_KILL])
+		cur->oom_kill_delta = cur->v.mem_events_local[MEMEV_OOM_KILL] -
+				      old->v.mem_events_local[MEMEV_OOM_KILL];
+	if (cg_has(&cur->v, F_IO_STAT) && cg_has(&old->v, F_IO_STAT)) {
+		size_t rb = offsetof(struct io_dev_stat, rbytes);
+		size_t wb = offsetof(struct io_dev_stat, wbytes);
+		uint64_t r0 = io_sum(prev, &old->v, rb), r1 = io_sum(s, &cur->v, rb);
+		uint64_t w0 = io_sum(prev, &old->v, wb), w1 = io_sum(s, &cur->v, wb);
+		cur->io_read_bps = r1 >= r0 ? (double)(r1 - r0) / dt : 0;
+		cur->io_write_bps = w1 >= w0 ? (double)(w1 - w0) / dt : 0;
+	}
+}
+
+static void observe_duration(struct collector_stats *st, double secs)
+{
+	int i;
+
+	for (i = 0; i < COLLECT_HIST_BUCKETS; i++)
+		if (secs <= collect_hist_bounds[i])
+			break;
+	st->hist_counts[i]++;
+	st->hist_sum += secs;
+	st->last_duration = secs;
+}
+
+/* Builds the snapshot's arrays from this cycle's walk, leaving out the
+ * cgroups that vanished while being read. */
+static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *samples)
+{
+	size_t slen = 0, o = 0, k = 0;
+
+	for (size_t i = 0; i < c->norder; i++)
+		if (!c->order[i]->vanished)
+			slen += strlen(c->order[i]->path) + 1;
+	s->strings = malloc(slen ? slen : 1);
+	if (!s->strings)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->norder; i++) {
+		struct cg_node *n = c->order[i];
+		size_t pl;
+
+		if (n->vanished)
+			continue;	/* its parent is listed again next cycle */
+		if (k != i)
+			samples[k] = samples[i];	/* a whole sample: not onto itself */
+		samples[k].id = n->id;
+		samples[k].parent_id = n->parent ? n->parent->id : 0;
+		samples[k].depth = n->depth;
+		samples[k].path_off = (uint32_t)o;
+		pl = strlen(n->path) + 1;
+		memcpy(s->strings + o, n->path, pl);
+		o += pl;
+		if (c->prev && n->prev_idx >= 0)
+			compute_rates(c->prev, s, &samples[k],
+				      &c->prev->cgroups[n->prev_idx]);
+		n->prev_idx = (int32_t)k;
+		k++;
+	}
+	s->strings_len = o;
+	s->cgroups = samples;
+	s->n = k;
+	return 0;
+}
+
+int collector_collect(struct collector *c, struct snapshot **ret)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	struct cgroup_sample *samples;
+	struct cgroup_tree_stats ts;
+	struct snapshot *s;
+	int r;
+
+	r = cgroup_tree_walk(c->tree, &c->order, &c->norder);
+	if (r < 0)
+		return r;
+	if (c->norder > c->tab_cap) {
+		int8_t *tab = realloc(c->tab, c->norder);
+
+		if (!tab)
+			return -ENOMEM;
+		c->tab = tab;
+		c->tab_cap = c->norder;
+	}
+
+	s = snapshot_new();
+	samples = calloc(c->norder ? c->norder : 1, sizeof(*samples));
+	if (!s || !samples || !(s->root = strdup(c->root))) {
+		free(samples);
+		snapshot_unref(s);
+		return -ENOMEM;
+	}
+	s->read_mono_ns = now_ns(CLOCK_MONOTONIC);
+	read_all(c, samples, &(struct value_arrays){ &s->io, &s->mem_stat });
+	c->stats.files_held = c->held;
+	c->stats.files_reopened = c->reopened;
+	c->stats.fd_tables = (uint32_t)c->ntables;
+
+	s->taken_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->taken_ms = (int64_t)(now_ns(CLOCK_REALTIME) / 1000000);
+	r = build(c, s, samples);
+	if (r < 0) {
+		free(samples);
+		snapshot_unref(s);
+		return r;
+	}
+	c->stats.cycles++;
+	s->cycle = c->stats.cycles;
+	cgroup_tree_stats(c->tree, &ts);
+	c->stats.created = ts.created;
+	c->stats.removed = ts.removed;
+	c->stats.walk_errors = ts.list_errors;
+	c->stats.dirs_listed = ts.listed;
+	c->stats.watching = ts.watching;
+	observe_duration(&c->stats, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	s->stats = c->stats;
+	snapshot_unref(c->prev);
+	c->prev = snapshot_ref(s);
+	*ret = s;
+	return 0;
+}
+
+int collector_new(const char *root, struct collector **ret)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	struct rlimit rl;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->root = strdup(root);
+	c->ntables = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = 1024;
+	c->tables[0].budget = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
+							      rl.rlim_cur / 2;
+	c->buf_cap = 64 * 1024;
+	c->buf = malloc(c->buf_cap);
+	if (!c->root || !c->buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = cgroup_tree_open(root, &tree_ops, c, &c->tree);
+	if (r < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	collector_free(c);
+	return r;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	cgroup_tree_free(c->tree);
+	for (int k = 0; k < c->ntables; k++) {
+		fd_table_free(c->tables[k].thread);
+		free(c->tables[k].closing);
+	}
+	for (int f = 0; f < F_NR; f++)
+		free(c->last_error[f].path);
+	snapshot_unref(c->prev);
+	free(c->buf);
+	free(c->tab);
+	free(c->root);
+	free(c);
+}
+
+int collector_last_error(const struct collector *c, enum cg_file f,
+			 const char **ret_path)
+{
+	if (!c->last_error[f].err)
+		return 0;
+	*ret_path = c->last_error[f].path;
+	return c->last_error[f].err;
+}
+
+size_t collector_open_fds(const struct collector *c)
+{
+	size_t n = 0;
+
+	for (int k = 0; k < c->ntables; k++)
+		n += c->tables[k].held + c->tables[k].nclosing;
+	return n;
+}

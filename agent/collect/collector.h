@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The collector: keeps the cgroup tree current (a cgroup is identified by the
+ * inode of its directory), holds a descriptor on each file it reads and
+ * re-reads it with pread, and makes one snapshot per cycle. */
+#ifndef CGSCOPE_COLLECTOR_H
+#define CGSCOPE_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collect/snapshot.h"
+
+struct collector;
+
+/* root: a cgroup2 mount, a directory below one, or a plain directory holding
+ * a captured tree. */
+int collector_new(const char *root, struct collector **ret);
+void collector_free(struct collector *c);
+
+/* Walks the tree, reads every file of every cgroup, and returns a new
+ * snapshot without its rendered pages. Vanished cgroups are dropped quietly;
+ * malformed files are counted in the snapshot's stats (see
+ * collector_last_error). Fails only when the root itself cannot be read. */
+int collector_collect(struct collector *c, struct snapshot **ret);
+
+/* The most recent failure to read or parse file f: the cgroup path and a
+ * negative errno (-EINVAL for malformed contents). 0 if there was none. */
+int collector_last_error(const struct collector *c, enum cg_file f,
+			 const char **ret_path);
+
+/* Descriptors the collector holds open, for the self-metrics and tests. */
+size_t collector_open_fds(const struct collector *c);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One immutable picture of every cgroup, made once per collection cycle.
+ * Readers (scrapes, the JSON API) take a reference to the current one and
+ * never touch cgroupfs; the collector publishes the next one atomically. */
+#ifndef CGSCOPE_SNAPSHOT_H
+#define CGSCOPE_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroupfs/cgroup_values.h"
+#include "bpf/events.h"
+#include "lib/strbuf.h"
+
+/* Throttled durations of one cgroup, from BPF unthrottle records. */
+#define THROTTLE_HIST_BUCKETS 10
+extern const double throttle_hist_bounds[THROTTLE_HIST_BUCKETS];
+
+struct cgroup_event_counts {
+	uint64_t migrations_in, migrations_out, oom_kills, throttles;
+	uint64_t throttle_hist[THROTTLE_HIST_BUCKETS + 1];	/* last: +Inf */
+	uint64_t throttled_ns_sum;
+};
+
+/* Where each event feature comes from, and what came, at snapshot time. */
+#define EVENTS_MAX_HOOKS 8
+#define EVENTS_MAX_PROGS 24
+
+struct events_status {
+	uint8_t bpf;			/* BPF programs loaded */
+	char bpf_error[96];		/* why not, when not */
+	struct {
+		char feature[16], hook[16];
+	} hooks[EVENTS_MAX_HOOKS];
+	unsigned nhooks;
+	struct {
+		char name[64];
+		uint64_t run_time_ns, run_cnt;
+	} progs[EVENTS_MAX_PROGS];
+	unsigned nprogs;
+	uint64_t by_type[CGSCOPE_EV_TYPES];	/* events received, BPF and poll */
+	uint64_t lost;			/* dropped: the BPF ring buffer was full */
+	uint64_t ring_capacity, ring_last_seq;
+	/* Which features are live: their per-cgroup families are served. */
+	uint8_t migrations, oom, throttle_durations, throttle_events;
+};
+
+struct cgroup_sample {
+	uint64_t id;			/* inode of the cgroup's directory */
+	uint64_t parent_id;		/* 0 for the root */
+	uint32_t depth;			/* 0 for the root */
+	uint32_t path_off;		/* in snapshot.strings: "/" or "/a/b" */
+	struct cgroup_values v;
+	/* Rates from the previous cycle's sample of the same cgroup; valid
+	 * when has_rates (not on a cgroup's first cycle). */
+	uint8_t has_rates;
+	double cpu_cores;		/* usage_usec per second / 1e6 */
+	double io_read_bps, io_write_bps;
+	/* Growth since the previous cycle, for events derived by polling. */
+	uint64_t throttled_delta, throttled_usec_delta, oom_kill_delta;
+	/* Kernel events counted for this cgroup (event_stats.h). */
+	struct cgroup_event_counts ev;
+};
+
+/* Counters of the collector itself, carried in each snapshot. */
+#define COLLECT_HIST_BUCKETS 12
+extern const double collect_hist_bounds[COLLECT_HIST_BUCKETS];
+
+struct collector_stats {
+	uint64_t cycles;
+	uint64_t read_errors[F_NR];	/* malformed or unreadable files */
+	uint64_t created, removed;	/* cgroups seen appearing/vanishing */
+	uint64_t walk_errors;		/* directories that could not be listed */
+	uint64_t dirs_listed;		/* directories listed (all, without inotify) */
+	bool watching;			/* inotify keeps the tree current */
+	uint64_t files_held;		/* on a held descriptor, read with pread */
+	uint64_t files_reopened;	/* past every table's budget: opened per read */
+	uint32_t fd_tables;		/* descriptor tables holding them */
+	int fd_table_error;		/* why no further table could start */
+	uint64_t hist_counts[COLLECT_HIST_BUCKETS + 1];	/* last: +Inf */
+	double hist_sum;
+	double last_duration;
+};
+
+enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, SNAPSHOT_CACHE_NR };
+
+struct snapshot {
+	atomic_int refs;
+	uint64_t cycle;
+	int64_t taken_ms;		/* wall clock, ms since the epoch */
+	uint64_t taken_mono_ns;
+	uint64_t read_mono_ns;		/* when the reading of the files began */
+	char *root;			/* the cgroup2 directory read */
+	struct cgroup_sample *cgroups;	/* tree order: parents before children */
+	size_t n;
+	char *strings;
+	size_t strings_len;
+	struct io_array io;
+	struct stat_rows mem_stat;
+	struct collector_stats stats;
+	struct events_status events;
+	/* The Prometheus page, rendered once when the snapshot is made. */
+	char *metrics;
+	size_t metrics_len;
+	/* Other forms, each made at most once, by the first reader that asks. */
+	pthread_mutex_t cache_lock;
+	struct {
+		char *buf;
+		size_t len;
+	} cache[SNAPSHOT_CACHE_NR];
+};
+
+static inline const char *sample_path(const struct snapshot *s,
+				      const struct cgroup_sample *c)
+{
+	return s->strings + c->path_off;
+}
+
+/* The memory.stat values of a cgroup of s, NULL when it has none. */
+static inline const uint64_t *sample_mem_stat(const struct snapshot *s,
+					      const struct cgroup_values *v)
+{
+	return cg_has(v, F_MEMORY_STAT) ? s->mem_stat.rows[v->mem_stat_row] : NULL;
+}
+
+/* The values of keyed file f of a cgroup of s: the array at off in its
+ * values, or its memory.stat row. */
+static inline const uint64_t *sample_keyed(const struct snapshot *s,
+					   const struct cgroup_values *v, enum cg_file f,
+					   size_t off)
+{
+	if (f == F_MEMORY_STAT)
+		return sample_mem_stat(s, v);
+	return (const uint64_t *)((const char *)v + off);
+}
+
+struct snapshot *snapshot_new(void);
+/* An empty buffer to render a snapshot's page into: the memory of the page
+ * of a snapshot no one needs any more (freed by snapshot_unref), when there
+ * is one. */
+void snapshot_page_start(struct strbuf *sb);
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+/* Where the current snapshot is published. */
+struct snapshot_slot {
+	pthread_mutex_t lock;
+	struct snapshot *cur;
+};
+
+void snapshot_slot_init(struct snapshot_slot *slot);
+/* Takes over the caller's reference. */
+void snapshot_publish(struct snapshot_slot *slot, struct snapshot *s);
+/* A new reference to the current snapshot, or NULL before the first. */
+struct snapshot *snapshot_get(struct snapshot_slot *slot);
+void snapshot_slot_destroy(struct snapshot_slot *slot);
+
+/* The cached form `which` of s, made by make() on first use; the bytes live
+ * as long as s. 0 or make()'s error. */
+int snapshot_cached(struct snapshot *s, enum snapshot_cache which,
+		    int (*make)(struct snapshot *s, char **ret, size_t *ret_len),
+		    const char **ret, size_t *ret_len);
+
+/* gzip of buf, with the gzip header HTTP's Content-Encoding wants. */
+int gzip_buf(const char *buf, size_t len, char **ret, size_t *ret_len);
+
+#endif

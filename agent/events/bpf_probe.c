@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Kernel capability probes for the BPF loader. Each check costs at most one
+ * trivial program load (two instructions) or a file look-up, so the loader
+ * tries a real variant only where it has a chance, and a refused kind of
+ * hook (fentry on a locked-down kernel, kprobes not built in) costs nothing
+ * more than its probe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "events/bpf_probe.h"
+
+static const char *const kind_names[HOOK_KINDS] = {
+	[HOOK_NONE] = "none",
+	[HOOK_TP_BTF] = "tp_btf",
+	[HOOK_RAW_TP] = "raw_tp",
+	[HOOK_TRACEPOINT] = "tracepoint",
+	[HOOK_FENTRY] = "fentry",
+	[HOOK_KPROBE] = "kprobe",
+	[HOOK_POLL] = "poll",
+};
+
+const char *hook_kind_name(enum hook_kind kind)
+{
+	return kind < HOOK_KINDS ? kind_names[kind] : "none";
+}
+
+int hook_kind_parse(const char *name, enum hook_kind *ret)
+{
+	for (int k = 0; k < HOOK_KINDS; k++)
+		if (!strcmp(name, kind_names[k])) {
+			*ret = k;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* A section's answer, kept so that it is still given once the kernel's BTF
+ * is released (bpf_probe_release_btf). */
+struct probe_memo {
+	char *sec;
+	int r;
+	const char *reason;
+};
+
+/* What is known of a kind of hook before looking at a target: 0 not yet
+ * probed, 1 usable, or the -errno of the refusal. */
+struct bpf_probe {
+	struct btf *btf;		/* NULL once released */
+	struct probe_memo *memo;
+	unsigned nmemo, memo_cap;
+	int kind[HOOK_KINDS];
+	int iter;
+	bool mark_victim_task;
+	const char *tracefs;	/* the directory holding events/, or NULL */
+	const char *reason;	/* of the last refusal, when errno says too little */
+};
+
+/* r0 = 0; exit */
+static const struct bpf_insn trivial[] = {
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type attach, __u32 btf_id)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, "cgscope_probe", "GPL", trivial,
+			       sizeof(trivial) / sizeof(trivial[0]), &o);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* The type id of NAME of KIND in the kernel's BTF, or -ENOENT. */
+static int btf_id(const struct bpf_probe *p, const char *name, __u32 kind)
+{
+	int id = btf__find_by_name_kind(p->btf, name, kind);
+
+	return id > 0 ? id : -ENOENT;
+}
+
+/* Skips typedefs and qualifiers. */
+static const struct btf_type *btf_resolve(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t) ||
+		     btf_is_restrict(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+static bool probe_mark_victim_task(const struct bpf_probe *p)
+{
+	int id = btf_id(p, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	const struct btf_type *t;
+	const struct btf_param *params;
+
+	if (id < 0)
+		return true;	/* no such tracepoint: nothing reads the flag */
+	t = btf_resolve(p->btf, id);
+	if (!t || !btf_is_ptr(t))
+		return true;
+	t = btf_resolve(p->btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return true;
+	/* params[0] is the tracepoint's void *__data, params[1] the first argument */
+	params = btf_params(t);
+	t = btf_resolve(p->btf, params[1].type);
+	return t && btf_is_ptr(t);
+}
+
+static const char *find_tracefs(void)
+{
+	/* libbpf looks in the same two places, in this order. */
+	static const char *const dirs[] = { "/sys/kernel/debug/tracing", "/sys/kernel/tracing" };
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events", dirs[i]);
+		if (access(path, F_OK) == 0)
+			return dirs[i];
+	}
+	return NULL;
+}
+
+int bpf_probe_new(struct bpf_probe **ret)
+{
+	struct bpf_probe *p;
+	int r, fd;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->btf = btf__load_vmlinux_btf();
+	if (!p->btf) {
+		r = errno == EPERM || errno == EACCES ? -errno : -EOPNOTSUPP;
+		free(p);
+		return r;
+	}
+	/* The privilege question first: a raw tracepoint program needs
+	 * CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). */
+	r = load_trivial(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0);
+	if (r < 0)
+		goto fail;
+	p->kind[HOOK_RAW_TP] = 1;
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cgscope_probe", 0, 0, 4096, NULL);
+	if (fd < 0) {
+		r = fd == -EPERM || fd == -EACCES ? fd : -EOPNOTSUPP;
+		goto fail;
+	}
+	close(fd);
+	p->mark_victim_task = probe_mark_victim_task(p);
+	p->tracefs = find_tracefs();
+	*ret = p;
+	return 0;
+fail:
+	btf__free(p->btf);
+	free(p);
+	return r;
+}
+
+void bpf_probe_free(struct bpf_probe *p)
+{
+	if (!p)
+		return;
+	btf__free(p->btf);
+	for (unsigned i = 0; i < p->nmemo; i++)
+		free(p->memo[i].sec);
+	free(p->memo);
+	free(p);
+}
+
+bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p)
+{
+	return p->mark_victim_task;
+}
+
+/* A refusal of the kind itself (not of one target) is remembered: fentry
+ * refused on one function is refused on all. */
+static int remember(struct bpf_probe *p, enum hook_kind kind, int r)
+{
+	if (r == 0)
+		p->kind[kind] = 1;
+	else if (r != -ENOENT && r != -ESRCH && r != -EINVAL)
+		p->kind[kind] = r;
+	return r;
+}
+
+static int no_tracepoint(struct bpf_probe *p)
+{
+	p->reason = "no such tracepoint in this kernel";
+	return -ENOENT;
+}
+
+static int probe_tp_btf(struct bpf_probe *p, const char *tp)
+{
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf_id(p, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return no_tracepoint(p);
+	if (p->kind[HOOK_TP_BTF] < 0)
+		return p->kind[HOOK_TP_BTF];
+	return remember(p, HOOK_TP_BTF,
+			load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id));
+}
+
+static int probe_raw_tp(struct bpf_probe *p, const char *tp)
+{
+	char name[128];
+
+	/* Every tracepoint has a btf_trace_<name> typedef in the BTF. */
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf_id(p, name, BTF_KIND_TYPEDEF) < 0 ? no_tracepoint(p) : 0;
+}
+
+static int probe_tracepoint(struct bpf_probe *p, const char *cat_name)
+{
+	char path[256];
+
+	if (!p->tracefs) {
+		/* libbpf reads tracepoint ids from tracefs */
+		p->reason = "tracefs is not mounted";
+		return -EOPNOTSUPP;
+	}
+	if (p->kind[HOOK_TRACEPOINT] == 0)
+		remember(p, HOOK_TRACEPOINT, load_trivial(BPF_PROG_TYPE_TRACEPOINT, 0, 0));
+	if (p->kind[HOOK_TRACEPOINT] < 0)
+		return p->kind[HOOK_TRACEPOINT];
+	snprintf(path, sizeof(path), "%s/events/%s/id", p->tracefs, cat_name);
+	return access(path, R_OK) == 0 ? 0 : no_tracepoint(p);
+}
+
+static int probe_fentry(struct bpf_probe *p, const char *func, enum bpf_attach_type attach)
+{
+	int id = btf_id(p, func, BTF_KIND_FUNC);
+
+	if (id < 0) {
+		p->reason = "function not in the kernel's BTF (inlined or absent)";
+		return id;
+	}
+	if (p->kind[HOOK_FENTRY] < 0)
+		return p->kind[HOOK_FENTRY];
+	return remember(p, HOOK_FENTRY, load_trivial(BPF_PROG_TYPE_TRACING, attach, id));
+}
+
+/* libbpf attaches kprobes through the kprobe PMU, or through tracefs's
+ * kprobe_events on kernels without it. */
+static bool kprobes_supported(const struct bpf_probe *p)
+{
+	char path[128];
+
+	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0)
+		return true;
+	if (!p->tracefs)
+		return false;
+	snprintf(path, sizeof(path), "%s/kprobe_events", p->tracefs);
+	return access(path, W_OK) == 0;
+}
+
+/* An exact name in /proc/kallsyms: a function the compiler inlined
+ * everywhere, or only kept as FUNC.isra.0, cannot be probed by name. */
+static int in_kallsyms(const char *func)
+{
+	char line[512], name[256], type;
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
+		    (type == 't' || type == 'T') && !strcmp(name, func)) {
+			r = 0;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+static int probe_kprobe(struct bpf_probe *p, const char *func)
+{
+	if (p->kind[HOOK_KPROBE] == 0) {
+		if (!kprobes_supported(p)) {
+			p->kind[HOOK_KPROBE] = -EOPNOTSUPP;
+			p->reason = "no kprobe support (no kprobe PMU, no kprobe_events)";
+		}
+		else
+			remember(p, HOOK_KPROBE, load_trivial(BPF_PROG_TYPE_KPROBE, 0, 0));
+	}
+	if (p->kind[HOOK_KPROBE] < 0) {
+		if (p->kind[HOOK_KPROBE] == -EOPNOTSUPP)
+			p->reason = "no kprobe support (no kprobe PMU, no kprobe_events)";
+		return p->kind[HOOK_KPROBE];
+	}
+	if (in_kallsyms(func) < 0) {
+		p->reason = "function not in /proc/kallsyms (inlined or absent)";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int probe_iter(struct bpf_probe *p, const char *target)
+{
+	char name[128];
+	int id;
+
+	/* Iterator targets are registered as bpf_iter_<target> functions. */
+	snprintf(name, sizeof(name), "bpf_iter_%s", target);
+	id = btf_id(p, name, BTF_KIND_FUNC);
+	if (id < 0) {
+		p->reason = "no such iterator";
+		return id;
+	}
+	if (p->iter == 0)
+		p->iter = load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, id) ?: 1;
+	return p->iter < 0 ? p->iter : 0;
+}
+
+const char *bpf_probe_reason(const struct bpf_probe *p)
+{
+	return p->reason;
+}
+
+static int probe_section(struct bpf_probe *p, const char *sec)
+{
+	static const struct {
+		const char *prefix;
+		int (*fn)(struct bpf_probe *p, const char *target);
+	} simple[] = {
+		{ "tp_btf/", probe_tp_btf },
+		{ "raw_tp/", probe_raw_tp },
+		{ "tracepoint/", probe_tracepoint },
+		{ "kprobe/", probe_kprobe },
+		{ "kretprobe/", probe_kprobe },
+		{ "iter/", probe_iter },
+	};
+
+	p->reason = NULL;
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		size_t n = strlen(simple[i].prefix);
+
+		if (!strncmp(sec, simple[i].prefix, n))
+			return simple[i].fn(p, sec + n);
+	}
+	if (!strncmp(sec, "fentry/", 7))
+		return probe_fentry(p, sec + 7, BPF_TRACE_FENTRY);
+	if (!strncmp(sec, "fexit/", 6))
+		return probe_fentry(p, sec + 6, BPF_TRACE_FEXIT);
+	return -EOPNOTSUPP;
+}
+
+int bpf_probe_section(struct bpf_probe *p, const char *sec)
+{
+	struct probe_memo *m;
+	int r;
+
+	for (unsigned i = 0; i < p->nmemo; i++)
+		if (!strcmp(p->memo[i].sec, sec)) {
+			p->reason = p->memo[i].reason;
+			return p->memo[i].r;
+		}
+	if (!p->btf) {
+		p->reason = "not probed before the kernel's BTF was released";
+		return -ENOENT;
+	}
+	r = probe_section(p, sec);
+	if (p->nmemo == p->memo_cap) {
+		unsigned cap = p->memo_cap ? p->memo_cap * 2 : 32;
+
+		m = realloc(p->memo, sizeof(*m) * cap);
+		if (!m)
+			return r;	/* answered, not kept: asked again, it says ENOENT */
+		p->memo = m;
+		p->memo_cap = cap;
+	}
+	m = &p->memo[p->nmemo];
+	if (!(m->sec = strdup(sec)))
+		return r;
+	p->nmemo++;
+	m->r = r;
+	m->reason = p->reason;
+	return r;
+}
+
+void bpf_probe_release_btf(struct bpf_probe *p)
+{
+	btf__free(p->btf);
+	p->btf = NULL;
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events/bpf_loader.h"
+#include "events/event_source.h"
+
+/* Counters of one cgroup id, kept while the cgroup is in the snapshots and
+ * a few cycles more: an event can come before the collector sees its cgroup. */
+struct counts_entry {
+	uint64_t id;
+	uint64_t last_cycle;	/* the cycle that last saw or touched it */
+	struct counts_entry *next;
+	struct cgroup_event_counts c;
+};
+
+#define COUNTS_BUCKETS 4096
+#define COUNTS_KEEP_CYCLES 5
+
+struct event_source {
+	struct bpf_loader *bpf;
+	struct event_ring *ring;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	pthread_mutex_t lock;		/* the counters below */
+	struct counts_entry *buckets[COUNTS_BUCKETS];
+	uint64_t cycle;
+	uint64_t by_type[CGSCOPE_EV_TYPES];
+	bool poll_throttle, poll_oom;	/* no BPF hook serves these */
+	int bpf_err;
+};
+
+static struct counts_entry *counts_get(struct event_source *es, uint64_t id)
+{
+	size_t b = (size_t)((id * 0x9E3779B97F4A7C15ull) >> 52) & (COUNTS_BUCKETS - 1);
+	struct counts_entry *e;
+
+	for (e = es->buckets[b]; e; e = e->next)
+		if (e->id == id)
+			break;
+	if (!e && (e = calloc(1, sizeof(*e)))) {
+		e->id = id;
+		e->next = es->buckets[b];
+		es->buckets[b] = e;
+	}
+	if (e)
+		e->last_cycle = es->cycle;
+	return e;
+}
+
+/* Counts one record; the lock is held. */
+static void record(struct event_source *es, const struct cgscope_event *ev)
+{
+	struct counts_entry *e;
+	uint64_t n = ev->count ? ev->count : 1;
+
+	if (ev->type < CGSCOPE_EV_TYPES && ev->source != CGSCOPE_SRC_POLL)
+		es->by_type[ev->type]++;
+	if (!ev->cgroup_id)
+		return;
+	switch (ev->type) {
+	case CGSCOPE_EV_MIGRATION:
+		if ((e = counts_get(es, ev->cgroup_id)))
+			e->c.migrations_in++;
+		if ((ev->flags & CGSCOPE_EVF_SRC_KNOWN) && ev->src_cgroup_id &&
+		    ev->src_cgroup_id != ev->cgroup_id && (e = counts_get(es, ev->src_cgroup_id)))
+			e->c.migrations_out++;
+		break;
+	case CGSCOPE_EV_OOM_KILL:
+		if ((e = counts_get(es, ev->cgroup_id)))
+			e->c.oom_kills += ev->source == CGSCOPE_SRC_POLL ? n : 1;
+		break;
+	case CGSCOPE_EV_THROTTLE:
+		if ((e = counts_get(es, ev->cgroup_id)))
+			e->c.throttles += n;
+		break;
+	case CGSCOPE_EV_UNTHROTTLE:
+		if ((ev->flags & CGSCOPE_EVF_DURATION) && (e = counts_get(es, ev->cgroup_id))) {
+			double secs = (double)ev->throttled_ns / 1e9;
+			int i;
+
+			for (i = 0; i < THROTTLE_HIST_BUCKETS; i++)
+				if (secs <= throttle_hist_bounds[i])
+					break;
+			e->c.throttle_hist[i]++;
+			e->c.throttled_ns_sum += ev->throttled_ns;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void push(struct event_source *es, const struct cgscope_event *ev)
+{
+	event_ring_push(es->ring, ev);
+	pthread_mutex_lock(&es->lock);
+	record(es, ev);
+	pthread_mutex_unlock(&es->lock);
+}
+
+static void on_bpf_event(const struct cgscope_event *ev, void *ctx)
+{
+	push(ctx, ev);
+}
+
+static void *consume(void *arg)
+{
+	struct event_source *es = arg;
+
+	/* A short timeout: stop is noticed within it. */
+	while (!atomic_load(&es->stop)) {
+		bpf_loader_poll(es->bpf, 250, on_bpf_event, es);
+		event_ring_wake(es->ring);	/* once for all the poll consumed */
+	}
+	return NULL;
+}
+
+static const char *hook_of(const struct event_source *es, const char *feature)
+{
+	const struct bpf_hook *hooks;
+	size_t n = es->bpf ? bpf_loader_hooks(es->bpf, &hooks) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(hooks[i].feature, feature))
+			return hooks[i].hook;
+	return strcmp(feature, "throttle") ? "none" : "poll";
+}
+
+int event_source_start(const struct event_source_opts *opts, struct event_source **ret,
+		       int *ret_bpf_err)
+{
+	struct event_source *es = calloc(1, sizeof(*es));
+	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes };
+	const char *th, *oom;
+	int r;
+
+	if (!es)
+		return -ENOMEM;
+	pthread_mutex_init(&es->lock, NULL);
+	r = event_ring_new(opts->ring_capacity, &es->ring);
+	if (r < 0) {
+		free(es);
+		return r;
+	}
+	if (opts->bpf) {
+		r = bpf_loader_open(&bo, &es->bpf);
+		if (r < 0) {
+			es->bpf = NULL;
+			es->bpf_err = r;
+		}
+	}
+	th = hook_of(es, "throttle");
+	oom = hook_of(es, "oom");
+	es->poll_throttle = strcmp(th, "fentry") && strcmp(th, "kprobe");
+	es->poll_oom = !strcmp(oom, "none");
+	if (es->bpf) {
+		r = pthread_create(&es->thread, NULL, consume, es);
+		if (r) {
+			event_source_stop(es);
+			return -r;
+		}
+		es->thread_started = true;
+	}
+	*ret_bpf_err = es->bpf_err;
+	*ret = es;
+	return 0;
+}
+
+void event_source_stop(struct event_source *es)
+{
+	if (!es)
+		return;
+	atomic_store(&es->stop, true);
+	if (es->thread_started)
+		pthread_join(es->thread, NULL);
+	bpf_loader_close(es->bpf);
+	event_ring_free(es->ring);
+	for (size_t b = 0; b < COUNTS_BUCKETS; b++)
+		for (struct counts_entry *e = es->buckets[b], *n; e; e = n) {
+			n = e->next;
+			free(e);
+		}
+	pthread_mutex_destroy(&es->lock);
+	free(es);
+}
+
+struct event_ring *event_source_ring(struct event_source *es)
+{
+	return es->ring;
+}
+
+static void poll_event(struct event_source *es, const struct snapshot *s,
+		       const struct cgroup_sample *c, uint32_t type, uint64_t count,
+		       uint64_t ns)
+{
+	struct cgscope_event ev = {
+		.type = type,
+		.source = CGSCOPE_SRC_POLL,
+		.cgroup_id = c->id,
+		.level = c->depth,
+		.count = count,
+		.throttled_ns = ns,
+		.flags = ns ? CGSCOPE_EVF_DURATION : 0,
+	};
+	struct timespec now;
+	const char *path = sample_path(s, c);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ev.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (strlen(path) >= sizeof(ev.path))
+		ev.flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+	snprintf(ev.path, sizeof(ev.path), "%.*s", (int)sizeof(ev.path) - 1, path);
+	push(es, &ev);
+}
+
+static void fill_status(struct event_source *es, struct events_status *st)
+{
+	const struct bpf_hook *hooks;
+	struct bpf_prog_stat progs[EVENTS_MAX_PROGS];
+	size_t n;
+	int np;
+	uint64_t first;
+
+	st->bpf = es->bpf != NULL;
+	if (es->bpf_err)
+		snprintf(st->bpf_error, sizeof(st->bpf_error), "%s", strerror(-es->bpf_err));
+	n = es->bpf ? bpf_loader_hooks(es->bpf, &hooks) : 0;
+	if (!es->bpf) {
+		static const struct bpf_hook none[] = {
+			{ "migration", "none", "" }, { "lifecycle", "none", "" },
+			{ "freeze", "none", "" }, { "oom", "none", "" },
+			{ "oom_domain", "none", "" }, { "throttle", "poll", "" },
+		};
+		hooks = none;
+		n = sizeof(none) / sizeof(none[0]);
+	}
+	for (size_t i = 0; i < n && st->nhooks < EVENTS_MAX_HOOKS; i++, st->nhooks++) {
+		snprintf(st->hooks[i].feature, sizeof(st->hooks[i].feature), "%s", hooks[i].feature);
+		snprintf(st->hooks[i].hook, sizeof(st->hooks[i].hook), "%s", hooks[i].hook);
+	}
+	np = es->bpf ? bpf_loader_prog_stats(es->bpf, progs, EVENTS_MAX_PROGS) : 0;
+	for (int i = 0; i < np; i++, st->nprogs++) {
+		snprintf(st->progs[i].name, sizeof(st->progs[i].name), "%.63s", progs[i].name);
+		st->progs[i].run_time_ns = progs[i].run_time_ns;
+		st->progs[i].run_cnt = progs[i].run_cnt;
+	}
+	st->lost = es->bpf ? bpf_loader_lost(es->bpf) : 0;
+	st->ring_capacity = event_ring_capacity(es->ring);
+	event_ring_bounds(es->ring, &first, &st->ring_last_seq);
+	st->migrations = strcmp(hook_of(es, "migration"), "none") != 0;
+	st->oom = 1;			/* BPF, else memory.events.local */
+	st->throttle_events = 1;	/* BPF, else cpu.stat */
+	st->throttle_durations = !es->poll_throttle;
+}
+
+void event_source_after_cycle(struct event_source *es, struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_sample *c = &s->cgroups[i];
+
+		if (es->poll_throttle && c->throttled_delta)
+			poll_event(es, s, c, CGSCOPE_EV_THROTTLE, c->throttled_delta,
+				   c->throttled_usec_delta * 1000);
+		if (es->poll_oom && c->oom_kill_delta)
+			poll_event(es, s, c, CGSCOPE_EV_OOM_KILL, c->oom_kill_delta, 0);
+	}
+	event_ring_wake(es->ring);
+	pthread_mutex_lock(&es->lock);
+	es->cycle++;
+	for (size_t i = 0; i < s->n; i++) {
+		struct counts_entry *e = counts_get(es, s->cgroups[i].id);
+		if (e)
+			s->cgroups[i].ev = e->c;
+	}
+	/* Entries of cgroups gone for a few cycles go too. */
+	for (size_t b = 0; b < COUNTS_BUCKETS; b++) {
+		struct counts_entry **pp = &es->buckets[b];
+		while (*pp) {
+			struct counts_entry *e = *pp;
+			if (es->cycle - e->last_cycle > COUNTS_KEEP_CYCLES) {
+				*pp = e->next;
+				free(e);
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	memcpy(s->events.by_type, es->by_type, sizeof(es->by_type));
+	pthread_mutex_unlock(&es->lock);
+	fill_status(es, &s->events);
+}

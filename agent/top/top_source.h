@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Where `cgscope top` gets its snapshots and events: the local cgroupfs
+ * (a collector of its own, as the agent has) or a running agent's JSON API.
+ * Both give a struct snapshot, so that the rest of top has one path. */
+#ifndef CGSCOPE_TOP_SOURCE_H
+#define CGSCOPE_TOP_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collect/snapshot.h"
+#include "top/top_events.h"
+
+struct top_source;
+
+int top_source_open_local(const char *root, struct top_source **ret);
+/* -EINVAL if url is not an http:// URL. Nothing is fetched yet. */
+int top_source_open_url(const char *url, struct top_source **ret);
+void top_source_free(struct top_source *s);
+
+/* A new snapshot. *ret_tasks gets s->n process counts of each cgroup and
+ * its descendants from cgroup.procs (local mode; NULL from an agent, which
+ * has pids.current only), to be freed by the caller. An agent that has not
+ * made a new cycle since the last call gives -EAGAIN. */
+int top_source_fetch(struct top_source *s, struct snapshot **ret, uint64_t **ret_tasks);
+
+/* What went wrong reading files in the last fetch (they show as '-'), or
+ * NULL. */
+const char *top_source_warning(const struct top_source *s);
+
+/* Adds the events since the last call: from the agent's /api/v1/events, or
+ * derived from prev and cur (prev may be NULL: none then). A negative errno
+ * if the agent has no events endpoint or it failed; the pane then says so. */
+int top_source_events(struct top_source *s, const struct snapshot *prev,
+		      const struct snapshot *cur, struct top_events *ev);
+
+/* For the header: the root or the URL, and where events come from. */
+const char *top_source_name(const struct top_source *s);
+const char *top_source_events_desc(const struct top_source *s);
+/* The observed machine's host name and kernel release; "?" if unknown. */
+const char *top_source_host(const struct top_source *s);
+const char *top_source_kernel(const struct top_source *s);
+
+#endif

@@ -1,4 +1,0 @@
-// SPDX-License-Identifier: GPL-2.0-only
-#include "version.h"
-
-const char cgscope_version[] = CGSCOPE_VERSION;

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* CO-RE getters for kernel structures whose layout changed between the
+ * kernels cgscope runs on. This file and agent/events/bpf_probe.c are the only places
+ * that know about kernel differences; each getter names the change it covers.
+ * No kernel versions are compared: libbpf resolves every bpf_core_*() check
+ * against the running kernel's BTF at load time, and the verifier drops the
+ * branch that does not apply. */
+#ifndef CGSCOPE_CORE_COMPAT_H
+#define CGSCOPE_CORE_COMPAT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+/* Linux 6.15 renamed kernfs_node::parent to __parent when it became RCU
+ * protected (633488947ef6 "kernfs: Use RCU to access kernfs_node::parent"). */
+struct kernfs_node___pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+}
+
+/* Linux 5.5 made kernfs_node::id a u64 (the inode number on 64-bit); before,
+ * it was union kernfs_node_id with the inode in the low 32 bits ("kernfs:
+ * convert kernfs_node->id from union kernfs_node_id to u64"). */
+union kernfs_node_id___pre55 {
+	struct {
+		u32 ino;
+		u32 generation;
+	};
+	u64 id;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___pre55 {
+	union kernfs_node_id___pre55 id;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 kn_id(struct kernfs_node *kn)
+{
+	if (bpf_core_type_exists(union kernfs_node_id___pre55))
+		return BPF_CORE_READ((struct kernfs_node___pre55 *)kn, id.ino);
+	return BPF_CORE_READ(kn, id);
+}
+
+static __always_inline u64 cgroup_id_of(struct cgroup *cgrp)
+{
+	return kn_id(BPF_CORE_READ(cgrp, kn));
+}
+
+/* The unified (cgroup2) hierarchy is the kernel's cgrp_dfl_root, whose
+ * hierarchy id is 0 (the "0::" line of /proc/PID/cgroup). The cgroup
+ * tracepoints fire for v1 hierarchies too; hybrid hosts have several. */
+static __always_inline bool cgroup_on_dfl(struct cgroup *cgrp)
+{
+	return BPF_CORE_READ(cgrp, root, hierarchy_id) == 0;
+}
+
+static __always_inline struct cgroup *task_dfl_cgroup(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp);
+}
+
+/* Linux 6.2 turned mm_struct::rss_stat from struct mm_rss_stat (an array of
+ * atomic_long_t) into an array of percpu_counter (f1a7941243c1 "mm: convert
+ * mm's rss stats into percpu_counter"). The oom tracepoint reads ->count of
+ * the percpu_counter without summing CPUs (get_mm_counter()), as we do. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* member: enum value MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES (resolved by
+ * the caller with bpf_core_enum_value so the indexes follow the kernel). The
+ * loop gives every read a constant index, which CO-RE access strings need. */
+static __always_inline long mm_counter(struct mm_struct *mm, int member)
+{
+	struct mm_struct___pre62 *old = (void *)mm;
+	bool pre62 = bpf_core_field_exists(old->rss_stat);
+	long v = 0;
+
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (i != member)
+			continue;
+		if (pre62)
+			v = BPF_CORE_READ(old, rss_stat.count[i].counter);
+		else
+			v = BPF_CORE_READ(mm, rss_stat[i].count);
+	}
+	return v < 0 ? 0 : v;
+}
+
+static __always_inline u64 mm_pgtables_bytes(struct mm_struct *mm)
+{
+	/* Only with CONFIG_MMU; a nommu kernel has no page tables to count. */
+	if (!bpf_core_field_exists(mm->pgtables_bytes))
+		return 0;
+	return BPF_CORE_READ(mm, pgtables_bytes.counter);
+}
+
+/* cfs_rq::rq exists only with CONFIG_FAIR_GROUP_SCHED, rq::cpu only with
+ * CONFIG_SMP; both are there wherever CFS bandwidth control is. */
+static __always_inline u32 cfs_rq_cpu(struct cfs_rq *cfs_rq)
+{
+	if (!bpf_core_field_exists(cfs_rq->rq) || !bpf_core_field_exists(cfs_rq->rq->cpu))
+		return bpf_get_smp_processor_id();
+	return BPF_CORE_READ(cfs_rq, rq, cpu);
+}
+
+static __always_inline struct cgroup *cfs_rq_cgroup(struct cfs_rq *cfs_rq)
+{
+	return BPF_CORE_READ(cfs_rq, tg, css.cgroup);
+}
+
+/* oom_control::constraint is missing from older kernels' BTF (it was a local
+ * of out_of_memory() there): then only a memcg OOM (->memcg set) is told. */
+static __always_inline bool oom_constraint_is(struct oom_control *oc, int value)
+{
+	if (!bpf_core_field_exists(oc->constraint))
+		return false;
+	return BPF_CORE_READ(oc, constraint) == value;
+}
+
+#endif

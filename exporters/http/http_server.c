@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdbool.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/version.h"
+#include "http/event_stream.h"
+#include "http/http_guard.h"
+#include "http/http_reply.h"
+#include "lib/log.h"
+#include "http/http_server.h"
+#include "http/json_api.h"
+
+#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_opts opts;
+	struct http_guard *guard;
+	struct event_stream *stream;	/* NULL without an event ring */
+	int fd;
+};
+
+int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size,
+			      char *ret_port, size_t port_size)
+{
+	const char *colon, *host = addr;
+	size_t hlen;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		host = addr + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - addr);
+		if (memchr(addr, ':', hlen))
+			return -EINVAL;	/* a bare IPv6 address needs brackets */
+	}
+	if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) > 65535 || hlen >= host_size || strlen(colon + 1) >= port_size)
+		return -EINVAL;
+	memcpy(ret_host, host, hlen);
+	ret_host[hlen] = '\0';
+	strcpy(ret_port, colon + 1);
+	return 0;
+}
+
+static int listen_socket(const char *addr, int *ret_fd)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	char host[256], port[8];
+	struct addrinfo *res, *ai;
+	int r, fd = -1, one = 1, zero = 0;
+
+	r = http_parse_listen_address(addr, host, sizeof(host), port, sizeof(port));
+	if (r < 0)
+		return r;
+	/* ":port" listens on every address, IPv6 and IPv4 on one socket. */
+	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
+	r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (r == EAI_FAMILY || (r != 0 && !host[0])) {
+		hints.ai_family = AF_INET;
+		r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	}
+	if (r != 0)
+		return -EADDRNOTAVAIL;
+	r = -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !host[0])
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+			break;
+		r = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Does the client accept gzip? A q=0 weight says it does not. */
+static int wants_gzip(struct MHD_Connection *conn)
+{
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *p;
+
+	if (!ae || !(p = strstr(ae, "gzip")))
+		return 0;
+	p += 4;
+	while (*p == ' ')
+		p++;
+	if (*p != ';')
+		return 1;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (*p != 'q' || p[1] != '=')
+		return 1;
+	return strtod(p + 2, NULL) > 0;
+}
+
+static void unref_snapshot(void *cls)
+{
+	snapshot_unref(cls);
+}
+
+static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
+{
+	return gzip_buf(s->metrics, s->metrics_len, ret, ret_len);
+}
+
+static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn)
+{
+	struct snapshot *s = snapshot_get(h->opts.slot);
+	struct MHD_Response *resp;
+	const char *body;
+	size_t len;
+	enum MHD_Result r;
+	int gz;
+
+	if (!s)
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+				 "no collection cycle has completed yet\n");
+	gz = wants_gzip(conn) &&
+	     snapshot_cached(s, CACHE_METRICS_GZ, make_metrics_gz, &body, &len) == 0;
+	if (!gz) {
+		body = s->metrics;
+		len = s->metrics_len;
+	}
+	/* The body points into the snapshot, which the response keeps alive. */
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		len, (void *)body, unref_snapshot, s);
+	if (!resp) {
+		snapshot_unref(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_CONTENT_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *conn)
+{
+	struct snapshot *s = snapshot_get(h->opts.slot);
+	struct timespec now;
+	int64_t age_ms;
+	char body[128];
+	unsigned status;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!s) {
+		snprintf(body, sizeof(body), "starting: no collection cycle yet\n");
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	} else {
+		age_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - s->taken_ms;
+		if (age_ms > (int64_t)h->opts.stale_after_ms) {
+			snprintf(body, sizeof(body), "stale: last cycle %lld ms ago\n", (long long)age_ms);
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		} else {
+			snprintf(body, sizeof(body), "ok\n");
+			status = MHD_HTTP_OK;
+		}
+		snapshot_unref(s);
+	}
+	return reply_text(conn, status, "text/plain; charset=utf-8", body);
+}
+
+static enum MHD_Result serve_index(struct http_server *h, struct MHD_Connection *conn)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "<!DOCTYPE html>\n<html><head><title>cgscope</title></head><body>\n"
+		 "<h1>cgscope</h1>\n"
+		 "<p>cgroup v2 observability agent, version %s.</p>\n"
+		 "<ul>\n<li><a href=\"%s\">%s</a>: Prometheus metrics of every cgroup</li>\n"
+		 "<li><a href=\"/api/v1/cgroups\">/api/v1/cgroups</a>: every cgroup as JSON</li>\n"
+		 "<li><a href=\"/api/v1/status\">/api/v1/status</a>: the agent's own state</li>\n"
+		 "<li><a href=\"/healthz\">/healthz</a>: 200 while the collector is alive</li>\n"
+		 "</ul>\n</body></html>\n",
+		 cgscope_version, h->opts.metrics_path, h->opts.metrics_path);
+	return reply_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
+}
+
+static struct guarded_conn *guard_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static bool authorized(struct http_server *h, struct MHD_Connection *conn)
+{
+	char *pass = NULL, *user;
+	bool ok;
+
+	if (!h->opts.web_config || !h->opts.web_config->nusers)
+		return true;
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	ok = user && web_config_check(h->opts.web_config, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn)
+{
+	static const char body[] = "unauthorized\n";
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	r = MHD_queue_basic_auth_fail_response(conn, "cgscope", resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		++*(int *)cls;
+	return MHD_YES;
+}
+
+/* What libmicrohttpd lets through that a strict server refuses: two
+ * Content-Length headers (the way to smuggle a request past a proxy), and a
+ * request line without a version (a NUL byte cut it short). */
+static bool malformed(struct MHD_Connection *conn, const char *version)
+{
+	int lengths = 0;
+
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) && strcmp(version, MHD_HTTP_VERSION_1_0))
+		return true;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &lengths);
+	return lengths > 1;
+}
+
+/* The states of a request, kept in libmicrohttpd's per-request pointer. */
+static char req_new, req_nul, req_seen;
+
+/* Sees the request target before it is percent-decoded: "%00" would decode
+ * to a NUL that ends the path early ("/metrics%00.txt" read as "/metrics"). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	return strcasestr(uri, "%00") ? &req_nul : &req_new;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version,
+			      const char *upload_data, size_t *upload_data_size,
+			      void **con_cls)
+{
+	struct http_server *h = cls;
+
+	(void)upload_data;
+	/* Answer once the headers are in; a body, if any, is not read. */
+	if (*con_cls != &req_seen) {
+		bool nul = *con_cls == &req_nul;
+
+		*con_cls = &req_seen;
+		http_guard_received(h->guard, guard_of(conn));
+		if (nul || malformed(conn, version))
+			return reply_text(conn, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+					  "malformed request\n");
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			if (strncmp(url, "/api/", 5) == 0)
+				return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+						   "method %s not allowed: only GET and HEAD", method);
+			return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+					  "text/plain; charset=utf-8", "method not allowed\n");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!authorized(h, conn))
+		return reply_unauthorized(conn);
+	if (strcmp(url, h->opts.metrics_path) == 0)
+		return serve_metrics(h, conn);
+	if (strcmp(url, "/healthz") == 0)
+		return serve_health(h, conn);
+	if (strcmp(url, "/") == 0)
+		return serve_index(h, conn);
+	if (strcmp(url, "/api/v1/events") == 0)
+		return event_stream_list(h->opts.ring, conn);
+	if (strcmp(url, "/api/v1/events/stream") == 0)
+		return event_stream_serve(h->stream, conn);
+	if (strncmp(url, "/api/", 5) == 0)
+		return json_api_handle(&h->opts, conn, url);
+	return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? http_guard_add(h->guard, ci->connect_fd) : NULL;
+	} else {
+		http_guard_remove(h->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+
+	(void)con_cls;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		http_guard_next_request(h->guard, guard_of(conn),
+					(uint64_t)h->opts.idle_timeout_s * 1000);
+}
+
+/* libmicrohttpd's complaints are about single connections (resets, slow
+ * clients): useful when debugging, noise otherwise. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **ret)
+{
+	const struct web_config *wc = opts->web_config;
+	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;	/* event streams wait suspended */
+	struct http_server *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	h->opts = *opts;
+	r = listen_socket(opts->listen_address, &h->fd);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	r = http_guard_start(opts->request_timeout_ms, &h->guard);
+	if (r < 0) {
+		close(h->fd);
+		free(h);
+		return r;
+	}
+	if (opts->ring && (r = event_stream_start(opts->ring, &h->stream)) < 0) {
+		http_guard_stop(h->guard);
+		close(h->fd);
+		free(h);
+		return r;
+	}
+	if (wc && wc->cert_pem) {
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
+		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
+	h->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, h,
+		MHD_OPTION_LISTEN_SOCKET, h->fd,
+		MHD_OPTION_THREAD_POOL_SIZE, 2u,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_connections_per_ip,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		/* Strict: no Host in HTTP/1.1, two Content-Lengths and the like
+		 * are refused with 400 rather than guessed at. */
+		MHD_OPTION_STRICT_FOR_CLIENT, 1,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	if (!h->daemon) {
+		event_stream_stop(h->stream);
+		event_stream_free(h->stream);
+		http_guard_stop(h->guard);
+		close(h->fd);
+		free(h);
+		return wc && wc->cert_pem ? -EKEYREJECTED : -EIO;
+	}
+	*ret = h;
+	return 0;
+}
+
+uint64_t http_server_requests_cut(const struct http_server *h)
+{
+	return h ? http_guard_cut(h->guard) : 0;
+}
+
+void http_server_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	/* Streams first: libmicrohttpd must not be stopped with a connection
+	 * suspended. */
+	event_stream_stop(h->stream);
+	MHD_stop_daemon(h->daemon);
+	event_stream_free(h->stream);
+	http_guard_stop(h->guard);
+	close(h->fd);
+	free(h);
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/version.h"
+#include "events/event_format.h"
+#include "http/http_reply.h"
+#include "http/json_api.h"
+#include "json/json_snapshot.h"
+#include "json/json_writer.h"
+
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A whole decimal u64, nothing else. */
+static int parse_u64_arg(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno ? -EINVAL : 0;
+}
+
+static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
+{
+	struct strbuf sb = {0};
+	int r = json_snapshot(s, NULL, &sb);
+	char *text = r == 0 ? sb_steal(&sb, ret_len) : NULL;
+
+	sb_free(&sb);
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	return 0;
+}
+
+static void unref_snapshot(void *cls)
+{
+	snapshot_unref(cls);
+}
+
+/* The unfiltered list is made once per snapshot and shared by all readers. */
+static enum MHD_Result reply_cached_json(struct MHD_Connection *conn, struct snapshot *s)
+{
+	struct MHD_Response *resp;
+	const char *body;
+	size_t len;
+	enum MHD_Result r;
+
+	if (snapshot_cached(s, CACHE_JSON, make_json, &body, &len) < 0) {
+		snapshot_unref(s);
+		return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		len, (void *)body, unref_snapshot, s);
+	if (!resp) {
+		snapshot_unref(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot *s)
+{
+	struct json_filter f = { .path_prefix = arg(conn, "path"), .max_depth = -1 };
+	const char *depth = arg(conn, "depth");
+	struct strbuf sb = {0};
+	uint64_t d;
+
+	if (depth) {
+		if (parse_u64_arg(depth, &d) < 0 || d > 10000) {
+			snapshot_unref(s);
+			return reply_error(conn, MHD_HTTP_BAD_REQUEST,
+					   "depth must be a whole number from 0, not '%s'", depth);
+		}
+		f.max_depth = (int)d;
+	}
+	if (f.path_prefix && f.path_prefix[0] != '/') {
+		snapshot_unref(s);
+		return reply_error(conn, MHD_HTTP_BAD_REQUEST,
+				   "path must start with '/', not '%s'", f.path_prefix);
+	}
+	if (!depth && !f.path_prefix)
+		return reply_cached_json(conn, s);
+	json_snapshot(s, &f, &sb);	/* an error stays in sb: reply_json says it */
+	snapshot_unref(s);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
+}
+
+/* One cgroup with its direct children's ids. */
+static enum MHD_Result cgroup_one(struct MHD_Connection *conn, struct snapshot *s,
+				  const struct cgroup_sample *c, const char *what)
+{
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
+
+	if (!c) {
+		snapshot_unref(s);
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no cgroup %s", what);
+	}
+	jw_object(&w);
+	json_cgroup_fields(&w, s, c);
+	jw_key(&w, "children");
+	jw_array(&w);
+	/* Children follow their parent in tree order, up to the next cgroup
+	 * that is not deeper. */
+	for (const struct cgroup_sample *k = c + 1; k < s->cgroups + s->n && k->depth > c->depth; k++)
+		if (k->parent_id == c->id)
+			jw_u64(&w, k->id);
+	jw_array_end(&w);
+	jw_key(&w, "timestamp_ms");
+	jw_u64(&w, (uint64_t)s->taken_ms);
+	jw_object_end(&w);
+	snapshot_unref(s);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
+}
+
+static enum MHD_Result cgroup_by_id(struct MHD_Connection *conn, struct snapshot *s,
+				    const char *id_text)
+{
+	const struct cgroup_sample *c = NULL;
+	char what[64];
+	uint64_t id;
+
+	if (parse_u64_arg(id_text, &id) < 0) {
+		snapshot_unref(s);
+		return reply_error(conn, MHD_HTTP_BAD_REQUEST,
+				   "a cgroup id is a whole number (the inode of its directory)");
+	}
+	for (size_t i = 0; i < s->n && !c; i++)
+		if (s->cgroups[i].id == id)
+			c = &s->cgroups[i];
+	snprintf(what, sizeof(what), "with id %" PRIu64, id);
+	return cgroup_one(conn, s, c, what);
+}
+
+static enum MHD_Result cgroup_by_path(struct MHD_Connection *conn, struct snapshot *s)
+{
+	const char *path = arg(conn, "path");
+	const struct cgroup_sample *c = NULL;
+
+	if (!path || path[0] != '/') {
+		snapshot_unref(s);
+		return reply_error(conn, MHD_HTTP_BAD_REQUEST,
+				   "the path parameter is required and starts with '/'");
+	}
+	for (size_t i = 0; i < s->n && !c; i++)
+		if (!strcmp(sample_path(s, &s->cgroups[i]), path))
+			c = &s->cgroups[i];
+	return cgroup_one(conn, s, c, "at that path");
+}
+
+static enum MHD_Result status(const struct http_server_opts *o,
+			      struct MHD_Connection *conn, struct snapshot *s)
+{
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
+	struct timespec now;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	jw_object(&w);
+	jw_key(&w, "version");
+	jw_string(&w, cgscope_version);
+	jw_key(&w, "uptime_seconds");
+	jw_double(&w, (double)(now_ms - o->info->started_ms) / 1000.0);
+	jw_key(&w, "started_ms");
+	jw_u64(&w, (uint64_t)o->info->started_ms);
+	jw_key(&w, "cgroup_root");
+	jw_string(&w, o->info->cgroup_root);
+	jw_key(&w, "interval_seconds");
+	jw_double(&w, (double)o->info->interval_ms / 1000.0);
+	jw_key(&w, "cycles");
+	jw_u64(&w, s->stats.cycles);
+	jw_key(&w, "cgroups");
+	jw_u64(&w, s->n);
+	jw_key(&w, "last_cycle_ms");
+	jw_u64(&w, (uint64_t)s->taken_ms);
+	jw_key(&w, "last_collect_seconds");
+	jw_double(&w, s->stats.last_duration);
+	jw_key(&w, "read_errors");
+	jw_object(&w);
+	for (int f = 0; f < F_NR; f++) {
+		jw_key(&w, cg_files[f].name);
+		jw_u64(&w, s->stats.read_errors[f]);
+	}
+	jw_object_end(&w);
+	jw_key(&w, "walk_errors");
+	jw_u64(&w, s->stats.walk_errors);
+	/* Where the collector's files are: README, "How it reads the tree". */
+	jw_key(&w, "files");
+	jw_object(&w);
+	jw_key(&w, "held");
+	jw_u64(&w, s->stats.files_held);
+	jw_key(&w, "reopened");
+	jw_u64(&w, s->stats.files_reopened);
+	jw_key(&w, "descriptor_tables");
+	jw_u64(&w, s->stats.fd_tables);
+	jw_object_end(&w);
+	if (s->events.nhooks) {
+		const struct events_status *ev = &s->events;
+
+		jw_key(&w, "bpf");
+		jw_object(&w);
+		jw_key(&w, "loaded");
+		jw_bool(&w, ev->bpf);
+		if (ev->bpf_error[0]) {
+			jw_key(&w, "error");
+			jw_string(&w, ev->bpf_error);
+		}
+		jw_key(&w, "hooks");
+		jw_object(&w);
+		for (unsigned i = 0; i < ev->nhooks; i++) {
+			jw_key(&w, ev->hooks[i].feature);
+			jw_string(&w, ev->hooks[i].hook);
+		}
+		jw_object_end(&w);
+		jw_key(&w, "events_lost");
+		jw_u64(&w, ev->lost);
+		jw_key(&w, "events");
+		jw_object(&w);
+		for (uint32_t i = 1; i < CGSCOPE_EV_TYPES; i++) {
+			jw_key(&w, event_type_name(i));
+			jw_u64(&w, ev->by_type[i]);
+		}
+		jw_object_end(&w);
+		jw_object_end(&w);
+		jw_key(&w, "event_ring_capacity");
+		jw_u64(&w, ev->ring_capacity);
+		jw_key(&w, "event_last_seq");
+		jw_u64(&w, ev->ring_last_seq);
+	}
+	jw_object_end(&w);
+	snapshot_unref(s);
+	return reply_json(conn, MHD_HTTP_OK, &sb);
+}
+
+enum MHD_Result json_api_handle(const struct http_server_opts *o,
+				struct MHD_Connection *conn, const char *url)
+{
+	struct snapshot *s;
+
+	if (strncmp(url, "/api/v1/", 8))
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s", url);
+	url += 8;
+	s = snapshot_get(o->slot);
+	if (!s)
+		return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "no collection cycle has completed yet");
+	if (!strcmp(url, "cgroups"))
+		return cgroups_list(conn, s);
+	if (!strncmp(url, "cgroups/", 8))
+		return cgroup_by_id(conn, s, url + 8);
+	if (!strcmp(url, "cgroup"))
+		return cgroup_by_path(conn, s);
+	if (!strcmp(url, "status"))
+		return status(o, conn, s);
+	snapshot_unref(s);
+	return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: /api/v1/%s", url);
+}
