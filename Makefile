@@ -60,7 +60,7 @@ LIB_OBJS  := $(filter-out $(BUILD)/obj/agent/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test check unit unit-bins vmtest bench fuzz clean vmlinux FORCE
+.PHONY: all deps run test check golden unit unit-bins vmtest bench fuzz clean vmlinux FORCE
 
 all: $(BUILD)/cgscope
 
@@ -89,6 +89,11 @@ check:
 	$(Q)tests/run unit
 
 unit-bins: $(UNIT_BINS)
+
+# The golden pages of tests/golden/ written anew from the fixture trees, after
+# a change to the page was reviewed (`git diff tests/golden` shows it).
+golden: all
+	$(Q)tests/golden/golden.py --update
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run unit

@@ -2,7 +2,6 @@
 /* cgscope agent: the daemon. One thread collects a snapshot per interval;
  * the HTTP server's threads serve whatever snapshot is current. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
@@ -13,16 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collect/cgroup_filter.h"
 #include "cmd/cmd.h"
 #include "cmd/cycle.h"
+#include "cmd/flags.h"
+#include "collect/cgroup_filter.h"
+#include "collect/metric_groups.h"
+#include "events/bpf_loader.h"
 #include "events/event_source.h"
 #include "http/http_server.h"
-#include "lib/log.h"
-#include "collect/metric_groups.h"
-#include "lib/privileges.h"
-#include "lib/version.h"
 #include "http/web_config.h"
+#include "lib/log.h"
+#include "lib/privileges.h"
+#include "lib/units.h"
+#include "lib/version.h"
 
 struct agent_config {
 	const char *cgroup_root;
@@ -30,270 +32,208 @@ struct agent_config {
 	const char *user;
 	uint64_t interval_ms;
 	struct http_server_opts http;
-	/* --include/--exclude globs: at most one per argument, so argc-sized. */
-	const char **include, **exclude;
-	struct metric_groups groups;
 	struct cycle_opts cycle;
 	struct event_source_opts events;
 };
 
-static void usage(FILE *f)
+/* The flags as typed, each defaulted in the table below; cmd_agent turns
+ * them into the options of each part. */
+struct agent_flags {
+	const char *cgroup_root;
+	uint64_t interval_ms;
+	/* --include/--exclude globs: at most one per argument, so argc-sized. */
+	const char **include, **exclude;
+	size_t n_include, n_exclude;
+	int max_depth;
+	uint64_t max_cgroups;
+	struct metric_groups groups;
+	enum compat compat;
+	const char *listen_address, *metrics_path, *web_config_file;
+	uint64_t max_connections, max_connections_per_ip, connection_memory;
+	uint64_t idle_timeout_ms, request_timeout_ms;
+	bool no_bpf;
+	uint64_t ringbuf_bytes, events_ring_size;
+	const char *user;
+};
+
+#define F(x) offsetof(struct agent_flags, x)
+
+static int parse_glob(const struct flag *f, const char *value, void *cfg)
 {
-	fprintf(f,
-		"Usage: cgscope agent [OPTIONS]\n"
-		"\n"
+	struct agent_flags *a = cfg;
+	bool inc = !strcmp(f->name, "include");
+
+	if (cgroup_filter_check_glob(value) < 0)
+		return -EINVAL;
+	if (inc)
+		a->include[a->n_include++] = value;
+	else
+		a->exclude[a->n_exclude++] = value;
+	return 0;
+}
+
+static int parse_max_depth(const struct flag *f, const char *value, void *cfg)
+{
+	uint64_t n;
+	int r = parse_uint(value, 0, f->max, &n);
+
+	if (r == 0)
+		((struct agent_flags *)cfg)->max_depth = (int)n;
+	return r;
+}
+
+static int parse_group(const struct flag *f, const char *value, void *cfg)
+{
+	struct agent_flags *a = cfg;
+	char arg[128];
+	int r;
+
+	(void)f;
+	snprintf(arg, sizeof(arg), "--%s", value);
+	r = metric_groups_parse_arg(&a->groups, arg);
+	if (r == -ENOENT) {
+		fprintf(stderr, "cgscope agent: unknown metric group in '%s': want one of %s\n",
+			arg, metric_groups_names());
+		return -ECANCELED;
+	}
+	return r == 1 ? 0 : -EINVAL;
+}
+
+static int parse_compat(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return compat_parse(value, &((struct agent_flags *)cfg)->compat);
+}
+
+static int parse_metrics_path(const struct flag *f, const char *value, void *cfg)
+{
+	if (value[0] != '/' || !strcmp(value, "/") || !strncmp(value, "/api/", 5) ||
+	    !strcmp(value, "/healthz"))
+		return -EINVAL;
+	return flag_string(f, value, cfg);
+}
+
+static int parse_log_level(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	(void)cfg;
+	return log_level_parse(value, &log_threshold);
+}
+
+static const struct flag agent_flags[] = {
+	FLAG_SECTION("Collection:"),
+	{ .name = "cgroup-root", .arg = "DIR", .parse = flag_string, .off = F(cgroup_root),
+	  .help = "the tree to watch (default: the cgroup2 mount found in /proc/self/mountinfo)" },
+	{ .name = "interval", .arg = "DURATION", .def = "1s",
+	  .parse = flag_duration, .off = F(interval_ms), .min = 1, .max = 86400000,
+	  .want = "a duration from 1ms to 1d, such as 1s, 500ms or 2m30s",
+	  .help = "time between collection cycles: 500ms, 1s, 1m, 2m30s" },
+
+	FLAG_SECTION("What is served (the page and the JSON API):"),
+	{ .name = "include", .arg = "GLOB", .parse = parse_glob, .opts = FLAG_REPEAT,
+	  .want = "a glob of cgroup paths starting with '/', such as '/system.slice/*.service'",
+	  .help = "only cgroups whose path, or an ancestor's, matches GLOB (fnmatch, '*' stops "
+		  "at '/'), with their ancestors; repeatable" },
+	{ .name = "exclude", .arg = "GLOB", .parse = parse_glob, .opts = FLAG_REPEAT,
+	  .want = "a glob of cgroup paths starting with '/', such as '/system.slice/*.service'",
+	  .help = "not cgroups whose path, or an ancestor's, matches GLOB; repeatable, wins "
+		  "over --include" },
+	{ .name = "max-depth", .arg = "N", .parse = parse_max_depth, .max = 10000,
+	  .want = "a whole number from 0 to 10000",
+	  .help = "not cgroups more than N levels below the root" },
+	{ .name = "max-cgroups", .arg = "N", .parse = flag_uint, .off = F(max_cgroups),
+	  .min = 1, .max = 100000000, .want = "a whole number from 1",
+	  .help = "at most N cgroups: the largest by CPU and by memory, with their ancestors" },
+	{ .name = "collect.GROUP", .parse = parse_group, .opts = FLAG_PREFIX | FLAG_REPEAT,
+	  .want = "--collect.GROUP, --collect.GROUP=true|false or --no-collect.GROUP",
+	  .help = "serve a group of files or not (default: all): cgroup, cpu, memory, "
+		  "memory.events, memory.stat, memory.swap, io, pids, pressure. A group "
+		  "switched off is not read" },
+	{ .name = "collect.disable-defaults", .parse = parse_group,
+	  .help = "every group off unless named" },
+	{ .name = "compat", .arg = "MODE", .def = "none", .parse = parse_compat,
+	  .want = "cadvisor or none",
+	  .help = "cadvisor: add cAdvisor's metric names and labels; none: cgscope's only" },
+
+	FLAG_SECTION("HTTP:"),
+	{ .name = "web.listen-address", .arg = "ADDR", .def = ":9753",
+	  .parse = flag_string, .off = F(listen_address),
+	  .help = "where to listen: \":9753\" (every address), \"127.0.0.1:9753\", \"[::1]:9753\"" },
+	{ .name = "web.telemetry-path", .arg = "PATH", .def = "/metrics",
+	  .parse = parse_metrics_path, .off = F(metrics_path),
+	  .want = "a path starting with '/' that is not /, /healthz or under /api/",
+	  .help = "path of the metrics page" },
+	{ .name = "web.config.file", .arg = "FILE", .parse = flag_string, .off = F(web_config_file),
+	  .help = "TLS and basic auth, in the web configuration format of Prometheus exporters "
+		  "(docs/agent.md says which keys)" },
+	{ .name = "web.max-connections", .arg = "N", .def = "512",
+	  .parse = flag_uint, .off = F(max_connections), .min = 1, .max = 1000000,
+	  .want = "a whole number from 1", .help = "connections open at once" },
+	{ .name = "web.max-connections-per-ip", .arg = "N", .def = "64",
+	  .parse = flag_uint, .off = F(max_connections_per_ip), .min = 1, .max = 1000000,
+	  .want = "a whole number from 1", .help = "connections open at once from one client address" },
+	{ .name = "web.connection-memory", .arg = "BYTES", .def = "32768",
+	  .parse = flag_size, .off = F(connection_memory), .min = 4096, .max = 64 << 20,
+	  .want = "bytes, from 4096 to 64MiB",
+	  .help = "memory per connection, which bounds the request line and headers" },
+	{ .name = "web.idle-timeout", .arg = "DURATION", .def = "30s",
+	  .parse = flag_duration, .off = F(idle_timeout_ms), .min = 1000, .max = 86400000,
+	  .want = "a duration from 1s to 1d", .help = "close connections idle this long" },
+	{ .name = "web.request-timeout", .arg = "DURATION", .def = "10s",
+	  .parse = flag_duration, .off = F(request_timeout_ms), .min = 1, .max = 86400000,
+	  .want = "a duration such as 10s",
+	  .help = "a request must arrive whole within this, or the connection is cut" },
+
+	FLAG_SECTION("Kernel events:"),
+	{ .name = "no-bpf", .parse = flag_switch, .off = F(no_bpf),
+	  .help = "load no BPF program: events are derived from polling only (throttling from "
+		  "cpu.stat, OOM kills from memory.events.local)" },
+	{ .name = "bpf.ring-buffer-size", .arg = "BYTES", .def = "1MiB",
+	  .parse = flag_size, .off = F(ringbuf_bytes),
+	  .min = BPF_LOADER_RINGBUF_MIN, .max = BPF_LOADER_RINGBUF_MAX,
+	  .want = "bytes from 4096 to 1GiB, such as 256k or 1MiB",
+	  .help = "the kernel-to-agent ring buffer, rounded up to a power of two; records that "
+		  "find it full are counted in cgscope_bpf_events_lost_total" },
+	{ .name = "events.ring-size", .arg = "N", .def = "4096",
+	  .parse = flag_uint, .off = F(events_ring_size), .min = 1, .max = 10000000,
+	  .want = "a whole number from 1", .help = "recent events kept for /api/v1/events" },
+
+	FLAG_SECTION("Process:"),
+	{ .name = "user", .arg = "USER", .def = "nobody", .parse = flag_string, .off = F(user),
+	  .help = "run as USER once set up (root keeps root); all capabilities are dropped" },
+	{ .name = "log-level", .arg = "LEVEL", .def = "info", .parse = parse_log_level,
+	  .want = "error, warn, info or debug", .help = "error, warn, info or debug" },
+	FLAG_END
+};
+
+static const struct flag_cmd agent_cmd = {
+	.name = "agent",
+	.about =
 		"Discovers every cgroup below the cgroup root, reads its files once per\n"
 		"interval, and serves the result as Prometheus metrics and JSON over HTTP.\n"
 		"Requests are answered from the last cycle's snapshot: they never read\n"
-		"cgroupfs.\n"
-		"\n"
-		"Collection:\n"
-		"  --cgroup-root DIR           the tree to watch (default: the cgroup2 mount\n"
-		"                              found in /proc/self/mountinfo)\n"
-		"  --interval DURATION         time between collection cycles, e.g. 1s,\n"
-		"                              500ms, 1m (default 1s)\n"
-		"\n"
-		"What is served (the page and the JSON API):\n"
-		"  --include GLOB              only cgroups whose path, or an ancestor's,\n"
-		"                              matches GLOB (fnmatch, '*' stops at '/'), with\n"
-		"                              their ancestors; repeatable\n"
-		"  --exclude GLOB              not cgroups whose path, or an ancestor's,\n"
-		"                              matches GLOB; repeatable, wins over --include\n"
-		"  --max-depth N               not cgroups more than N levels below the root\n"
-		"  --max-cgroups N             at most N cgroups: the largest by CPU and by\n"
-		"                              memory, with their ancestors\n"
-		"  --collect.GROUP[=BOOL], --no-collect.GROUP\n"
-		"                              serve a group of files or not (default: all):\n"
-		"                              cgroup, cpu, memory, memory.events,\n"
-		"                              memory.stat, memory.swap, io, pids, pressure\n"
-		"  --collect.disable-defaults  every group off unless named\n"
-		"  --compat MODE               cadvisor: add cAdvisor's metric names and\n"
-		"                              labels; none (default)\n"
-		"\n"
-		"HTTP:\n"
-		"  --web.listen-address ADDR   where to listen (default \":9753\", every\n"
-		"                              address; \"127.0.0.1:9753\", \"[::1]:9753\")\n"
-		"  --web.telemetry-path PATH   path of the metrics page (default /metrics)\n"
-		"  --web.config.file FILE      TLS and basic auth, in the format Prometheus\n"
-		"                              exporters share (tls_server_config,\n"
-		"                              basic_auth_users with bcrypt hashes)\n"
-		"  --web.max-connections N     connections open at once (default 512)\n"
-		"  --web.max-connections-per-ip N\n"
-		"                              from one client address (default 64)\n"
-		"  --web.connection-memory BYTES\n"
-		"                              memory per connection, which bounds the request\n"
-		"                              line and headers (default 32768)\n"
-		"  --web.idle-timeout DURATION close connections idle this long (default 30s)\n"
-		"  --web.request-timeout DURATION\n"
-		"                              a request must arrive whole within this, or\n"
-		"                              the connection is cut (default 10s)\n"
-		"\n"
-		"Kernel events:\n"
-		"  --no-bpf                    load no BPF program: events are derived from\n"
-		"                              polling only (throttling from cpu.stat, OOM\n"
-		"                              kills from memory.events.local)\n"
-		"  --bpf.ring-buffer-size BYTES\n"
-		"                              the kernel-to-agent ring buffer (default 1MiB);\n"
-		"                              records that find it full are counted in\n"
-		"                              cgscope_bpf_events_lost_total\n"
-		"  --events.ring-size N        recent events kept for /api/v1/events\n"
-		"                              (default 4096)\n"
-		"\n"
-		"Process:\n"
-		"  --user USER                 run as USER once set up (default nobody; root\n"
-		"                              keeps root). All capabilities are dropped.\n"
-		"  --log-level LEVEL           error, warn, info or debug (default info)\n"
-		"  -h, --help                  show this help\n"
-		"\n"
+		"cgroupfs.\n",
+	.epilogue =
 		"Endpoints: / (a page of links), the metrics path, /api/v1/cgroups,\n"
 		"/api/v1/cgroups/ID, /api/v1/cgroup?path=P, /api/v1/events,\n"
 		"/api/v1/events/stream (Server-Sent Events), /api/v1/status, and /healthz\n"
-		"(200 while the collector keeps up, 503 otherwise).\n");
-}
+		"(200 while the collector keeps up, 503 otherwise). docs/agent.md has more.\n",
+	.flags = agent_flags,
+};
 
-static int bad(const char *flag, const char *value, const char *want)
+/* The flags into each part's options: 0, 1 after --help, -EINVAL, -ENOMEM. */
+static int parse_args(int argc, char **argv, struct agent_flags *a)
 {
-	fprintf(stderr, "cgscope agent: bad %s '%s': want %s\n", flag, value, want);
-	return -EINVAL;
-}
+	int r;
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	char *end;
-
-	errno = 0;
-	*ret = strtoul(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' || *ret == 0 || *ret > max ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv, struct agent_config *cfg)
-{
-	enum {
-		O_LISTEN = 256, O_PATH, O_WEBCONF, O_MAXCONN, O_MAXIP, O_CONNMEM,
-		O_IDLE, O_REQTIMEOUT, O_ROOT, O_INTERVAL, O_LOG, O_USER,
-		O_INCLUDE, O_EXCLUDE, O_MAX_DEPTH, O_MAX_CGROUPS, O_COMPAT,
-		O_NO_BPF, O_RINGBUF, O_EVRING,
-	};
-	static const struct option opts[] = {
-		{ "web.listen-address", required_argument, NULL, O_LISTEN },
-		{ "web.telemetry-path", required_argument, NULL, O_PATH },
-		{ "web.config.file", required_argument, NULL, O_WEBCONF },
-		{ "web.max-connections", required_argument, NULL, O_MAXCONN },
-		{ "web.max-connections-per-ip", required_argument, NULL, O_MAXIP },
-		{ "web.connection-memory", required_argument, NULL, O_CONNMEM },
-		{ "web.idle-timeout", required_argument, NULL, O_IDLE },
-		{ "web.request-timeout", required_argument, NULL, O_REQTIMEOUT },
-		{ "cgroup-root", required_argument, NULL, O_ROOT },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "log-level", required_argument, NULL, O_LOG },
-		{ "user", required_argument, NULL, O_USER },
-		{ "include", required_argument, NULL, O_INCLUDE },
-		{ "exclude", required_argument, NULL, O_EXCLUDE },
-		{ "max-depth", required_argument, NULL, O_MAX_DEPTH },
-		{ "max-cgroups", required_argument, NULL, O_MAX_CGROUPS },
-		{ "compat", required_argument, NULL, O_COMPAT },
-		{ "no-bpf", no_argument, NULL, O_NO_BPF },
-		{ "bpf.ring-buffer-size", required_argument, NULL, O_RINGBUF },
-		{ "events.ring-size", required_argument, NULL, O_EVRING },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct cgroup_filter *f = &cfg->cycle.filter;
-	const char *bad_arg = NULL;
-	unsigned long n;
-	uint64_t ms;
-	int opt, r;
-
-	/* --collect.<group> flags are named after the groups: taken out of argv
-	 * before getopt_long, which knows only fixed names. */
-	metric_groups_init(&cfg->groups);
-	r = metric_groups_take_args(&cfg->groups, &argc, argv, &bad_arg);
-	if (r < 0)
-		return bad("metric group flag", bad_arg, r == -ENOENT ?
-			   "a group of cgroup, cpu, memory, memory.events, memory.stat, memory.swap, io, pids, pressure" :
-			   "--collect.GROUP, --collect.GROUP=true|false or --no-collect.GROUP");
-	cgroup_filter_init(f);
-	cfg->include = calloc((size_t)argc, sizeof(*cfg->include));
-	cfg->exclude = calloc((size_t)argc, sizeof(*cfg->exclude));
-	if (!cfg->include || !cfg->exclude)
+	metric_groups_init(&a->groups);
+	a->max_depth = -1;
+	a->include = calloc((size_t)argc, sizeof(*a->include));
+	a->exclude = calloc((size_t)argc, sizeof(*a->exclude));
+	if (!a->include || !a->exclude)
 		return -ENOMEM;
-	f->include = cfg->include;
-	f->exclude = cfg->exclude;
-
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case O_LISTEN:
-			cfg->http.listen_address = optarg;
-			break;
-		case O_PATH:
-			if (optarg[0] != '/' || !strcmp(optarg, "/") || !strncmp(optarg, "/api/", 5) ||
-			    !strcmp(optarg, "/healthz"))
-				return bad("--web.telemetry-path", optarg,
-					   "a path starting with '/' that is not /, /healthz or under /api/");
-			cfg->http.metrics_path = optarg;
-			break;
-		case O_WEBCONF:
-			cfg->web_config_file = optarg;
-			break;
-		case O_MAXCONN:
-			if (parse_uint(optarg, 1000000, &n) < 0)
-				return bad("--web.max-connections", optarg, "a whole number from 1");
-			cfg->http.max_connections = (unsigned)n;
-			break;
-		case O_MAXIP:
-			if (parse_uint(optarg, 1000000, &n) < 0)
-				return bad("--web.max-connections-per-ip", optarg, "a whole number from 1");
-			cfg->http.max_connections_per_ip = (unsigned)n;
-			break;
-		case O_CONNMEM:
-			if (parse_uint(optarg, 64ul << 20, &n) < 0 || n < 4096)
-				return bad("--web.connection-memory", optarg, "bytes, from 4096 to 64 MiB");
-			cfg->http.connection_memory_limit = n;
-			break;
-		case O_IDLE:
-			if (parse_duration_ms(optarg, &ms) < 0 || ms < 1000)
-				return bad("--web.idle-timeout", optarg, "a duration of 1s or more");
-			cfg->http.idle_timeout_s = (unsigned)(ms / 1000);
-			break;
-		case O_REQTIMEOUT:
-			if (parse_duration_ms(optarg, &ms) < 0)
-				return bad("--web.request-timeout", optarg, "a duration such as 10s");
-			cfg->http.request_timeout_ms = ms;
-			break;
-		case O_ROOT:
-			cfg->cgroup_root = optarg;
-			break;
-		case O_INTERVAL:
-			if (parse_duration_ms(optarg, &cfg->interval_ms) < 0)
-				return bad("--interval", optarg, "a duration such as 1s, 500ms or 1m");
-			break;
-		case O_LOG:
-			if (log_level_parse(optarg, &log_threshold) < 0)
-				return bad("--log-level", optarg, "error, warn, info or debug");
-			break;
-		case O_USER:
-			cfg->user = optarg;
-			break;
-		case O_NO_BPF:
-			cfg->events.bpf = false;
-			break;
-		case O_RINGBUF:
-			if (parse_size_bytes(optarg, &cfg->events.ringbuf_bytes) < 0 ||
-			    cfg->events.ringbuf_bytes < 4096)
-				return bad("--bpf.ring-buffer-size", optarg, "bytes from 4096 to 1GiB, such as 256k or 1MiB");
-			break;
-		case O_EVRING:
-			if (parse_uint(optarg, 10000000, &n) < 0)
-				return bad("--events.ring-size", optarg, "a whole number from 1");
-			cfg->events.ring_capacity = n;
-			break;
-		case O_INCLUDE:
-		case O_EXCLUDE:
-			if (cgroup_filter_check_glob(optarg) < 0)
-				return bad(opt == O_INCLUDE ? "--include" : "--exclude", optarg,
-					   "a glob of cgroup paths starting with '/', such as '/system.slice/*.service'");
-			if (opt == O_INCLUDE)
-				cfg->include[f->n_include++] = optarg;
-			else
-				cfg->exclude[f->n_exclude++] = optarg;
-			break;
-		case O_MAX_DEPTH: {
-			char *end;
-
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' || n > 10000)
-				return bad("--max-depth", optarg, "a whole number from 0");
-			f->max_depth = (int)n;
-			break;
-		}
-		case O_MAX_CGROUPS:
-			if (parse_uint(optarg, 100000000, &n) < 0)
-				return bad("--max-cgroups", optarg, "a whole number from 1");
-			f->max_cgroups = n;
-			break;
-		case O_COMPAT:
-			if (!strcmp(optarg, "cadvisor"))
-				cfg->cycle.compat = COMPAT_CADVISOR;
-			else if (!strcmp(optarg, "none"))
-				cfg->cycle.compat = COMPAT_NONE;
-			else
-				return bad("--compat", optarg, "cadvisor or none");
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			fprintf(stderr, "Try 'cgscope agent --help'.\n");
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cgscope agent: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	f->files = metric_groups_files(&cfg->groups);
-	return 0;
+	r = flags_parse(&agent_cmd, argc, argv, a);
+	return r;
 }
 
 /* A descriptor per cgroup file: thousands of cgroups need more than the
@@ -409,22 +349,44 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 	log_info("received signal %d, shutting down", sig);
 }
 
+/* The parts' options from the flags. */
+static void configure(const struct agent_flags *a, struct agent_config *cfg)
+{
+	struct cgroup_filter *f = &cfg->cycle.filter;
+
+	cgroup_filter_init(f);
+	f->include = a->include;
+	f->n_include = a->n_include;
+	f->exclude = a->exclude;
+	f->n_exclude = a->n_exclude;
+	f->max_depth = a->max_depth;
+	f->max_cgroups = a->max_cgroups;
+	f->files = metric_groups_files(&a->groups);
+	cfg->cycle.compat = a->compat;
+	cfg->cgroup_root = a->cgroup_root;
+	cfg->web_config_file = a->web_config_file;
+	cfg->user = a->user;
+	cfg->interval_ms = a->interval_ms;
+	cfg->events = (struct event_source_opts){
+		.bpf = !a->no_bpf,
+		.ringbuf_bytes = a->ringbuf_bytes,
+		.ring_capacity = a->events_ring_size,
+	};
+	cfg->http = (struct http_server_opts){
+		.listen_address = a->listen_address,
+		.metrics_path = a->metrics_path,
+		.max_connections = (unsigned)a->max_connections,
+		.max_connections_per_ip = (unsigned)a->max_connections_per_ip,
+		.connection_memory_limit = a->connection_memory,
+		.idle_timeout_s = (unsigned)(a->idle_timeout_ms / 1000),
+		.request_timeout_ms = a->request_timeout_ms,
+	};
+}
+
 int cmd_agent(int argc, char **argv)
 {
-	struct agent_config cfg = {
-		.interval_ms = 1000,
-		.user = "nobody",
-		.events = { .bpf = true, .ring_capacity = 4096 },
-		.http = {
-			.listen_address = ":9753",
-			.metrics_path = "/metrics",
-			.max_connections = 512,
-			.max_connections_per_ip = 64,
-			.connection_memory_limit = 32768,
-			.idle_timeout_s = 30,
-			.request_timeout_ms = 10000,
-		},
-	};
+	struct agent_flags flags = {0};
+	struct agent_config cfg = {0};
 	struct web_config wc = {0};
 	struct snapshot_slot slot;
 	struct http_server *http = NULL;
@@ -437,12 +399,13 @@ int cmd_agent(int argc, char **argv)
 	sigset_t sigs;
 	int r;
 
-	r = parse_args(argc, argv, &cfg);
+	r = parse_args(argc, argv, &flags);
 	if (r != 0) {
-		free(cfg.include);
-		free(cfg.exclude);
+		free(flags.include);
+		free(flags.exclude);
 		return r > 0 ? 0 : 2;
 	}
+	configure(&flags, &cfg);
 	snapshot_slot_init(&slot);
 	r = resolve_cgroup_root(cfg.cgroup_root, root, sizeof(root));
 	if (r < 0)
@@ -518,7 +481,7 @@ out:
 	snapshot_slot_destroy(&slot);
 	collector_free(c);
 	web_config_free(&wc);
-	free(cfg.include);
-	free(cfg.exclude);
+	free(flags.include);
+	free(flags.exclude);
 	return r < 0 ? 1 : 0;
 }

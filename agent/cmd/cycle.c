@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+
 #include "prom/cadvisor_text.h"
 #include "cmd/cycle.h"
 #include "prom/prom_filter.h"
@@ -49,4 +52,15 @@ int cycle_run(struct collector *c, struct snapshot **ret)
 
 	cgroup_filter_init(&o.filter);
 	return cycle_run_opts(c, &o, ret, NULL);
+}
+
+int compat_parse(const char *name, enum compat *ret)
+{
+	if (!strcmp(name, "cadvisor"))
+		*ret = COMPAT_CADVISOR;
+	else if (!strcmp(name, "none"))
+		*ret = COMPAT_NONE;
+	else
+		return -EINVAL;
+	return 0;
 }

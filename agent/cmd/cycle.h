@@ -10,6 +10,9 @@
 
 enum compat { COMPAT_NONE, COMPAT_CADVISOR };
 
+/* --compat's words, "none" and "cadvisor": 0 or -EINVAL. */
+int compat_parse(const char *name, enum compat *ret);
+
 struct cycle_opts {
 	struct cgroup_filter filter;	/* cgroup_filter_init(): serve everything */
 	enum compat compat;		/* COMPAT_CADVISOR: add cAdvisor's families */

@@ -8,7 +8,6 @@
  * "type":"lost"), at most once a second and once more at exit; the exit
  * summary on stderr repeats the totals. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +18,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cmd/flags.h"
 #include "events/bpf_loader.h"
 #include "events/bpf_probe.h"
 #include "events/event_format.h"
@@ -32,67 +32,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: cgscope events [OPTIONS]\n"
-		"\n"
-		"Loads cgscope's BPF programs and prints cgroup v2 kernel events as they\n"
-		"happen, one line each, until interrupted (SIGINT or SIGTERM: exit 0).\n"
-		"Needs root (or CAP_BPF and CAP_PERFMON). Events: migration (a task moved\n"
-		"into a cgroup), mkdir, rmdir, release, rename, freeze, unfreeze, frozen,\n"
-		"populated, oom_kill (victim, its cgroup and memory; memcg or global\n"
-		"OOM where the kernel allows a hook on oom_kill_process), throttle and\n"
-		"unthrottle (CFS bandwidth, where fentry or kprobes are allowed).\n"
-		"\n"
-		"Options:\n"
-		"  --json                    one JSON object per line (fields: see\n"
-		"                            agent/events/event_format.c); 64-bit ids are exact\n"
-		"                            JSON integers\n"
-		"  --type LIST               only these types, comma-separated: the names\n"
-		"                            above, or lifecycle (mkdir,rmdir,release,\n"
-		"                            rename), freezer (freeze,unfreeze,frozen),\n"
-		"                            oom, throttling, all (default all)\n"
-		"  --ring-buffer-size BYTES  kernel-to-user buffer, rounded up to a power\n"
-		"                            of two; K, M, G suffixes (default 1M). Records\n"
-		"                            that do not fit are counted and reported as\n"
-		"                            \"lost\" lines in the stream\n"
-		"  --deny-hook LIST          never use these kinds of hook (tp_btf, raw_tp,\n"
-		"                            tracepoint, fentry, kprobe): to test or avoid\n"
-		"                            a fallback\n"
-		"  -v, --verbose             say why hooks were not used, and show libbpf's\n"
-		"                            messages\n"
-		"  -h, --help                show this help\n"
-		"\n"
-		"Which hook serves each feature is logged on stderr at start, with the\n"
-		"message \"tracing\", once everything is attached.\n");
-}
-
-static int parse_size(const char *s, size_t *ret)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end == 'i' || *end == 'B')	/* KiB, KB, MiB... */
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end || v == 0 || v > (1ULL << 30) >> shift)
-		return -EINVAL;
-	*ret = (size_t)(v << shift);
-	return 0;
 }
 
 static int parse_hooks(const char *list, uint32_t *ret)
@@ -110,6 +49,71 @@ static int parse_hooks(const char *list, uint32_t *ret)
 	*ret = mask;
 	return 0;
 }
+
+
+/* --- flags --------------------------------------------------------------- */
+
+struct events_flags {
+	bool json, verbose;
+	uint32_t type_mask, deny_hooks;
+	uint64_t ringbuf_bytes;
+};
+
+#define F(x) offsetof(struct events_flags, x)
+
+static int parse_types(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return event_type_mask_parse(value, &((struct events_flags *)cfg)->type_mask);
+}
+
+static int parse_deny(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return parse_hooks(value, &((struct events_flags *)cfg)->deny_hooks);
+}
+
+static const struct flag events_flags[] = {
+	FLAG_SECTION("Options:"),
+	{ .name = "json", .parse = flag_switch, .off = F(json),
+	  .help = "one JSON object per line (fields: docs/events.md); 64-bit ids are exact "
+		  "JSON integers" },
+	{ .name = "type", .arg = "LIST", .def = "all", .parse = parse_types,
+	  .want = "a comma-separated list of the types above, or lifecycle, freezer, oom, "
+		  "throttling, all",
+	  .help = "only these types, comma-separated: the names above, or lifecycle (mkdir, "
+		  "rmdir, release, rename), freezer (freeze, unfreeze, frozen), oom, throttling, "
+		  "all" },
+	{ .name = "bpf.ring-buffer-size", .arg = "BYTES", .def = "1MiB",
+	  .parse = flag_size, .off = F(ringbuf_bytes),
+	  .min = BPF_LOADER_RINGBUF_MIN, .max = BPF_LOADER_RINGBUF_MAX,
+	  .want = "bytes from 4096 to 1GiB, such as 256k or 1MiB",
+	  .help = "the kernel-to-user ring buffer, rounded up to a power of two. Records that "
+		  "do not fit are counted and reported as \"lost\" lines in the stream" },
+	{ .name = "deny-hook", .arg = "LIST", .parse = parse_deny,
+	  .want = "a comma-separated list of tp_btf, raw_tp, tracepoint, fentry, kprobe",
+	  .help = "never use these kinds of hook (tp_btf, raw_tp, tracepoint, fentry, kprobe): "
+		  "to test or avoid a fallback" },
+	{ .name = "verbose", .short_name = 'v', .parse = flag_switch, .off = F(verbose),
+	  .help = "say why hooks were not used, and show libbpf's messages" },
+	FLAG_END
+};
+
+static const struct flag_cmd events_cmd = {
+	.name = "events",
+	.about =
+		"Loads cgscope's BPF programs and prints cgroup v2 kernel events as they\n"
+		"happen, one line each, until interrupted (SIGINT or SIGTERM: exit 0).\n"
+		"Needs root (or CAP_BPF and CAP_PERFMON). Events: migration (a task moved\n"
+		"into a cgroup), mkdir, rmdir, release, rename, freeze, unfreeze, frozen,\n"
+		"populated, oom_kill (victim, its cgroup and memory; memcg or global\n"
+		"OOM where the kernel allows a hook on oom_kill_process), throttle and\n"
+		"unthrottle (CFS bandwidth, where fentry or kprobes are allowed).\n",
+	.epilogue =
+		"Which hook serves each feature is logged on stderr at start, with the\n"
+		"message \"tracing\", once everything is attached.\n",
+	.flags = events_flags,
+};
 
 static bool verbose;
 
@@ -234,63 +238,24 @@ static bool anything_attached(const struct bpf_loader *l)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "type", required_argument, NULL, 't' },
-		{ "ring-buffer-size", required_argument, NULL, 'r' },
-		{ "deny-hook", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct events_flags fl = {0};
 	struct bpf_loader_opts lo = { 0 };
 	struct printer p = { 0 };
 	struct bpf_loader *l;
 	struct sigaction sa;
 	time_t last_lost = 0;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			p.json = true;
-			break;
-		case 't':
-			if (event_type_mask_parse(optarg, &lo.type_mask) < 0) {
-				fprintf(stderr, "cgscope events: bad --type '%s'; see --help\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			if (parse_size(optarg, &lo.ringbuf_bytes) < 0) {
-				fprintf(stderr, "cgscope events: bad --ring-buffer-size '%s': want bytes "
-					"(K, M, G suffixes), at most 1G\n", optarg);
-				return 2;
-			}
-			break;
-		case 'd':
-			if (parse_hooks(optarg, &lo.deny_hooks) < 0) {
-				fprintf(stderr, "cgscope events: bad --deny-hook '%s': want tp_btf, "
-					"raw_tp, tracepoint, fentry, kprobe\n", optarg);
-				return 2;
-			}
-			break;
-		case 'v':
-			verbose = true;
-			log_threshold = LOG_DEBUG;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cgscope events: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	r = flags_parse(&events_cmd, argc, argv, &fl);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	p.json = fl.json;
+	verbose = fl.verbose;
+	if (verbose)
+		log_threshold = LOG_DEBUG;
+	lo.type_mask = fl.type_mask;
+	lo.deny_hooks = fl.deny_hooks;
+	lo.ringbuf_bytes = (size_t)fl.ringbuf_bytes;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: the poll returns EINTR */

@@ -2,7 +2,6 @@
 /* cgscope top: a live view of every cgroup, from the local cgroupfs or from
  * a running agent. Interactive on a terminal, plain text frames otherwise. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,13 +12,13 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/flags.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "top/term.h"
 #include "top/top_source.h"
 #include "top/top_view.h"
 
-#define DEFAULT_DELAY_MS 1000
-#define DEFAULT_DEPTH 3
 /* The first frame needs two samples for its rates: it comes this soon. */
 #define FIRST_FRAME_MS 500
 /* An agent that has not made a new cycle yet is asked again this soon. */
@@ -45,60 +44,6 @@ struct top {
 	char filter[256], filter_saved[256];
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: cgscope top [OPTIONS]\n"
-		"\n"
-		"A live view of every cgroup, like systemd-cgtop, with what it cannot show:\n"
-		"CPU throttling, memory pressure, OOM kills and recent events. Reads the\n"
-		"local cgroupfs, or a running agent's JSON API with --url. Interactive on a\n"
-		"terminal; plain text frames when stdout is not a terminal, or with -b.\n"
-		"\n"
-		"Options:\n"
-		"  -b, --batch          plain text frames, no keys (also when stdout is not\n"
-		"                       a terminal)\n"
-		"  -n, --iterations N   stop after N frames (default: run until stopped)\n"
-		"  -d, --delay SECONDS  time between refreshes: 1, 0.5, 2s, 500ms (default 1)\n"
-		"  --depth N            show cgroups at most N levels below the root (default\n"
-		"                       %d; the root is level 0)\n"
-		"  --sort KEY           path, tasks, cpu (the default), memory, io, throttle,\n"
-		"                       pressure or oom\n"
-		"  -r, --reverse        reverse the sort order\n"
-		"  --tree, --flat       indented tree (sorted among siblings; the default on a\n"
-		"                       terminal) or one list of full paths (the default in\n"
-		"                       batch mode)\n"
-		"  --raw                bytes and rates as plain integers, no K/M/G\n"
-		"  --url URL            read the agent at URL (http://host:9753) instead of\n"
-		"                       the local cgroupfs; events come from its\n"
-		"                       /api/v1/events\n"
-		"  --cgroup-root DIR    the tree to read (default: the cgroup2 mount from\n"
-		"                       /proc/self/mountinfo); a captured tree works too\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"Columns: Tasks (pids.current, else the processes in cgroup.procs of the\n"
-		"cgroup and its descendants), %%CPU (of one core, from cpu.stat usage),\n"
-		"%%Thr (throttled CFS periods, %% of periods since the last refresh), Memory\n"
-		"(memory.current), %%Max (of memory.max, where set), PSI-M (memory.pressure\n"
-		"some avg10, %%), Read/s and Write/s (io.stat), OOM (memory.events oom_kill;\n"
-		"marked when it grew since the last refresh), High+ and Max+ (growth of\n"
-		"memory.events high and max since the last refresh). '-': the host has no\n"
-		"such file (no memory controller on cgroup v2, say), or no earlier sample.\n"
-		"\n"
-		"Keys:\n"
-		"  c m i p t        sort by CPU, memory, IO, path, tasks (as systemd-cgtop)\n"
-		"  T P o            sort by throttling, memory pressure, OOM kills\n"
-		"                   (the same key again, or r, reverses the order)\n"
-		"  d                tree or flat list\n"
-		"  /                filter by a substring of the path (Enter keeps it, Esc\n"
-		"                   cancels, an empty filter shows all)\n"
-		"  + -              refresh less or more often\n"
-		"  < >              show fewer or more levels\n"
-		"  space            refresh now\n"
-		"  q, Ctrl-C        quit (the terminal is restored, also on a crash)\n",
-		DEFAULT_DEPTH);
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -113,36 +58,6 @@ static void sleep_ms(int64_t ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-/* Seconds as systemd-cgtop takes them ("1", "0.5"), or a duration ("2s"). */
-static int parse_delay(const char *s, uint64_t *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end != s && !*end && !errno) {
-		if (!(v >= 0.01 && v <= 86400))
-			return -ERANGE;
-		*ret = (uint64_t)llround(v * 1000);
-		return 0;
-	}
-	return parse_duration_ms(s, ret);
-}
-
-static int parse_count(const char *s, long min, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end || errno || v < min || v > INT_MAX)
-		return -EINVAL;
-	*ret = v;
-	return 0;
 }
 
 static const char *describe(int err)
@@ -476,6 +391,112 @@ static int run_interactive(struct top *t, long iterations)
 
 /* --- main -------------------------------------------------------------- */
 
+/* --- flags --------------------------------------------------------------- */
+
+struct top_flags {
+	bool batch, reverse, tree, flat, raw;
+	uint64_t iterations, delay_ms, depth;
+	enum top_sort sort;
+	const char *url, *cgroup_root;
+};
+
+#define F(x) offsetof(struct top_flags, x)
+
+/* Seconds as systemd-cgtop takes them ("1", "0.5"), or a duration ("2s"),
+ * within what the + and - keys reach. */
+static int parse_delay(const struct flag *f, const char *value, void *cfg)
+{
+	uint64_t ms;
+	char *end;
+	double v;
+	int r;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (end != value && !*end && !errno && value[0] >= '0' && value[0] <= '9') {
+		if (!(v * 1000 >= (double)f->min && v * 1000 <= (double)f->max))
+			return -ERANGE;
+		ms = (uint64_t)llround(v * 1000);
+	} else if ((r = parse_duration_ms(value, &ms)) < 0) {
+		return r;
+	}
+	if (ms < f->min || ms > f->max)
+		return -ERANGE;
+	((struct top_flags *)cfg)->delay_ms = ms;
+	return 0;
+}
+
+static int parse_sort(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return top_sort_parse(value, &((struct top_flags *)cfg)->sort);
+}
+
+static const struct flag top_flags[] = {
+	FLAG_SECTION("Options:"),
+	{ .name = "batch", .short_name = 'b', .parse = flag_switch, .off = F(batch),
+	  .help = "plain text frames, no keys (also when stdout is not a terminal)" },
+	{ .name = "iterations", .short_name = 'n', .arg = "N", .parse = flag_uint,
+	  .off = F(iterations), .min = 1, .max = 1000000000, .want = "a whole number from 1",
+	  .help = "stop after N frames (default: run until stopped)" },
+	{ .name = "delay", .short_name = 'd', .arg = "SECONDS", .def = "1",
+	  .parse = parse_delay, .min = 100, .max = 60000,
+	  .want = "seconds (1, 0.5) or a duration (500ms, 2s) from 0.1 to 60 s, as the + and - keys go",
+	  .help = "time between refreshes: 1, 0.5, 2s, 500ms" },
+	{ .name = "depth", .arg = "N", .def = "3", .parse = flag_uint, .off = F(depth),
+	  .max = 10000, .want = "a whole number from 0",
+	  .help = "show cgroups at most N levels below the root (the root is level 0)" },
+	{ .name = "sort", .arg = "KEY", .def = "cpu", .parse = parse_sort,
+	  .want = "path, tasks, cpu, memory, io, throttle, pressure or oom",
+	  .help = "path, tasks, cpu, memory, io, throttle, pressure or oom" },
+	{ .name = "reverse", .short_name = 'r', .parse = flag_switch, .off = F(reverse),
+	  .help = "reverse the sort order" },
+	{ .name = "tree", .parse = flag_switch, .off = F(tree),
+	  .help = "an indented tree, sorted among siblings (the default on a terminal)" },
+	{ .name = "flat", .parse = flag_switch, .off = F(flat),
+	  .help = "one list of full paths (the default in batch mode)" },
+	{ .name = "raw", .parse = flag_switch, .off = F(raw),
+	  .help = "bytes and rates as plain integers, no K/M/G" },
+	{ .name = "url", .arg = "URL", .parse = flag_string, .off = F(url),
+	  .help = "read the agent at URL (http://host:9753) instead of the local cgroupfs; "
+		  "events come from its /api/v1/events" },
+	{ .name = "cgroup-root", .arg = "DIR", .parse = flag_string, .off = F(cgroup_root),
+	  .help = "the tree to read (default: the cgroup2 mount from /proc/self/mountinfo); "
+		  "a captured tree works too" },
+	FLAG_END
+};
+
+static const struct flag_cmd top_cmd = {
+	.name = "top",
+	.about =
+		"A live view of every cgroup, like systemd-cgtop, with what it cannot show:\n"
+		"CPU throttling, memory pressure, OOM kills and recent events. Reads the\n"
+		"local cgroupfs, or a running agent's JSON API with --url. Interactive on a\n"
+		"terminal; plain text frames when stdout is not a terminal, or with -b.\n",
+	.epilogue =
+		"Columns: Tasks (pids.current, else the processes in cgroup.procs of the\n"
+		"cgroup and its descendants), %CPU (of one core, from cpu.stat usage),\n"
+		"%Thr (throttled CFS periods, % of periods since the last refresh), Memory\n"
+		"(memory.current), %Max (of memory.max, where set), PSI-M (memory.pressure\n"
+		"some avg10, %), Read/s and Write/s (io.stat), OOM (memory.events oom_kill;\n"
+		"marked when it grew since the last refresh), High+ and Max+ (growth of\n"
+		"memory.events high and max since the last refresh). '-': the host has no\n"
+		"such file (no memory controller on cgroup v2, say), or no earlier sample.\n"
+		"\n"
+		"Keys:\n"
+		"  c m i p t        sort by CPU, memory, IO, path, tasks (as systemd-cgtop)\n"
+		"  T P o            sort by throttling, memory pressure, OOM kills\n"
+		"                   (the same key again, or r, reverses the order)\n"
+		"  d                tree or flat list\n"
+		"  /                filter by a substring of the path (Enter keeps it, Esc\n"
+		"                   cancels, an empty filter shows all)\n"
+		"  + -              refresh less or more often\n"
+		"  < >              show fewer or more levels\n"
+		"  space            refresh now\n"
+		"  q, Ctrl-C        quit (the terminal is restored, also on a crash)\n",
+	.flags = top_flags,
+};
+
 /* The collector holds a descriptor per file per cgroup: a host with a few
  * thousand cgroups needs more than the usual 1024, or 20000. Root may go
  * beyond the hard limit; anyone may go up to it. */
@@ -493,111 +514,42 @@ static void raise_fd_limit(void)
 
 int cmd_top(int argc, char **argv)
 {
-	enum { O_DEPTH = 256, O_SORT, O_URL, O_ROOT, O_TREE, O_FLAT, O_RAW };
-	static const struct option opts[] = {
-		{ "batch", no_argument, NULL, 'b' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "delay", required_argument, NULL, 'd' },
-		{ "depth", required_argument, NULL, O_DEPTH },
-		{ "sort", required_argument, NULL, O_SORT },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "tree", no_argument, NULL, O_TREE },
-		{ "flat", no_argument, NULL, O_FLAT },
-		{ "raw", no_argument, NULL, O_RAW },
-		{ "url", required_argument, NULL, O_URL },
-		{ "cgroup-root", required_argument, NULL, O_ROOT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct top t = {
-		.view = { .sort = TOP_SORT_CPU, .max_depth = DEFAULT_DEPTH },
-		.delay_ms = DEFAULT_DELAY_MS,
-	};
-	const char *url = NULL, *root_flag = NULL;
-	int layout = -1;		/* -1: by mode, 0: tree, 1: flat */
-	bool batch = false;
-	long iterations = 0, v;
+	struct top_flags fl = {0};
+	struct top t = {0};
 	char root[PATH_MAX];
-	int opt, r, rc = 1;
+	bool batch;
+	int r, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "bn:d:rh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'b':
-			batch = true;
-			break;
-		case 'n':
-			if (parse_count(optarg, 1, &iterations) < 0) {
-				fprintf(stderr, "cgscope top: bad -n '%s': want a whole number from 1\n", optarg);
-				return 2;
-			}
-			break;
-		case 'd':
-			if (parse_delay(optarg, &t.delay_ms) < 0) {
-				fprintf(stderr, "cgscope top: bad -d '%s': want seconds (1, 0.5) or a duration (500ms)\n", optarg);
-				return 2;
-			}
-			break;
-		case O_DEPTH:
-			if (parse_count(optarg, 0, &v) < 0) {
-				fprintf(stderr, "cgscope top: bad --depth '%s': want a whole number from 0\n", optarg);
-				return 2;
-			}
-			t.view.max_depth = (int)v;
-			break;
-		case O_SORT:
-			if (top_sort_parse(optarg, &t.view.sort) < 0) {
-				fprintf(stderr, "cgscope top: bad --sort '%s': want path, tasks, cpu, memory, io, throttle, pressure or oom\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			t.view.reverse = true;
-			break;
-		case O_TREE:
-			layout = 0;
-			break;
-		case O_FLAT:
-			layout = 1;
-			break;
-		case O_RAW:
-			t.raw = true;
-			break;
-		case O_URL:
-			url = optarg;
-			break;
-		case O_ROOT:
-			root_flag = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "cgscope top: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (url && root_flag) {
+	r = flags_parse(&top_cmd, argc, argv, &fl);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (fl.url && fl.cgroup_root) {
 		fprintf(stderr, "cgscope top: --url and --cgroup-root exclude each other\n");
 		return 2;
 	}
+	if (fl.tree && fl.flat) {
+		fprintf(stderr, "cgscope top: --tree and --flat exclude each other\n");
+		return 2;
+	}
+	t.view = (struct top_view){ .sort = fl.sort, .reverse = fl.reverse,
+				    .max_depth = (int)fl.depth };
+	t.delay_ms = fl.delay_ms;
+	t.raw = fl.raw;
+	batch = fl.batch;
 	/* Keys need a terminal on both sides. */
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		batch = true;
-	t.view.flat = layout < 0 ? batch : layout == 1;
+	t.view.flat = fl.tree ? false : fl.flat ? true : batch;
 
-	if (url) {
-		r = top_source_open_url(url, &t.src);
+	if (fl.url) {
+		r = top_source_open_url(fl.url, &t.src);
 		if (r < 0) {
-			fprintf(stderr, "cgscope top: bad --url '%s': want http://HOST[:PORT]%s\n", url,
-				strncmp(url, "https:", 6) ? "" : " (https is not supported)");
+			fprintf(stderr, "cgscope top: bad --url '%s': want http://HOST[:PORT]%s\n", fl.url,
+				strncmp(fl.url, "https:", 6) ? "" : " (https is not supported)");
 			return 2;
 		}
 	} else {
-		if (resolve_cgroup_root(root_flag, root, sizeof(root)) < 0)
+		if (resolve_cgroup_root(fl.cgroup_root, root, sizeof(root)) < 0)
 			return 1;
 		raise_fd_limit();
 		r = top_source_open_local(root, &t.src);
@@ -620,9 +572,9 @@ int cmd_top(int argc, char **argv)
 		goto out;
 	}
 	if (batch)
-		rc = run_batch(&t, iterations);
+		rc = run_batch(&t, (long)fl.iterations);
 	else
-		rc = run_interactive(&t, iterations) < 0 ? 1 : 0;
+		rc = run_interactive(&t, (long)fl.iterations) < 0 ? 1 : 0;
 out:
 	snapshot_unref(t.cur);
 	free(t.rows);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "collect/metric_groups.h"
@@ -139,4 +140,18 @@ void snapshot_mask_files(struct snapshot *s, uint32_t files)
 		if (!cg_has(&c->v, F_CPU_STAT) && !cg_has(&c->v, F_IO_STAT))
 			c->has_rates = 0;
 	}
+}
+
+const char *metric_groups_names(void)
+{
+	static char names[256];
+
+	if (!names[0]) {
+		size_t len = 0;
+
+		for (int g = 0; g < MG_NR; g++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						g ? ", " : "", metric_groups[g].name);
+	}
+	return names;
 }

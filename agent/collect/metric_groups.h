@@ -53,6 +53,9 @@ int metric_groups_parse_arg(struct metric_groups *mg, const char *arg);
 int metric_groups_take_args(struct metric_groups *mg, int *argc, char **argv,
 			    const char **bad_arg);
 
+/* "cgroup, cpu, memory, ...": every group's name, for messages. */
+const char *metric_groups_names(void);
+
 /* The files served: bits (1 << enum cg_file). */
 uint32_t metric_groups_files(const struct metric_groups *mg);
 

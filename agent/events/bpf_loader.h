@@ -36,6 +36,10 @@ struct bpf_loader_opts {
 };
 
 #define BPF_LOADER_RINGBUF_DEFAULT (1u << 20)
+/* What --bpf.ring-buffer-size takes, in every command: a page at least, so
+ * that a record fits, and at most 1 GiB. */
+#define BPF_LOADER_RINGBUF_MIN 4096
+#define BPF_LOADER_RINGBUF_MAX (1u << 30)
 
 struct bpf_hook {
 	const char *feature;	/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle" */

@@ -320,27 +320,20 @@ static cJSON *json_s64(int64_t v)
 
 /* A kernel char array, which may lack its NUL, as a JSON string. The kernel
  * allows any byte but '/' in a cgroup name and any in a comm; JSON wants
- * UTF-8, so each byte that is not part of valid UTF-8 becomes U+FFFD. */
+ * UTF-8: lib/utf8.h's escape, as every output of a name has. */
 static cJSON *json_chars(const char *s, size_t max)
 {
-	char buf[CGSCOPE_PATH_LEN * 3 + 1];
-	size_t n = strnlen(s, max), o = 0;
+	struct strbuf sb = {0};
+	cJSON *j;
 
-	for (size_t i = 0; i < n && o + 4 < sizeof(buf);) {
-		size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
-
-		if (len == 0) {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		} else {
-			memcpy(buf + o, s + i, len);
-			o += len;
-			i += len;
-		}
+	utf8_escape(&sb, s, strnlen(s, max));
+	if (sb_error(&sb) < 0) {
+		sb_free(&sb);
+		return NULL;
 	}
-	buf[o] = 0;
-	return cJSON_CreateString(buf);
+	j = cJSON_CreateString(sb.buf ? sb.buf : "");
+	sb_free(&sb);
+	return j;
 }
 
 static void add(cJSON *o, const char *key, cJSON *v, bool *ok)

@@ -193,50 +193,81 @@ struct line {
 	bool ansi;
 };
 
-/* Cgroup names are bytes chosen by whoever made the cgroup: only valid
- * UTF-8 that is not a control character (C0, DEL, C1) reaches the terminal,
- * anything else is a '?'. A character counts as one column. */
+/* Cgroup names are bytes chosen by whoever made the cgroup: bytes that are
+ * not UTF-8, and U+FFFD, are written with lib/utf8.h's escape, as the page
+ * and the JSON write them; a control character (C0, DEL, C1) is a '?', so
+ * that a name cannot send escape sequences to the terminal. A character
+ * counts as one column. */
 static void put(struct line *l, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = u[i] < 0x80 ? 1 : utf8_seq_len(u + i, n - i);
+		char esc[6];
+		size_t len = 1, e = u[i] < 0x80 ? 0 : utf8_escape_at(u + i, n - i, esc, &len);
 		bool ctl = u[i] < 0x20 || u[i] == 0x7f || (len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0);
 
 		if (l->limit && l->col >= l->limit)
 			return;
-		if (len == 0 || ctl) {
-			sb_putc(l->sb, '?');
-			i += len ? len : 1;
-		} else {
-			sb_append(l->sb, s + i, len);
+		if (e) {
+			/* Three columns for U+FFFD and its hex digits, two for
+			 * a doubled U+FFFD: cut at the limit like the rest. */
+			for (size_t k = 0; k < e && (!l->limit || l->col < l->limit);) {
+				size_t cl = (unsigned char)esc[k] >= 0x80 ? 3 : 1;
+
+				sb_append(l->sb, esc + k, cl);
+				k += cl;
+				l->col++;
+			}
 			i += len;
+			continue;
 		}
+		if (ctl)
+			sb_putc(l->sb, '?');
+		else
+			sb_append(l->sb, s + i, len);
+		i += len;
 		l->col++;
 	}
 }
 
-/* Columns that put() gives s: one per character, UTF-8 or not. */
+/* The columns put() gives to the character or byte at u: one, or the
+ * escape's (U+FFFD and two hex digits: 3; a doubled U+FFFD: 2). *ret_len:
+ * the bytes of s it stands for. */
+static size_t unit_cols(const unsigned char *u, size_t n, size_t *ret_len)
+{
+	char esc[6];
+	size_t e;
+
+	*ret_len = 1;
+	e = u[0] < 0x80 ? 0 : utf8_escape_at(u, n, esc, ret_len);
+	return e == 5 ? 3 : e == 6 ? 2 : 1;
+}
+
 static size_t cols_of(const char *s, size_t n)
 {
-	size_t c = 0;
+	size_t c = 0, len;
 
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	for (size_t i = 0; i < n; i += len)
+		c += unit_cols((const unsigned char *)s + i, n - i, &len);
 	return c;
 }
 
-/* s after its first k characters. */
-static const char *skip_cols(const char *s, size_t k)
+/* Where s is cut after k columns: the longest start of s that takes at
+ * most k (at_least false), or the shortest that takes at least k. */
+static const char *cut_cols(const char *s, size_t k, bool at_least)
 {
-	while (*s && k) {
-		s++;
-		while (((unsigned char)*s & 0xc0) == 0x80)
-			s++;
-		k--;
+	size_t n = strlen(s), i = 0, c = 0, len;
+
+	while (i < n) {
+		size_t uc = unit_cols((const unsigned char *)s + i, n - i, &len);
+
+		if (c >= k || (!at_least && c + uc > k))
+			break;
+		c += uc;
+		i += len;
 	}
-	return s;
+	return s + i;
 }
 
 static void puts_l(struct line *l, const char *s)
@@ -381,13 +412,17 @@ static void path_cell(struct line *l, const struct top_view *v, const struct top
 		pad(l, (unsigned)(w - n));
 	} else if (v->flat) {
 		/* The end of a long path tells cgroups apart: cut the front. */
+		const char *rest = cut_cols(p, n - (w - 3), true);
+
 		put(l, "...", 3);
-		puts_l(l, skip_cols(p, n - (w - 3)));
+		puts_l(l, rest);
+		pad(l, (unsigned)(w - 3 - cols_of(rest, strlen(rest))));
 	} else {
-		const char *cut = skip_cols(p, w - 3);
+		const char *cut = cut_cols(p, w - 3, false);
 
 		put(l, p, (size_t)(cut - p));
 		put(l, "...", 3);
+		pad(l, (unsigned)(w - 3 - cols_of(p, (size_t)(cut - p))));
 	}
 }
 

@@ -67,17 +67,17 @@ static int parse_filters(struct MHD_Connection *conn, uint32_t *ret_mask, char *
 }
 
 /* A string that may not be UTF-8 (a cgroup name is bytes): cJSON passes
- * bytes through, and a JSON text must be UTF-8. Invalid bytes become U+FFFD. */
+ * bytes through, and a JSON text must be UTF-8: lib/utf8.h's escape. */
 static void add_text(cJSON *o, const char *key, const char *text)
 {
 	size_t len = strlen(text);
 	struct strbuf sb = {0};
 
-	if (utf8_valid(text, len)) {
+	if (!utf8_needs_escape(text, len)) {
 		cJSON_AddStringToObject(o, key, text);
 		return;
 	}
-	utf8_sanitize(&sb, text, len);
+	utf8_escape(&sb, text, len);
 	cJSON_AddStringToObject(o, key, sb.buf ? sb.buf : "");
 	sb_free(&sb);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/utf8.h"
 #include "lib/version.h"
 #include "events/event_format.h"
 #include "http/http_reply.h"
@@ -146,6 +147,24 @@ static enum MHD_Result cgroup_by_id(struct MHD_Connection *conn, struct snapshot
 	return cgroup_one(conn, s, c, what);
 }
 
+/* The cgroup at path: its raw name, or the escaped form the page and the
+ * JSON write (lib/utf8.h), which a client copies from them. */
+static const struct cgroup_sample *find_path(const struct snapshot *s, const char *path)
+{
+	struct strbuf raw = {0};
+	const struct cgroup_sample *c = NULL;
+
+	for (size_t i = 0; i < s->n && !c; i++)
+		if (!strcmp(sample_path(s, &s->cgroups[i]), path))
+			c = &s->cgroups[i];
+	if (!c && utf8_unescape(&raw, path, strlen(path)) == 0 && raw.buf)
+		for (size_t i = 0; i < s->n && !c; i++)
+			if (!strcmp(sample_path(s, &s->cgroups[i]), raw.buf))
+				c = &s->cgroups[i];
+	sb_free(&raw);
+	return c;
+}
+
 static enum MHD_Result cgroup_by_path(struct MHD_Connection *conn, struct snapshot *s)
 {
 	const char *path = arg(conn, "path");
@@ -156,9 +175,7 @@ static enum MHD_Result cgroup_by_path(struct MHD_Connection *conn, struct snapsh
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST,
 				   "the path parameter is required and starts with '/'");
 	}
-	for (size_t i = 0; i < s->n && !c; i++)
-		if (!strcmp(sample_path(s, &s->cgroups[i]), path))
-			c = &s->cgroups[i];
+	c = find_path(s, path);
 	return cgroup_one(conn, s, c, "at that path");
 }
 

@@ -10,6 +10,7 @@
 #include "json/json_identity.h"
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
+#include "lib/utf8.h"
 
 /* The objects a cgroup's values are grouped in. */
 enum group { G_CGROUP, G_CPU, G_MEMORY, G_PIDS, G_IO, G_PRESSURE, G_NR };
@@ -412,8 +413,11 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 	    get_u64(item(o, "depth", NULL), &depth) < 0)
 		return -EINVAL;
 	c->depth = (uint32_t)depth;
+	/* The name's own bytes again: the writer escaped what is not UTF-8. */
 	c->path_off = (uint32_t)strings->len;
-	sb_append(strings, path->valuestring, strlen(path->valuestring) + 1);
+	if (utf8_unescape(strings, path->valuestring, strlen(path->valuestring)) < 0)
+		return -EINVAL;
+	sb_putc(strings, '\0');
 	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
 		uint64_t *vals = (uint64_t *)((char *)v + keyed[i].off);
 

@@ -45,7 +45,8 @@ static size_t plain_len(const unsigned char *p, size_t len)
 	while (i < len) {
 		if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
 			i++;
-		else if (p[i] >= 0x80 && (n = utf8_seq_len(p + i, len - i)) > 0)
+		else if (p[i] >= 0x80 && (n = utf8_seq_len(p + i, len - i)) > 0 &&
+			 !(n == 3 && !memcmp(p + i, UTF8_REPLACEMENT, 3)))
 			i += n;
 		else
 			break;
@@ -53,9 +54,9 @@ static size_t plain_len(const unsigned char *p, size_t len)
 	return i;
 }
 
-/* The rest of s from i, which needs escapes or U+FFFD: the escapes cJSON's
+/* The rest of s from i, which needs escapes: the escapes cJSON's
  * print_string_ptr writes, \u00XX with lowercase hex for other bytes below
- * 0x20. */
+ * 0x20, and lib/utf8.h's escape for bytes that are not UTF-8 and U+FFFD. */
 static void put_escaped(struct strbuf *sb, const char *s, size_t len, size_t i)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -87,10 +88,15 @@ static void put_escaped(struct strbuf *sb, const char *s, size_t len, size_t i)
 			}
 			break;
 		}
-		if (c >= 0x80)
-			sb_puts(sb, "\xEF\xBF\xBD");
-		else
-			sb_append(sb, esc, esc[1] == 'u' ? 6 : 2);
+		if (c >= 0x80) {
+			char u[6];
+			size_t e = utf8_escape_at(p + i, len - i, u, &n);
+
+			sb_append(sb, u, e);
+			start = i += n;
+			continue;
+		}
+		sb_append(sb, esc, esc[1] == 'u' ? 6 : 2);
 		start = ++i;
 	}
 	sb_append(sb, s + start, len - start);

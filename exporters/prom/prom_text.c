@@ -18,7 +18,8 @@ void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 
 	while (i < len) {
 		const char *rep = NULL;
-		size_t n = 1;
+		char esc[6];
+		size_t n = 1, rlen = 2;
 
 		if (p[i] == '\\')
 			rep = "\\\\";
@@ -26,11 +27,11 @@ void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 			rep = "\\\"";
 		else if (p[i] == '\n')
 			rep = "\\n";
-		else if ((n = utf8_seq_len(p + i, len - i)) == 0)
-			rep = "\xEF\xBF\xBD", n = 1;
+		else if (p[i] >= 0x80 && (rlen = utf8_escape_at(p + i, len - i, esc, &n)))
+			rep = esc;	/* not UTF-8, or U+FFFD: lib/utf8.h */
 		if (rep) {
 			sb_append(sb, s + start, i - start);
-			sb_puts(sb, rep);
+			sb_append(sb, rep, rlen);
 			start = i + n;
 		}
 		i += n;

@@ -117,13 +117,6 @@ def subsequence(records, wanted):
     return found
 
 
-def test_help_names_every_flag():
-    r = subprocess.run([CGSCOPE, "events", "--help"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    for flag in ("--json", "--type", "--ring-buffer-size", "--deny-hook", "--verbose"):
-        assert flag in r.stdout
-
-
 def test_lifecycle_migration_freeze_in_order(cgtree, events_factory):
     ev = events_factory()
     hooks = ev.hooks()

@@ -4,8 +4,10 @@ characters, UTF-8 and bytes that are not UTF-8.
 
 Label values must be escaped as the text format says (backslash, double quote
 and newline) and be valid UTF-8, each byte that is not part of a well-formed
-sequence shown as U+FFFD: `promtool check metrics` passes, each cgroup is one
-series, and a name cannot inject a series. The JSON API must stay valid JSON
+sequence shown as U+FFFD and its two hex digits, and a U+FFFD of the name
+doubled (docs/metrics.md): `promtool check metrics` passes, each cgroup is one
+series (names that differ only in such bytes too), and a name cannot inject a
+series. The JSON API must stay valid JSON
 (and so valid UTF-8) and list every one.
 
 The kernel refuses a newline in a cgroup name (EINVAL), so names with newlines
@@ -17,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -40,6 +43,12 @@ NAMES = [
     b'x"} 1 cgroup_populated{cgroup="evil',
     b'{braces}=,#',
     "\u00e9".encode() * 127,  # 254 bytes: near the 255-byte name limit
+    # Three names that once made one series: two orders of invalid bytes, and
+    # a name that holds U+FFFD itself.
+    b'bad\xff\xfeutf8',
+    b'bad\xfe\xffutf8',
+    "bad\ufffd\ufffdutf8".encode(),
+    "bad\ufffdffutf8".encode(),
 ]
 # (parent, child): a hostile name inside another.
 NESTED = [(b'quo"te', b'in\\ner"'), (b'bad-\xff\xfe', b'\xc3\x28')]
@@ -52,9 +61,9 @@ PLAIN_ONLY = [
 
 
 def expected_label(raw):
-    """The label value cgscope must serve for raw bytes: well-formed UTF-8
-    kept, every other byte replaced by U+FFFD, one per byte (the escaper's
-    documented rule; Python's own 'replace' merges some runs)."""
+    """The label value cgscope must serve for raw bytes (docs/metrics.md):
+    well-formed UTF-8 kept, but U+FFFD written twice; every other byte as
+    U+FFFD and its value in two lowercase hex digits, one per byte."""
     out, i = [], 0
     while i < len(raw):
         for n in (1, 2, 3, 4):
@@ -63,11 +72,11 @@ def expected_label(raw):
             except UnicodeDecodeError:
                 continue
             if len(ch) == 1:
-                out.append(ch)
+                out.append("\ufffd\ufffd" if ch == "\ufffd" else ch)
                 i += n
                 break
         else:
-            out.append("\ufffd")
+            out.append("\ufffd%02x" % raw[i])
             i += 1
     return "".join(out)
 
@@ -151,6 +160,11 @@ def check_agent(agent, base_label, rels):
     paths = [c["path"] for c in doc["cgroups"]
              if c["path"] == base_label or c["path"].startswith(base_label + "/")]
     assert sorted(paths) == sorted(want), "the JSON lists each cgroup once"
+    # A path copied from the JSON finds its cgroup again, whatever it holds.
+    by_path = {c["path"]: c["id"] for c in doc["cgroups"]}
+    for p in paths:
+        one = json.loads(get_bytes(agent, "/api/v1/cgroup?path=" + urllib.parse.quote(p)))
+        assert one["id"] == by_path[p], p
 
 
 def test_hostile_names_in_real_cgroups(cgtree, agent_factory):

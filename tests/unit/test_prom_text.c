@@ -37,12 +37,27 @@ static void test_escape(void **state)
 	e = escaped("caf\xc3\xa9 \xe2\x82\xac", 10);	/* valid UTF-8 stays */
 	assert_string_equal(e, "caf\xc3\xa9 \xe2\x82\xac");
 	free(e);
+	/* Not UTF-8: U+FFFD and the byte's hex (lib/utf8.h). */
 	e = escaped("a\xff" "b\xc3", 4);		/* invalid and truncated */
-	assert_string_equal(e, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	assert_string_equal(e, "a\xef\xbf\xbd" "ffb\xef\xbf\xbd" "c3");
 	free(e);
 	e = escaped("\xc0\xaf\xed\xa0\x80", 5);	/* overlong, surrogate */
-	assert_string_equal(e, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(e, "\xef\xbf\xbd" "c0\xef\xbf\xbd" "af\xef\xbf\xbd" "ed"
+			    "\xef\xbf\xbd" "a0\xef\xbf\xbd" "80");
 	free(e);
+	/* Three names that once made one series stay three (issue 15). */
+	{
+		char *a = escaped("bad\xff\xfeutf8", 9), *b = escaped("bad\xfe\xffutf8", 9);
+		char *c = escaped("bad\xef\xbf\xbd\xef\xbf\xbdutf8", 13);
+
+		assert_string_not_equal(a, b);
+		assert_string_not_equal(a, c);
+		assert_string_not_equal(b, c);
+		assert_string_equal(c, "bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdutf8");
+		free(a);
+		free(b);
+		free(c);
+	}
 	e = escaped("x\0y", 3);				/* NUL passes as a byte */
 	assert_memory_equal(e, "x\0y", 3);
 	free(e);
@@ -254,35 +269,63 @@ static void test_hybrid(void **state)
 }
 
 /* Every family once, HELP then TYPE, and all of its series together. */
+/* Each family once, with HELP and TYPE first and then its series, all in a
+ * row and at least one, named as the family (histograms: _bucket, _sum,
+ * _count). At least min_families of them: an empty page must not pass. */
 static void test_families_grouped(void **state)
 {
 	const char *roots[] = { V2, HYBRID };
+	const size_t min_families[] = { 50, 20 };
 
 	(void)state;
 	for (size_t r = 0; r < 2; r++) {
 		struct snapshot *s;
 		char *page = strdup(render_tree(roots[r], &s)), *save, *line;
 		char seen[200][80];
-		size_t nseen = 0;
-		char cur[80] = "";
+		size_t nseen = 0, series = 0;
+		char cur[80] = "", type[16] = "";
 
 		for (line = strtok_r(page, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char name[80];
+
 			if (!strncmp(line, "# HELP ", 7)) {
+				if (nseen && !series)
+					fail_msg("family %s has no series", cur);
 				sscanf(line + 7, "%79s", name);
 				for (size_t i = 0; i < nseen; i++)
 					if (!strcmp(seen[i], name))
 						fail_msg("family %s twice", name);
+				assert_true(nseen < 200);
 				strcpy(seen[nseen++], name);
 				strcpy(cur, name);
+				type[0] = '\0';
+				series = 0;
 				continue;
 			}
-			if (line[0] == '#')
+			if (!strncmp(line, "# TYPE ", 7)) {
+				assert_int_equal(sscanf(line + 7, "%79s %15s", name, type), 2);
+				assert_string_equal(name, cur);
 				continue;
+			}
+			assert_true(line[0] != '#');
+			assert_true(nseen > 0 && type[0]);	/* HELP and TYPE came first */
 			sscanf(line, "%79[^{ ]", name);
-			if (strncmp(name, cur, strlen(cur)))
+			if (!strcmp(type, "histogram")) {
+				size_t n = strlen(cur);
+
+				if (strncmp(name, cur, n) || (strcmp(name + n, "_bucket") &&
+				    strcmp(name + n, "_sum") && strcmp(name + n, "_count")))
+					fail_msg("series %s outside its family (in %s)", name, cur);
+			} else if (strcmp(name, cur)) {
 				fail_msg("series %s outside its family (in %s)", name, cur);
+			}
+			series++;
 		}
+		if (!series)
+			fail_msg("family %s has no series", cur);
+		if (nseen < min_families[r])
+			fail_msg("%zu families in the page of %s, fewer than %zu", nseen, roots[r],
+				 min_families[r]);
 		free(page);
 		snapshot_unref(s);
 	}
