@@ -219,7 +219,7 @@ def test_loss_is_counted_and_the_stream_goes_on(cgtree, events_factory):
     """A one-page ring buffer and a reader that stops reading: the writer
     blocks on the full pipe, the ring fills, and the kernel side drops and
     counts what does not fit. Reported in the stream as type "lost"."""
-    ev = events_factory("--ring-buffer-size", "4096", "--type", "migration,mkdir",
+    ev = events_factory("--bpf.ring-buffer-size", "4096", "--type", "migration,mkdir",
                         read_stdout=False)
     cgtree.mkdir("x")
     cgtree.mkdir("y")
