@@ -18,12 +18,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Tunables, set by userspace before load. */
 const volatile __u32 type_mask = CGSCOPE_EV_MASK_ALL;
-/* oom:mark_victim passes the victim's task_struct and uid (newer kernels) or
- * only its pid (older): agent/events/bpf_probe.c reads which from the BTF. */
-const volatile bool mark_victim_has_task = true;
 const volatile __u32 page_shift = 12;
 
-/* Size set by userspace (bpf_map__set_max_entries) from --ring-buffer-size. */
+/* Size set by userspace (bpf_map__set_max_entries) from --bpf.ring-buffer-size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -509,11 +506,9 @@ static __always_inline void fill_victim(struct cgscope_event *e, struct task_str
 	e->oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
 	if (mm) {
 		e->total_vm_bytes = BPF_CORE_READ(mm, total_vm) << page_shift;
-		/* MM_* have kept their values since Linux 4.5 (MM_SHMEMPAGES);
-		 * the kernel's enum is anonymous, which CO-RE cannot relocate. */
-		e->anon_rss_bytes = (__u64)mm_counter(mm, MM_ANONPAGES) << page_shift;
-		e->file_rss_bytes = (__u64)mm_counter(mm, MM_FILEPAGES) << page_shift;
-		e->shmem_rss_bytes = (__u64)mm_counter(mm, MM_SHMEMPAGES) << page_shift;
+		e->anon_rss_bytes = mm_anon_pages(mm) << page_shift;
+		e->file_rss_bytes = mm_file_pages(mm) << page_shift;
+		e->shmem_rss_bytes = mm_shmem_pages(mm) << page_shift;
 		e->pgtables_bytes = mm_pgtables_bytes(mm);
 		e->flags |= CGSCOPE_EVF_MEMORY;
 	}
@@ -540,10 +535,9 @@ static __always_inline int on_oom_kill_process(struct oom_control *oc)
 		 * would name no cgroup2 directory. */
 		if (cgrp && cgroup_on_dfl(cgrp))
 			t->oom_domain_id = cgroup_id_of(cgrp);
-	} else if (oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint, CONSTRAINT_CPUSET))) {
+	} else if (oom_is_cpuset(oc)) {
 		t->oom_scope = CGSCOPE_OOM_CPUSET;
-	} else if (oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint,
-							     CONSTRAINT_MEMORY_POLICY))) {
+	} else if (oom_is_mempolicy(oc)) {
 		t->oom_scope = CGSCOPE_OOM_MEMPOLICY;
 	} else {
 		t->oom_scope = CGSCOPE_OOM_GLOBAL;
@@ -624,23 +618,17 @@ static __always_inline void victim_fill(struct cgscope_event *e, struct task_str
 		fill_victim(e, task);
 }
 
-/* mark_victim_has_task is constant at load: the verifier drops the branch
- * that does not match the kernel, with its reads of arguments that the
- * kernel's tracepoint does not have. */
 SEC("tp_btf/mark_victim")
 int tpbtf_mark_victim(unsigned long long *ctx)
 {
 	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TP_BTF);
+	struct task_struct *task;
+	__u32 pid;
 
 	if (!e)
 		return 0;
-	if (mark_victim_has_task) {
-		struct task_struct *task = (void *)ctx[0];
-
-		victim_fill(e, task, BPF_CORE_READ(task, pid));
-	} else {
-		victim_fill(e, NULL, (__u32)ctx[0]);
-	}
+	task = mark_victim_task(ctx[0], &pid);
+	victim_fill(e, task, pid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -649,41 +637,39 @@ SEC("raw_tp/mark_victim")
 int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_RAW_TP);
+	struct task_struct *task;
+	__u32 pid;
 
 	if (!e)
 		return 0;
-	if (mark_victim_has_task) {
-		struct task_struct *task = (void *)ctx->args[0];
-
-		victim_fill(e, task, BPF_CORE_READ(task, pid));
-	} else {
-		victim_fill(e, NULL, (__u32)ctx->args[0]);
-	}
+	task = mark_victim_task(ctx->args[0], &pid);
+	victim_fill(e, task, pid);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
-/* The tracefs layout: only a pid before the tracepoint gained the victim's
- * comm and memory figures (in kB), which bpf_core_field_exists tells. The
- * victim's cgroup comes from oom_ctx when oom_kill_process() is hooked. */
+/* The tracefs layout: the pid, and on newer kernels the victim's comm and
+ * memory (core_compat.bpf.h). The victim's cgroup comes from oom_ctx when
+ * oom_kill_process() is hooked. */
 SEC("tracepoint/oom/mark_victim")
 int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 {
 	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TRACEPOINT);
+	struct mark_victim_detail d;
 
 	if (!e)
 		return 0;
 	victim_fill(e, NULL, ctx->pid);
-	if (bpf_core_field_exists(ctx->total_vm)) {
+	if (mark_victim_tp_detail(ctx, &d)) {
 		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
-					  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
-		e->total_vm_bytes = (__u64)ctx->total_vm << 10;
-		e->anon_rss_bytes = (__u64)ctx->anon_rss << 10;
-		e->file_rss_bytes = (__u64)ctx->file_rss << 10;
-		e->shmem_rss_bytes = (__u64)ctx->shmem_rss << 10;
-		e->pgtables_bytes = (__u64)ctx->pgtables << 10;
-		e->oom_score_adj = ctx->oom_score_adj;
-		e->uid = ctx->uid;
+					  (const char *)ctx + (d.comm_loc & 0xffff));
+		e->total_vm_bytes = d.total_vm_kb << 10;
+		e->anon_rss_bytes = d.anon_rss_kb << 10;
+		e->file_rss_bytes = d.file_rss_kb << 10;
+		e->shmem_rss_bytes = d.shmem_rss_kb << 10;
+		e->pgtables_bytes = d.pgtables_kb << 10;
+		e->oom_score_adj = d.oom_score_adj;
+		e->uid = d.uid;
 		e->flags |= CGSCOPE_EVF_MEMORY | CGSCOPE_EVF_UID;
 	}
 	bpf_ringbuf_submit(e, 0);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* CO-RE getters for kernel structures whose layout changed between the
- * kernels cgscope runs on. This file and agent/events/bpf_probe.c are the only places
- * that know about kernel differences; each getter names the change it covers.
+ * kernels cgscope runs on. This file and agent/events/bpf_probe.c are the
+ * only places that know about kernel differences (cgscope_events.bpf.c asks
+ * here); each getter names the change it covers.
  * No kernel versions are compared: libbpf resolves every bpf_core_*() check
  * against the running kernel's BTF at load time, and the verifier drops the
  * branch that does not apply. */
@@ -98,6 +99,24 @@ static __always_inline long mm_counter(struct mm_struct *mm, int member)
 	return v < 0 ? 0 : v;
 }
 
+/* The kernel's MM_* indexes are an anonymous enum, which CO-RE cannot
+ * relocate; they have kept their values since Linux 4.5 added
+ * MM_SHMEMPAGES, so vmlinux.h's are right on every kernel we run. */
+static __always_inline u64 mm_anon_pages(struct mm_struct *mm)
+{
+	return mm_counter(mm, MM_ANONPAGES);
+}
+
+static __always_inline u64 mm_file_pages(struct mm_struct *mm)
+{
+	return mm_counter(mm, MM_FILEPAGES);
+}
+
+static __always_inline u64 mm_shmem_pages(struct mm_struct *mm)
+{
+	return mm_counter(mm, MM_SHMEMPAGES);
+}
+
 static __always_inline u64 mm_pgtables_bytes(struct mm_struct *mm)
 {
 	/* Only with CONFIG_MMU; a nommu kernel has no page tables to count. */
@@ -121,12 +140,71 @@ static __always_inline struct cgroup *cfs_rq_cgroup(struct cfs_rq *cfs_rq)
 }
 
 /* oom_control::constraint is missing from older kernels' BTF (it was a local
- * of out_of_memory() there): then only a memcg OOM (->memcg set) is told. */
+ * of out_of_memory() there): then only a memcg OOM (->memcg set) is told.
+ * The values of enum oom_constraint are the running kernel's. */
 static __always_inline bool oom_constraint_is(struct oom_control *oc, int value)
 {
 	if (!bpf_core_field_exists(oc->constraint))
 		return false;
 	return BPF_CORE_READ(oc, constraint) == value;
+}
+
+static __always_inline bool oom_is_cpuset(struct oom_control *oc)
+{
+	return oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint, CONSTRAINT_CPUSET));
+}
+
+static __always_inline bool oom_is_mempolicy(struct oom_control *oc)
+{
+	return oom_constraint_is(oc, bpf_core_enum_value(enum oom_constraint,
+							 CONSTRAINT_MEMORY_POLICY));
+}
+
+/* Linux 6.9 changed oom:mark_victim from TP_PROTO(int pid) to
+ * TP_PROTO(struct task_struct *task, uid_t uid) ("mm: update mark_victim
+ * tracepoints fields"). Which one the running kernel has is read from the
+ * tracepoint's prototype in its BTF by agent/events/bpf_probe.c and set
+ * here before load: the verifier then drops the branch that does not apply,
+ * with its reads of an argument the kernel does not pass. */
+const volatile bool mark_victim_has_task = true;
+
+/* The victim of the tp_btf or raw_tp flavour of mark_victim, from its first
+ * argument: its task_struct (NULL when the kernel passes only the pid). */
+static __always_inline struct task_struct *mark_victim_task(u64 arg0, u32 *ret_pid)
+{
+	struct task_struct *task = (void *)arg0;
+
+	if (!mark_victim_has_task) {
+		*ret_pid = (u32)arg0;
+		return NULL;
+	}
+	*ret_pid = BPF_CORE_READ(task, pid);
+	return task;
+}
+
+/* What the tracefs record of mark_victim says of the victim besides its
+ * pid; memory figures in kB. The same change (6.9) added them. */
+struct mark_victim_detail {
+	u32 comm_loc;		/* __data_loc of the comm */
+	u32 uid;
+	s32 oom_score_adj;
+	u64 total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb, pgtables_kb;
+};
+
+static __always_inline bool mark_victim_tp_detail(struct trace_event_raw_mark_victim *ctx,
+						  struct mark_victim_detail *ret)
+{
+	if (!bpf_core_field_exists(ctx->total_vm))
+		return false;
+	ret->comm_loc = ctx->__data_loc_comm;
+	ret->uid = ctx->uid;
+	ret->oom_score_adj = ctx->oom_score_adj;
+	ret->total_vm_kb = ctx->total_vm;
+	ret->anon_rss_kb = ctx->anon_rss;
+	ret->file_rss_kb = ctx->file_rss;
+	ret->shmem_rss_kb = ctx->shmem_rss;
+	ret->pgtables_kb = ctx->pgtables;
+	return true;
 }
 
 #endif
