@@ -5,6 +5,8 @@
 
 #include "lib/alloc_policy.h"
 #include "cmd/cmd.h"
+#include "kernel/kernel_btf.h"
+#include "lib/log.h"
 #include "lib/version.h"
 
 static const struct {
@@ -39,9 +41,22 @@ static void usage(FILE *f)
 		"'cgscope COMMAND --help' explains the options of a command.\n");
 }
 
+/* libbpf's messages, for every command: logfmt like ours. Its warnings
+ * are mostly the fallbacks the loader expects (a refused fentry, say) and
+ * says itself in words, so they stay at debug unless asked for (-v,
+ * --log-level debug), then they are warnings; its debug is never shown. */
+static void on_libbpf(enum libbpf_print_level level, const char *line)
+{
+	if (level == LIBBPF_DEBUG)
+		return;
+	log_msg(level == LIBBPF_WARN && log_threshold >= LOG_DEBUG ? LOG_WARN : LOG_DEBUG,
+		"libbpf: %s", line);
+}
+
 int main(int argc, char **argv)
 {
 	alloc_policy_apply();
+	kernel_libbpf_log_to(on_libbpf);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

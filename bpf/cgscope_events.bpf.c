@@ -251,7 +251,7 @@ static __always_inline int on_cgroup_tp(__u32 type, void *ctx, int root, int lev
 
 	if (root != 0)
 		return 0;
-	e = ev_reserve(type, CGSCOPE_SRC_TRACEPOINT);
+	e = ev_reserve(type, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
 		return 0;
 	e->cgroup_id = id;
@@ -267,12 +267,12 @@ static __always_inline int on_cgroup_tp(__u32 type, void *ctx, int root, int lev
 SEC("tp_btf/" #name)								\
 int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path)		\
 {										\
-	return on_cgroup(type, CGSCOPE_SRC_TP_BTF, cgrp, path, 0);		\
+	return on_cgroup(type, CGSCOPE_HOOK_TP_BTF, cgrp, path, 0);		\
 }										\
 SEC("raw_tp/" #name)								\
 int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path)		\
 {										\
-	return on_cgroup(type, CGSCOPE_SRC_RAW_TP, cgrp, path, 0);		\
+	return on_cgroup(type, CGSCOPE_HOOK_RAW_TP, cgrp, path, 0);		\
 }										\
 SEC("tracepoint/cgroup/" #name)							\
 int tp_##name(struct trace_event_raw_cgroup *ctx)				\
@@ -285,12 +285,12 @@ int tp_##name(struct trace_event_raw_cgroup *ctx)				\
 SEC("tp_btf/" #name)								\
 int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path, int val)	\
 {										\
-	return on_cgroup(type, CGSCOPE_SRC_TP_BTF, cgrp, path, val);		\
+	return on_cgroup(type, CGSCOPE_HOOK_TP_BTF, cgrp, path, val);		\
 }										\
 SEC("raw_tp/" #name)								\
 int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path, int val)	\
 {										\
-	return on_cgroup(type, CGSCOPE_SRC_RAW_TP, cgrp, path, val);		\
+	return on_cgroup(type, CGSCOPE_HOOK_RAW_TP, cgrp, path, val);		\
 }										\
 SEC("tracepoint/cgroup/" #name)							\
 int tp_##name(struct trace_event_raw_cgroup_event *ctx)				\
@@ -385,14 +385,14 @@ SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	     struct task_struct *task, bool threadgroup)
 {
-	return on_attach(CGSCOPE_SRC_TP_BTF, dst, path, task, threadgroup);
+	return on_attach(CGSCOPE_HOOK_TP_BTF, dst, path, task, threadgroup);
 }
 
 SEC("raw_tp/cgroup_attach_task")
 int BPF_PROG(rawtp_cgroup_attach_task, struct cgroup *dst, const char *path,
 	     struct task_struct *task, bool threadgroup)
 {
-	return on_attach(CGSCOPE_SRC_RAW_TP, dst, path, task, threadgroup);
+	return on_attach(CGSCOPE_HOOK_RAW_TP, dst, path, task, threadgroup);
 }
 
 SEC("tracepoint/cgroup/cgroup_attach_task")
@@ -406,7 +406,7 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 	a.dst_id = ctx->dst_id;
 	if (!attach_note(&a, ctx->pid, 0, -1))
 		return 0;
-	e = ev_reserve(CGSCOPE_EV_MIGRATION, CGSCOPE_SRC_TRACEPOINT);
+	e = ev_reserve(CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
 		return 0;
 	attach_fill(e, &a, ctx->dst_level, ctx->pid, 0, -1);
@@ -621,7 +621,7 @@ static __always_inline void victim_fill(struct cgscope_event *e, struct task_str
 SEC("tp_btf/mark_victim")
 int tpbtf_mark_victim(unsigned long long *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TP_BTF);
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_TP_BTF);
 	struct task_struct *task;
 	__u32 pid;
 
@@ -636,7 +636,7 @@ int tpbtf_mark_victim(unsigned long long *ctx)
 SEC("raw_tp/mark_victim")
 int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_RAW_TP);
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_RAW_TP);
 	struct task_struct *task;
 	__u32 pid;
 
@@ -654,7 +654,7 @@ int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 SEC("tracepoint/oom/mark_victim")
 int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_SRC_TRACEPOINT);
+	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_TRACEPOINT);
 	struct mark_victim_detail d;
 
 	if (!e)
@@ -738,13 +738,13 @@ static __always_inline int on_unthrottle(__u32 source, struct cfs_rq *cfs_rq)
 SEC("fexit/throttle_cfs_rq")
 int BPF_PROG(fexit_throttle_cfs_rq, struct cfs_rq *cfs_rq, bool ret)
 {
-	return ret ? on_throttle(CGSCOPE_SRC_FENTRY, cfs_rq) : 0;
+	return ret ? on_throttle(CGSCOPE_HOOK_FENTRY, cfs_rq) : 0;
 }
 
 SEC("fentry/unthrottle_cfs_rq")
 int BPF_PROG(fentry_unthrottle_cfs_rq, struct cfs_rq *cfs_rq)
 {
-	return on_unthrottle(CGSCOPE_SRC_FENTRY, cfs_rq);
+	return on_unthrottle(CGSCOPE_HOOK_FENTRY, cfs_rq);
 }
 
 SEC("kprobe/throttle_cfs_rq")
@@ -768,11 +768,11 @@ int BPF_KRETPROBE(kretprobe_throttle_cfs_rq, bool ret)
 		return 0;
 	cfs_rq = (void *)*arg;
 	bpf_map_delete_elem(&throttle_arg, &tid);
-	return ret ? on_throttle(CGSCOPE_SRC_KPROBE, cfs_rq) : 0;
+	return ret ? on_throttle(CGSCOPE_HOOK_KPROBE, cfs_rq) : 0;
 }
 
 SEC("kprobe/unthrottle_cfs_rq")
 int BPF_KPROBE(kprobe_unthrottle_cfs_rq, struct cfs_rq *cfs_rq)
 {
-	return on_unthrottle(CGSCOPE_SRC_KPROBE, cfs_rq);
+	return on_unthrottle(CGSCOPE_HOOK_KPROBE, cfs_rq);
 }

@@ -38,16 +38,18 @@ enum cgscope_event_type {
 #define CGSCOPE_EV_MASK(type) (1u << (type))
 #define CGSCOPE_EV_MASK_ALL (((1u << CGSCOPE_EV_TYPES) - 1) & ~1u)
 
-/* What produced a record. */
-enum cgscope_event_source {
-	CGSCOPE_SRC_NONE = 0,
-	CGSCOPE_SRC_TRACEPOINT,	/* perf tracepoint, the tracefs record layout */
-	CGSCOPE_SRC_TP_BTF,	/* BTF-typed raw tracepoint */
-	CGSCOPE_SRC_RAW_TP,	/* raw tracepoint, untyped arguments */
-	CGSCOPE_SRC_FENTRY,	/* fentry/fexit on a kernel function */
-	CGSCOPE_SRC_KPROBE,	/* kprobe/kretprobe on a kernel function */
-	CGSCOPE_SRC_POLL,	/* synthesized by userspace from cgroup files (cpu.stat) */
-	CGSCOPE_SRC_COUNT
+/* The kinds of hook a feature can use, and so what produced a record: one
+ * list for the BPF programs, the loader and every name shown to users
+ * (agent/events/hook.c). The values are part of the record: append only. */
+enum cgscope_hook {
+	CGSCOPE_HOOK_NONE = 0,	/* no hook: the feature is not served */
+	CGSCOPE_HOOK_TRACEPOINT,	/* perf tracepoint, the tracefs record layout; needs tracefs */
+	CGSCOPE_HOOK_TP_BTF,	/* BTF-typed raw tracepoint */
+	CGSCOPE_HOOK_RAW_TP,	/* raw tracepoint, untyped arguments */
+	CGSCOPE_HOOK_FENTRY,	/* fentry/fexit trampolines on a kernel function */
+	CGSCOPE_HOOK_KPROBE,	/* kprobe/kretprobe on a kernel function */
+	CGSCOPE_HOOK_POLL,	/* synthesized by userspace from cgroup files (cpu.stat) */
+	CGSCOPE_HOOKS		/* the number of kinds, not a kind */
 };
 
 /* Which limit the OOM killer acted on (the kernel's enum oom_constraint). */
@@ -72,7 +74,7 @@ enum cgscope_oom_scope {
 
 struct cgscope_event {
 	__u32 type;		/* enum cgscope_event_type */
-	__u32 source;		/* enum cgscope_event_source */
+	__u32 source;		/* enum cgscope_hook */
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 cgroup_id;	/* the cgroup's directory inode number (kernfs id); 0 = unknown */
 	__u64 src_cgroup_id;	/* migration: where the task came from (flag SRC_KNOWN) */

@@ -19,6 +19,7 @@
 #include "collect/metric_groups.h"
 #include "events/bpf_loader.h"
 #include "events/event_source.h"
+#include "events/hook.h"
 #include "http/http_server.h"
 #include "http/web_config.h"
 #include "lib/log.h"
@@ -191,7 +192,7 @@ static const struct flag agent_flags[] = {
 	{ .name = "bpf.ring-buffer-size", .arg = "BYTES", .def = "1MiB",
 	  .parse = flag_size, .off = F(ringbuf_bytes),
 	  .min = BPF_LOADER_RINGBUF_MIN, .max = BPF_LOADER_RINGBUF_MAX,
-	  .want = "bytes from 4096 to 1GiB, such as 256k or 1MiB",
+	  .want = BPF_LOADER_RINGBUF_WANT,
 	  .help = "the kernel-to-agent ring buffer, rounded up to a power of two; records that "
 		  "find it full are counted in cgscope_bpf_events_lost_total" },
 	{ .name = "events.ring-size", .arg = "N", .def = "4096",
@@ -277,22 +278,53 @@ static void enrich(void *ctx, struct snapshot *s)
 	event_source_after_cycle(ctx, s);
 }
 
-/* Says once, at start, which hook serves each event feature. */
-static void log_hooks(const struct event_source_opts *o, struct event_source *es)
+/* Says once, at start, which hook serves each event feature; a feature
+ * whose hook the kernel offers but refused is a warning of its own. */
+static void log_hooks(struct event_source *es)
 {
-	struct snapshot *s = snapshot_new();
-	char line[512] = "";
-	size_t len = 0;
+	const struct bpf_hook *h;
+	size_t n = event_source_hooks(es, &h), failed = 0, hooked = 0;
+	char line[512];
 
-	(void)o;
-	if (!s)
+	bpf_hooks_summary(h, n, line, sizeof(line));
+	for (size_t i = 0; i < n; i++) {
+		hooked += h[i].state == BPF_FEATURE_HOOKED;
+		if (h[i].state != BPF_FEATURE_FAILED)
+			continue;
+		failed++;
+		log_fields(LOG_WARN, "BPF feature failed", "feature", bpf_feature_name(h[i].feature),
+			   "hook", hook_name(h[i].err_hook), "stage", bpf_stage_name(h[i].err_stage),
+			   "error", strerrorname_np(-h[i].err), "reason", h[i].detail, NULL);
+	}
+	if (failed)
+		log_warn("BPF programs loaded %s, %zu of %zu features failed "
+			 "(cgscope_bpf_feature_error_info); hooks: %s",
+			 hooked ? "in part" : "for no feature", failed, n, line);
+	else
+		log_info("BPF programs loaded; hooks: %s", line);
+	if (!event_source_prog_stats(es))
+		log_info("the kernel keeps no run-time statistics of the BPF programs: "
+			 "they need CAP_SYS_ADMIN (BPF_ENABLE_STATS) or sysctl "
+			 "kernel.bpf_stats_enabled=1; cgscope_bpf_program_* are left out");
+}
+
+/* Records the BPF programs dropped (the ring buffer was full): a warning
+ * with the count, at most every 10 s. */
+static void log_lost(const struct snapshot *s, uint64_t *logged, struct timespec *last)
+{
+	struct timespec now;
+
+	if (s->events.lost <= *logged)
 		return;
-	event_source_after_cycle(es, s);
-	for (unsigned i = 0; i < s->events.nhooks && len < sizeof(line); i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s=%s", i ? " " : "",
-					s->events.hooks[i].feature, s->events.hooks[i].hook);
-	log_info("BPF programs loaded; hooks: %s", line);
-	snapshot_unref(s);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last->tv_sec && now.tv_sec - last->tv_sec < 10)
+		return;
+	log_warn("%lu BPF event records lost (%lu since start): the ring buffer was full; "
+		 "counts stay exact, details of those events are missing "
+		 "(cgscope_bpf_events_lost_total; a larger --bpf.ring-buffer-size helps)",
+		 (unsigned long)(s->events.lost - *logged), (unsigned long)s->events.lost);
+	*logged = s->events.lost;
+	*last = now;
 }
 
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
@@ -300,8 +332,8 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     const sigset_t *sigs)
 {
 	bool warned_limit = false, warned_tables = false;
-	uint64_t seen[F_NR] = {0};
-	struct timespec last_log[F_NR] = {{0}};
+	uint64_t seen[F_NR] = {0}, lost_logged = 0;
+	struct timespec last_log[F_NR] = {{0}}, last_lost = {0};
 	int sig = 0;
 
 	while (!sig) {
@@ -329,6 +361,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 				warned_tables = true;
 			}
 			log_read_errors(c, s, seen, last_log);
+			log_lost(s, &lost_logged, &last_lost);
 			snapshot_publish(slot, s);
 			/* The old snapshot is freed now, unless a reader still has
 			 * it. Give the pages back: without this, the peak of a burst
@@ -452,7 +485,7 @@ int cmd_agent(int argc, char **argv)
 			 strerror(-bpf_err), bpf_err == -EPERM || bpf_err == -EACCES ?
 			 "; loading BPF needs root or CAP_BPF and CAP_PERFMON" : "");
 	else
-		log_hooks(&cfg.events, es);
+		log_hooks(es);
 	cfg.cycle.enrich = enrich;
 	cfg.cycle.enrich_ctx = es;
 	cfg.http.ring = event_source_ring(es);

@@ -16,12 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/libbpf.h>
-
 #include "cmd/flags.h"
 #include "events/bpf_loader.h"
-#include "events/bpf_probe.h"
 #include "events/event_format.h"
+#include "events/hook.h"
 #include "lib/log.h"
 
 #define POLL_MS 200
@@ -33,23 +31,6 @@ static void on_signal(int sig)
 	(void)sig;
 	stop = 1;
 }
-
-static int parse_hooks(const char *list, uint32_t *ret)
-{
-	char buf[128], *save = NULL, *w;
-	uint32_t mask = 0;
-	enum hook_kind k;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (hook_kind_parse(w, &k) < 0 || k == HOOK_NONE || k == HOOK_POLL)
-			return -EINVAL;
-		mask |= 1u << k;
-	}
-	*ret = mask;
-	return 0;
-}
-
 
 /* --- flags --------------------------------------------------------------- */
 
@@ -70,7 +51,7 @@ static int parse_types(const struct flag *f, const char *value, void *cfg)
 static int parse_deny(const struct flag *f, const char *value, void *cfg)
 {
 	(void)f;
-	return parse_hooks(value, &((struct events_flags *)cfg)->deny_hooks);
+	return hook_mask_parse(value, &((struct events_flags *)cfg)->deny_hooks);
 }
 
 static const struct flag events_flags[] = {
@@ -87,9 +68,10 @@ static const struct flag events_flags[] = {
 	{ .name = "bpf.ring-buffer-size", .arg = "BYTES", .def = "1MiB",
 	  .parse = flag_size, .off = F(ringbuf_bytes),
 	  .min = BPF_LOADER_RINGBUF_MIN, .max = BPF_LOADER_RINGBUF_MAX,
-	  .want = "bytes from 4096 to 1GiB, such as 256k or 1MiB",
+	  .want = BPF_LOADER_RINGBUF_WANT,
 	  .help = "the kernel-to-user ring buffer, rounded up to a power of two. Records that "
-		  "do not fit are counted and reported as \"lost\" lines in the stream" },
+		  "do not fit are counted and reported as \"lost\" lines in the stream. The "
+		  "agent's flag, with its rule; it was --ring-buffer-size, which is gone" },
 	{ .name = "deny-hook", .arg = "LIST", .parse = parse_deny,
 	  .want = "a comma-separated list of tp_btf, raw_tp, tracepoint, fentry, kprobe",
 	  .help = "never use these kinds of hook (tp_btf, raw_tp, tracepoint, fentry, kprobe): "
@@ -114,15 +96,6 @@ static const struct flag_cmd events_cmd = {
 		"message \"tracing\", once everything is attached.\n",
 	.flags = events_flags,
 };
-
-static bool verbose;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!verbose || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 struct printer {
 	bool json;
@@ -209,19 +182,22 @@ static void log_hooks(const struct bpf_loader *l)
 {
 	const struct bpf_hook *h;
 	size_t n = bpf_loader_hooks(l, &h);
-	char buf[512] = "";
-	size_t len = 0;
+	char buf[512];
 
-	for (size_t i = 0; i < n && len < sizeof(buf); i++)
-		len += snprintf(buf + len, sizeof(buf) - len, "%s%s=%s", i ? " " : "",
-				h[i].feature, h[i].hook);
+	bpf_hooks_summary(h, n, buf, sizeof(buf));
 	log_info("tracing: %s; ring buffer %zu bytes", buf, bpf_loader_ringbuf_bytes(l));
 	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(h[i].hook, "poll"))
+		const char *feature = bpf_feature_name(h[i].feature);
+
+		if (h[i].state == BPF_FEATURE_FAILED)
+			log_fields(LOG_WARN, "BPF feature failed", "feature", feature,
+				   "hook", hook_name(h[i].err_hook), "stage", bpf_stage_name(h[i].err_stage),
+				   "error", strerrorname_np(-h[i].err), "reason", h[i].detail, NULL);
+		else if (h[i].hook == CGSCOPE_HOOK_POLL)
 			log_info("%s: no BPF hook here (%s); cgscope agent derives it from cpu.stat",
-				 h[i].feature, h[i].detail);
+				 feature, h[i].detail);
 		else if (h[i].detail[0])
-			log_debug("%s: %s", h[i].feature, h[i].detail);
+			log_debug("%s: %s", feature, h[i].detail);
 	}
 }
 
@@ -231,7 +207,7 @@ static bool anything_attached(const struct bpf_loader *l)
 	size_t n = bpf_loader_hooks(l, &h);
 
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(h[i].hook, "none") && strcmp(h[i].hook, "poll"))
+		if (h[i].state == BPF_FEATURE_HOOKED)
 			return true;
 	return false;
 }
@@ -250,8 +226,7 @@ int cmd_events(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? 0 : 2;
 	p.json = fl.json;
-	verbose = fl.verbose;
-	if (verbose)
+	if (fl.verbose)		/* libbpf's messages too: main routes them */
 		log_threshold = LOG_DEBUG;
 	lo.type_mask = fl.type_mask;
 	lo.deny_hooks = fl.deny_hooks;
@@ -263,7 +238,6 @@ int cmd_events(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	/* A closed pipe (| head) ends the stream through EPIPE, quietly. */
 	signal(SIGPIPE, SIG_IGN);
-	libbpf_set_print(libbpf_print);
 
 	r = bpf_loader_open(&lo, &l);
 	if (r < 0) {

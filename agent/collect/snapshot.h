@@ -30,10 +30,15 @@ struct cgroup_event_counts {
 #define EVENTS_MAX_PROGS 24
 
 struct events_status {
-	uint8_t bpf;			/* BPF programs loaded */
+	uint8_t bpf;			/* BPF programs loaded, and no feature failed */
 	char bpf_error[96];		/* why not, when not */
 	struct {
 		char feature[16], hook[16];
+		/* failed: a hook the kernel offers was refused (event_source.h) */
+		uint8_t failed;
+		char error[16];		/* errno name: "EPERM" */
+		char stage[8];		/* "open", "load", "attach" */
+		char error_hook[16];	/* the hook refused first; "none" at "open" */
 	} hooks[EVENTS_MAX_HOOKS];
 	unsigned nhooks;
 	struct {
@@ -41,6 +46,7 @@ struct events_status {
 		uint64_t run_time_ns, run_cnt;
 	} progs[EVENTS_MAX_PROGS];
 	unsigned nprogs;
+	uint8_t prog_stats;		/* the kernel keeps the programs' statistics */
 	uint64_t by_type[CGSCOPE_EV_TYPES];	/* events received, BPF and poll */
 	uint64_t lost;			/* dropped: the BPF ring buffer was full */
 	uint64_t ring_capacity, ring_last_seq;

@@ -20,74 +20,172 @@
 
 #include "events/bpf_loader.h"
 #include "events/bpf_probe.h"
+#include "events/hook.h"
+#include "kernel/kernel_btf.h"
 #include "cgscope_events.skel.h"
 
 #define MAX_PROGS 6
+#define MAX_VARIANTS 3
+
+struct prog_ref {
+	const char *name;		/* the function's name in the .bpf.c */
+	bool optional;			/* the feature works without it */
+};
 
 struct variant {
-	enum hook_kind kind;
-	const char *progs[MAX_PROGS];	/* function names in the .bpf.c */
-	uint32_t optional;		/* bit i: progs[i] may be missing */
+	enum cgscope_hook hook;		/* CGSCOPE_HOOK_NONE ends the list */
+	struct prog_ref progs[MAX_PROGS];
 };
 
 struct feature {
 	const char *name;
 	uint32_t types;			/* the event types it produces */
-	enum hook_kind fallback;	/* what is left when no variant works */
-	struct variant variants[3];
+	enum cgscope_hook fallback;	/* what is left when no variant works */
+	bool adds_to_base;		/* loaded only when base is hooked */
+	enum bpf_feature base;
+	bool seeds_proc_cgroup;		/* once hooked, run the task iterator */
+	struct variant variants[MAX_VARIANTS];
 };
 
-static const struct feature features[] = {
-	{ "migration", CGSCOPE_EV_MASK(CGSCOPE_EV_MIGRATION), HOOK_NONE, {
-		/* the fork hook only makes sources known: optional */
-		{ HOOK_TP_BTF, { "tpbtf_cgroup_attach_task", "tpbtf_sched_process_fork" }, 2 },
-		{ HOOK_RAW_TP, { "rawtp_cgroup_attach_task", "rawtp_sched_process_fork" }, 2 },
-		{ HOOK_TRACEPOINT, { "tp_cgroup_attach_task", "tp_sched_process_fork" }, 2 },
-	} },
-	{ "lifecycle", CGSCOPE_EV_MASK(CGSCOPE_EV_MKDIR) | CGSCOPE_EV_MASK(CGSCOPE_EV_RMDIR) |
-		       CGSCOPE_EV_MASK(CGSCOPE_EV_RELEASE) | CGSCOPE_EV_MASK(CGSCOPE_EV_RENAME),
-	  HOOK_NONE, {
-		/* cgroup2 refuses rename(2) today: rename is optional */
-		{ HOOK_TP_BTF, { "tpbtf_cgroup_mkdir", "tpbtf_cgroup_rmdir",
-				 "tpbtf_cgroup_release", "tpbtf_cgroup_rename" }, 8 },
-		{ HOOK_RAW_TP, { "rawtp_cgroup_mkdir", "rawtp_cgroup_rmdir",
-				 "rawtp_cgroup_release", "rawtp_cgroup_rename" }, 8 },
-		{ HOOK_TRACEPOINT, { "tp_cgroup_mkdir", "tp_cgroup_rmdir",
-				     "tp_cgroup_release", "tp_cgroup_rename" }, 8 },
-	} },
-	{ "freeze", CGSCOPE_EV_MASK(CGSCOPE_EV_FREEZE) | CGSCOPE_EV_MASK(CGSCOPE_EV_UNFREEZE) |
-		    CGSCOPE_EV_MASK(CGSCOPE_EV_FROZEN) | CGSCOPE_EV_MASK(CGSCOPE_EV_POPULATED),
-	  HOOK_NONE, {
-		{ HOOK_TP_BTF, { "tpbtf_cgroup_freeze", "tpbtf_cgroup_unfreeze",
-				 "tpbtf_cgroup_notify_frozen", "tpbtf_cgroup_notify_populated" }, 0 },
-		{ HOOK_RAW_TP, { "rawtp_cgroup_freeze", "rawtp_cgroup_unfreeze",
-				 "rawtp_cgroup_notify_frozen", "rawtp_cgroup_notify_populated" }, 0 },
-		{ HOOK_TRACEPOINT, { "tp_cgroup_freeze", "tp_cgroup_unfreeze",
-				     "tp_cgroup_notify_frozen", "tp_cgroup_notify_populated" }, 0 },
-	} },
-	{ "oom", CGSCOPE_EV_MASK(CGSCOPE_EV_OOM_KILL), HOOK_NONE, {
-		{ HOOK_TP_BTF, { "tpbtf_mark_victim" }, 0 },
-		{ HOOK_RAW_TP, { "rawtp_mark_victim" }, 0 },
-		{ HOOK_TRACEPOINT, { "tp_mark_victim" }, 0 },
-	} },
-	/* adds to the oom feature's records: after it, and only with it */
-	{ "oom_domain", CGSCOPE_EV_MASK(CGSCOPE_EV_OOM_KILL), HOOK_NONE, {
-		{ HOOK_FENTRY, { "fentry_oom_kill_process", "fexit_oom_kill_process" }, 0 },
-		{ HOOK_KPROBE, { "kprobe_oom_kill_process", "kretprobe_oom_kill_process" }, 0 },
-	} },
-	{ "throttle", CGSCOPE_EV_MASK(CGSCOPE_EV_THROTTLE) | CGSCOPE_EV_MASK(CGSCOPE_EV_UNTHROTTLE),
-	  HOOK_POLL, {
+#define T(t) CGSCOPE_EV_MASK(CGSCOPE_EV_##t)
+#define REQ(p) { p, false }
+#define OPT(p) { p, true }
+
+/* Indexed by enum bpf_feature, which is also the order of loading. */
+static const struct feature features[BPF_FEATURES] = {
+	[BPF_FEATURE_MIGRATION] = {
+		.name = "migration",
+		.types = T(MIGRATION),
+		.fallback = CGSCOPE_HOOK_NONE,
+		.seeds_proc_cgroup = true,
+		/* the fork hook only makes sources known */
+		.variants = {
+			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_attach_task"),
+						 OPT("tpbtf_sched_process_fork") } },
+			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_attach_task"),
+						 OPT("rawtp_sched_process_fork") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_attach_task"),
+						     OPT("tp_sched_process_fork") } },
+		},
+	},
+	[BPF_FEATURE_LIFECYCLE] = {
+		.name = "lifecycle",
+		.types = T(MKDIR) | T(RMDIR) | T(RELEASE) | T(RENAME),
+		.fallback = CGSCOPE_HOOK_NONE,
+		/* cgroup2 refuses rename(2) today */
+		.variants = {
+			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
+						 REQ("tpbtf_cgroup_release"),
+						 OPT("tpbtf_cgroup_rename") } },
+			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
+						 REQ("rawtp_cgroup_release"),
+						 OPT("rawtp_cgroup_rename") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
+						     REQ("tp_cgroup_release"),
+						     OPT("tp_cgroup_rename") } },
+		},
+	},
+	[BPF_FEATURE_FREEZE] = {
+		.name = "freeze",
+		.types = T(FREEZE) | T(UNFREEZE) | T(FROZEN) | T(POPULATED),
+		.fallback = CGSCOPE_HOOK_NONE,
+		.variants = {
+			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
+						 REQ("tpbtf_cgroup_notify_frozen"),
+						 REQ("tpbtf_cgroup_notify_populated") } },
+			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
+						 REQ("rawtp_cgroup_notify_frozen"),
+						 REQ("rawtp_cgroup_notify_populated") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
+						     REQ("tp_cgroup_notify_frozen"),
+						     REQ("tp_cgroup_notify_populated") } },
+		},
+	},
+	[BPF_FEATURE_OOM] = {
+		.name = "oom",
+		.types = T(OOM_KILL),
+		.fallback = CGSCOPE_HOOK_NONE,
+		.variants = {
+			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_mark_victim") } },
+			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_mark_victim") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_mark_victim") } },
+		},
+	},
+	[BPF_FEATURE_OOM_DOMAIN] = {
+		.name = "oom_domain",
+		.types = T(OOM_KILL),
+		.fallback = CGSCOPE_HOOK_NONE,
+		/* adds to the oom feature's records */
+		.adds_to_base = true,
+		.base = BPF_FEATURE_OOM,
+		.variants = {
+			{ CGSCOPE_HOOK_FENTRY, { REQ("fentry_oom_kill_process"),
+						 REQ("fexit_oom_kill_process") } },
+			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_oom_kill_process"),
+						 REQ("kretprobe_oom_kill_process") } },
+		},
+	},
+	[BPF_FEATURE_THROTTLE] = {
+		.name = "throttle",
+		.types = T(THROTTLE) | T(UNTHROTTLE),
+		.fallback = CGSCOPE_HOOK_POLL,
 		/* throttling alone still counts; its end gives durations */
-		{ HOOK_FENTRY, { "fexit_throttle_cfs_rq", "fentry_unthrottle_cfs_rq" }, 2 },
-		{ HOOK_KPROBE, { "kprobe_throttle_cfs_rq", "kretprobe_throttle_cfs_rq",
-				 "kprobe_unthrottle_cfs_rq" }, 4 },
-	} },
+		.variants = {
+			{ CGSCOPE_HOOK_FENTRY, { REQ("fexit_throttle_cfs_rq"),
+						 OPT("fentry_unthrottle_cfs_rq") } },
+			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_throttle_cfs_rq"),
+						 REQ("kretprobe_throttle_cfs_rq"),
+						 OPT("kprobe_unthrottle_cfs_rq") } },
+		},
+	},
 };
 
-#define N_FEATURES (sizeof(features) / sizeof(features[0]))
+#undef T
+#undef REQ
+#undef OPT
+
+const char *bpf_feature_name(enum bpf_feature f)
+{
+	return f < BPF_FEATURES ? features[f].name : "unknown";
+}
+
+const char *bpf_stage_name(enum bpf_stage s)
+{
+	static const char *const names[] = {
+		[BPF_STAGE_NONE] = "", [BPF_STAGE_OPEN] = "open",
+		[BPF_STAGE_LOAD] = "load", [BPF_STAGE_ATTACH] = "attach",
+	};
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "";
+}
+
+void bpf_hooks_without_bpf(int err, struct bpf_hook *ret)
+{
+	for (int f = 0; f < BPF_FEATURES; f++)
+		ret[f] = (struct bpf_hook){
+			.feature = (enum bpf_feature)f,
+			.hook = features[f].fallback,
+			.state = err ? BPF_FEATURE_FAILED : BPF_FEATURE_UNAVAILABLE,
+			.err = err,
+			.err_hook = CGSCOPE_HOOK_NONE,
+			.err_stage = err ? BPF_STAGE_OPEN : BPF_STAGE_NONE,
+			.detail = "",
+		};
+}
+
+void bpf_hooks_summary(const struct bpf_hook *hooks, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "",
+					bpf_feature_name(hooks[i].feature), hook_name(hooks[i].hook));
+}
 
 struct unit {
 	const struct feature *feature;
+	enum bpf_feature id;
 	struct cgscope_events *skel;
 	struct bpf_program *progs[MAX_PROGS];
 	struct bpf_link *links[MAX_PROGS];
@@ -95,15 +193,16 @@ struct unit {
 
 struct bpf_loader {
 	struct cgscope_events *maps;	/* owns the maps every unit shares */
-	struct unit units[N_FEATURES];
+	struct unit units[BPF_FEATURES];
 	size_t n_units;
-	struct bpf_hook hooks[N_FEATURES];
-	char details[N_FEATURES][192];
+	struct bpf_hook hooks[BPF_FEATURES];
+	char details[BPF_FEATURES][192];
 	struct ring_buffer *rb;
 	size_t ringbuf_bytes;
 	const uint64_t *lost;	/* the lost map, mmapped: readable without bpf() */
 	size_t lost_len;
 	int stats_fd;
+	bool stats_enabled;
 	bool mark_victim_task;
 	uint32_t type_mask;
 	/* the callback of the poll in progress */
@@ -118,8 +217,8 @@ static size_t round_ringbuf(size_t bytes)
 
 	if (bytes == 0)
 		bytes = BPF_LOADER_RINGBUF_DEFAULT;
-	if (bytes > (1u << 30))
-		bytes = 1u << 30;
+	if (bytes > BPF_LOADER_RINGBUF_MAX)
+		bytes = BPF_LOADER_RINGBUF_MAX;
 	while (n < bytes)
 		n <<= 1;
 	return n;
@@ -133,6 +232,23 @@ static unsigned page_shift(void)
 	while ((1L << s) < page)
 		s++;
 	return s;
+}
+
+/* Every instance of the skeleton is opened the same way: CO-RE against the
+ * kernel's BTF file, no program loaded unless asked for. */
+static struct cgscope_events *skel_open(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct cgscope_events *skel;
+	struct bpf_program *prog;
+
+	kernel_bpf_open_opts(&opts);
+	skel = cgscope_events__open_opts(&opts);
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	return skel;
 }
 
 static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
@@ -174,44 +290,47 @@ static void unit_destroy(struct unit *u)
 	u->skel = NULL;
 }
 
-/* Appends "KIND: WHAT" to a feature's detail. WHAT ending in a space is a
- * prefix ("load: ") for the error's text; otherwise it says it all. */
-static void note(char *buf, size_t size, enum hook_kind kind, const char *what, int err)
+/* Why a variant was not used. */
+struct refusal {
+	enum bpf_stage stage;	/* NONE: the probe ruled it out */
+	const char *reason;	/* the probe's words, when the errno says too little */
+};
+
+/* Appends "HOOK: [STAGE: ]REASON" to a feature's detail. */
+static void note(char *buf, size_t size, enum cgscope_hook hook, const struct refusal *why, int err)
 {
-	size_t n = strlen(buf), w = what ? strlen(what) : 0;
-	bool prefix = w == 0 || what[w - 1] == ' ';
+	size_t n = strlen(buf);
 
 	if (n + 2 >= size)
 		return;
-	snprintf(buf + n, size - n, "%s%s: %s%s", n ? "; " : "", hook_kind_name(kind),
-		 what ? what : "", prefix && err ? strerror(-err) : "");
+	snprintf(buf + n, size - n, "%s%s: %s%s%s", n ? "; " : "", hook_name(hook),
+		 bpf_stage_name(why->stage), why->stage ? ": " : "",
+		 why->reason ? why->reason : strerror(-err));
 }
 
 /* Opens, loads and attaches one variant into u. 0, or -errno with u empty
- * and *what saying what failed (see note()). */
+ * and *why saying what refused it. */
 static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const struct variant *v,
-		       struct unit *u, const char **what)
+		       struct unit *u, struct refusal *why)
 {
 	struct bpf_program *prog;
 	int r, n = 0;
 
-	*what = NULL;
-	u->skel = cgscope_events__open();
+	*why = (struct refusal){ BPF_STAGE_LOAD, NULL };
+	u->skel = skel_open();
 	if (!u->skel)
 		return errno ? -errno : -ENOMEM;
-	bpf_object__for_each_program(prog, u->skel->obj)
-		bpf_program__set_autoload(prog, false);
-	for (int i = 0; i < MAX_PROGS && v->progs[i]; i++) {
-		prog = bpf_object__find_program_by_name(u->skel->obj, v->progs[i]);
+	for (int i = 0; i < MAX_PROGS && v->progs[i].name; i++) {
+		prog = bpf_object__find_program_by_name(u->skel->obj, v->progs[i].name);
 		if (!prog) {
 			r = -ENOENT;
 			goto fail;
 		}
 		r = bpf_probe_section(probe, bpf_program__section_name(prog));
 		if (r < 0) {
-			if (v->optional & (1u << i))
+			if (v->progs[i].optional)
 				continue;
-			*what = bpf_probe_reason(probe);
+			*why = (struct refusal){ BPF_STAGE_NONE, bpf_probe_reason(probe) };
 			goto fail;
 		}
 		bpf_program__set_autoload(prog, true);
@@ -219,6 +338,7 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 		n++;
 	}
 	if (n == 0) {
+		*why = (struct refusal){ BPF_STAGE_NONE, NULL };
 		r = -ENOENT;
 		goto fail;
 	}
@@ -227,21 +347,19 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 	if (r < 0)
 		goto fail;
 	r = cgscope_events__load(u->skel);
-	if (r < 0) {
-		*what = "load: ";
+	if (r < 0)
 		goto fail;
-	}
 	for (int i = 0; i < MAX_PROGS; i++) {
 		if (!u->progs[i])
 			continue;
 		u->links[i] = bpf_program__attach(u->progs[i]);
 		if (!u->links[i]) {
 			r = errno ? -errno : -EINVAL;
-			if (v->optional & (1u << i)) {
+			if (v->progs[i].optional) {
 				u->progs[i] = NULL;
 				continue;
 			}
-			*what = "attach: ";
+			why->stage = BPF_STAGE_ATTACH;
 			goto fail;
 		}
 	}
@@ -256,7 +374,7 @@ fail:
  * migrations only lack a source. */
 static void seed_proc_cgroup(struct bpf_loader *l, struct bpf_probe *probe)
 {
-	struct cgscope_events *skel = cgscope_events__open();
+	struct cgscope_events *skel = skel_open();
 	struct bpf_program *prog;
 	struct bpf_link *link = NULL;
 	char buf[256];
@@ -264,8 +382,6 @@ static void seed_proc_cgroup(struct bpf_loader *l, struct bpf_probe *probe)
 
 	if (!skel)
 		return;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
 	prog = skel->progs.seed_proc_cgroup;
 	if (bpf_probe_section(probe, bpf_program__section_name(prog)) < 0)
 		goto out;
@@ -291,7 +407,7 @@ out:
  * the kernel's BTF before anything is loaded (libbpf reads its own). */
 static int probe_all_sections(struct bpf_probe *probe)
 {
-	struct cgscope_events *skel = cgscope_events__open();
+	struct cgscope_events *skel = skel_open();
 	struct bpf_program *prog;
 
 	if (!skel)
@@ -306,15 +422,12 @@ static int probe_all_sections(struct bpf_probe *probe)
 static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct bpf_program *prog;
 	void *p;
 	int r;
 
-	l->maps = cgscope_events__open();
+	l->maps = skel_open();
 	if (!l->maps)
 		return errno ? -errno : -ENOMEM;
-	bpf_object__for_each_program(prog, l->maps->obj)
-		bpf_program__set_autoload(prog, false);
 	set_rodata(l, l->maps);
 	r = bpf_map__set_max_entries(l->maps->maps.events, l->ringbuf_bytes);
 	if (r == 0 && o->proc_map_entries)
@@ -342,6 +455,77 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Whether the sysctl kernel.bpf_stats_enabled keeps statistics for all. */
+static bool stats_sysctl(void)
+{
+	char c = '0';
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+
+	if (!f)
+		return false;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '0';
+	fclose(f);
+	return c == '1';
+}
+
+/* Tries the variants of one feature, best first, into u; fills h. */
+static void load_feature(struct bpf_loader *l, struct bpf_probe *probe,
+			 const struct bpf_loader_opts *o, enum bpf_feature id, struct unit *u)
+{
+	const struct feature *feat = &features[id];
+	struct bpf_hook *h = &l->hooks[id];
+	char *detail = l->details[id];
+	size_t size = sizeof(l->details[id]);
+
+	*h = (struct bpf_hook){
+		.feature = id,
+		.hook = feat->fallback,
+		.state = BPF_FEATURE_UNAVAILABLE,
+		.detail = detail,
+	};
+	if (!(feat->types & l->type_mask)) {
+		snprintf(detail, size, "not requested");
+		h->state = BPF_FEATURE_OFF;
+		h->hook = CGSCOPE_HOOK_NONE;
+		return;
+	}
+	if (feat->adds_to_base && l->hooks[feat->base].state != BPF_FEATURE_HOOKED) {
+		snprintf(detail, size, "no %s hook to add to", features[feat->base].name);
+		return;
+	}
+	for (size_t v = 0; v < MAX_VARIANTS && feat->variants[v].hook != CGSCOPE_HOOK_NONE; v++) {
+		const struct variant *var = &feat->variants[v];
+		struct refusal why;
+		int r;
+
+		if (o->deny_hooks & (1u << var->hook)) {
+			why = (struct refusal){ BPF_STAGE_NONE, "denied by option" };
+			note(detail, size, var->hook, &why, 0);
+			continue;
+		}
+		r = try_variant(l, probe, var, u, &why);
+		if (r == 0) {
+			u->feature = feat;
+			u->id = id;
+			l->n_units++;
+			h->hook = var->hook;
+			h->state = BPF_FEATURE_HOOKED;
+			return;
+		}
+		note(detail, size, var->hook, &why, r);
+		/* The probe said the kernel has this hook, and it was refused
+		 * all the same: an error, not the kernel's limit. */
+		if (why.stage != BPF_STAGE_NONE && !h->err) {
+			h->err = r;
+			h->err_hook = var->hook;
+			h->err_stage = why.stage;
+		}
+	}
+	if (h->err)
+		h->state = BPF_FEATURE_FAILED;
+}
+
 int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 {
 	static const struct bpf_loader_opts defaults;
@@ -365,49 +549,20 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 	if (r < 0)
 		goto fail;
 	/* Run-time statistics are kept while this fd is open (from before the
-	 * first attach, so that they count every run); an old kernel without
-	 * BPF_ENABLE_STATS just reports zeros. */
+	 * first attach, so that they count every run). BPF_ENABLE_STATS needs
+	 * CAP_SYS_ADMIN, which the deployments do not grant: then only the
+	 * sysctl turns them on. */
 	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	l->stats_enabled = l->stats_fd >= 0 || stats_sysctl();
 	r = open_maps(l, o);
 	if (r < 0)
 		goto fail;
 
-	for (size_t f = 0; f < N_FEATURES; f++) {
-		const struct feature *feat = &features[f];
-		struct bpf_hook *h = &l->hooks[f];
+	for (int f = 0; f < BPF_FEATURES; f++) {
 		struct unit *u = &l->units[l->n_units];
 
-		h->feature = feat->name;
-		h->hook = hook_kind_name(feat->fallback);
-		h->detail = l->details[f];
-		if (!(feat->types & l->type_mask)) {
-			snprintf(l->details[f], sizeof(l->details[f]), "not requested");
-			h->hook = "none";
-			continue;
-		}
-		if (!strcmp(feat->name, "oom_domain") && f > 0 && !strcmp(l->hooks[f - 1].hook, "none")) {
-			snprintf(l->details[f], sizeof(l->details[f]), "no oom hook to add to");
-			continue;
-		}
-		for (size_t v = 0; v < 3 && feat->variants[v].kind != HOOK_NONE; v++) {
-			const struct variant *var = &feat->variants[v];
-			const char *what;
-
-			if (o->deny_hooks & (1u << var->kind)) {
-				note(l->details[f], sizeof(l->details[f]), var->kind,
-				     "denied by option", 0);
-				continue;
-			}
-			r = try_variant(l, probe, var, u, &what);
-			if (r == 0) {
-				u->feature = feat;
-				l->n_units++;
-				h->hook = hook_kind_name(var->kind);
-				break;
-			}
-			note(l->details[f], sizeof(l->details[f]), var->kind, what, r);
-		}
-		if (u->feature && !strcmp(feat->name, "migration"))
+		load_feature(l, probe, o, (enum bpf_feature)f, u);
+		if (l->hooks[f].state == BPF_FEATURE_HOOKED && features[f].seeds_proc_cgroup)
 			seed_proc_cgroup(l, probe);
 	}
 
@@ -461,7 +616,21 @@ uint64_t bpf_loader_lost(const struct bpf_loader *l)
 size_t bpf_loader_hooks(const struct bpf_loader *l, const struct bpf_hook **ret)
 {
 	*ret = l->hooks;
-	return N_FEATURES;
+	return BPF_FEATURES;
+}
+
+size_t bpf_loader_failed(const struct bpf_loader *l)
+{
+	size_t n = 0;
+
+	for (int f = 0; f < BPF_FEATURES; f++)
+		n += l->hooks[f].state == BPF_FEATURE_FAILED;
+	return n;
+}
+
+bool bpf_loader_stats_enabled(const struct bpf_loader *l)
+{
+	return l->stats_enabled;
 }
 
 size_t bpf_loader_ringbuf_bytes(const struct bpf_loader *l)
@@ -528,7 +697,7 @@ int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret,
 			if (r < 0)
 				return r;
 			snprintf(st->name, sizeof(st->name), "%s", bpf_program__name(u->progs[p]));
-			st->feature = u->feature->name;
+			st->feature = u->id;
 			n++;
 		}
 	}

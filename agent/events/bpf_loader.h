@@ -12,13 +12,16 @@
  *   throttle    fentry, kprobe, else "poll" (throttle_cfs_rq/unthrottle_cfs_rq)
  * A refused hook makes its feature fall back, never the whole load fail; a
  * feature with nothing left reports "none" ("poll" for throttle: the agent
- * derives throttling from cpu.stat then).
+ * derives throttling from cpu.stat then). Whether that is the kernel's
+ * limit or an error (a hook the kernel offers that was refused) is told
+ * apart: see enum bpf_feature_state.
  *
  * Threads: bpf_loader_poll() from one thread at a time (the consumer); the
  * other functions may be called from any thread while the loader is open. */
 #ifndef CGSCOPE_BPF_LOADER_H
 #define CGSCOPE_BPF_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,27 +33,81 @@ struct bpf_loader_opts {
 	size_t ringbuf_bytes;		/* 0: 1 MiB; rounded up to a power of two >= a page */
 	uint32_t type_mask;		/* CGSCOPE_EV_MASK() of the types wanted; 0: all.
 					   Features with no wanted type are not loaded. */
-	uint32_t deny_hooks;		/* 1u << enum hook_kind (bpf_probe.h) never to use */
+	uint32_t deny_hooks;		/* 1u << enum cgscope_hook never to use */
 	size_t proc_map_entries;	/* processes whose cgroup is remembered for the
 					   source of migrations; 0: 16384 */
 };
 
 #define BPF_LOADER_RINGBUF_DEFAULT (1u << 20)
-/* What --bpf.ring-buffer-size takes, in every command: a page at least, so
- * that a record fits, and at most 1 GiB. */
+/* What --bpf.ring-buffer-size takes, in every command (agent, events: their
+ * flag tables use these): a page at least, so that a record fits, and at
+ * most 1 GiB. */
 #define BPF_LOADER_RINGBUF_MIN 4096
 #define BPF_LOADER_RINGBUF_MAX (1u << 30)
+#define BPF_LOADER_RINGBUF_WANT "bytes from 4096 to 1GiB, such as 256k or 1MiB"
+
+/* The features, in the order they are loaded (a feature that adds to
+ * another comes after it). */
+enum bpf_feature {
+	BPF_FEATURE_MIGRATION,
+	BPF_FEATURE_LIFECYCLE,
+	BPF_FEATURE_FREEZE,
+	BPF_FEATURE_OOM,
+	BPF_FEATURE_OOM_DOMAIN,
+	BPF_FEATURE_THROTTLE,
+	BPF_FEATURES
+};
+
+/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle". */
+const char *bpf_feature_name(enum bpf_feature f);
+
+/* How each feature came out of the load. */
+enum bpf_feature_state {
+	BPF_FEATURE_OFF,		/* not requested (no type of it wanted) */
+	BPF_FEATURE_HOOKED,		/* a BPF hook serves it */
+	BPF_FEATURE_UNAVAILABLE,	/* the kernel offers none of its hooks (the probe
+					   said so), they were denied by option, or the
+					   feature it adds to has none: its fallback */
+	BPF_FEATURE_FAILED,		/* a hook the kernel offers was refused at load
+					   or attach and no other served: an error */
+};
+
+/* Where a failed feature's first error came from. */
+enum bpf_stage {
+	BPF_STAGE_NONE,
+	BPF_STAGE_OPEN,		/* BPF could not be used at all (bpf_loader_open failed) */
+	BPF_STAGE_LOAD,		/* the kernel refused the program (verifier, CO-RE, privilege) */
+	BPF_STAGE_ATTACH,	/* the program loaded but could not be attached */
+};
+
+/* "", "open", "load", "attach". */
+const char *bpf_stage_name(enum bpf_stage s);
 
 struct bpf_hook {
-	const char *feature;	/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle" */
-	const char *hook;	/* "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "poll", "none" */
-	const char *detail;	/* why better hooks were not used, e.g. "fentry: Operation not
-				   permitted; kprobe: Operation not supported"; "" when none failed */
+	enum bpf_feature feature;
+	enum cgscope_hook hook;		/* what serves it: a BPF hook, else its fallback
+					   (CGSCOPE_HOOK_POLL for throttle, else NONE) */
+	enum bpf_feature_state state;
+	/* FAILED: the first refusal of a hook the kernel offers */
+	int err;			/* -errno */
+	enum cgscope_hook err_hook;
+	enum bpf_stage err_stage;
+	const char *detail;		/* why better hooks were not used, e.g. "fentry:
+					   Operation not permitted; kprobe: no kprobe
+					   support (...)"; "" when none failed */
 };
+
+/* What every feature is when BPF is not used at all: its fallback, with the
+ * loader's error (0 with --no-bpf) as a failure at stage "open". ret has
+ * BPF_FEATURES entries; detail points at a static "". */
+void bpf_hooks_without_bpf(int err, struct bpf_hook *ret);
+
+/* "migration=tp_btf lifecycle=tp_btf ... throttle=poll" into buf. */
+void bpf_hooks_summary(const struct bpf_hook *hooks, size_t n, char *buf, size_t size);
 
 struct bpf_prog_stat {
 	char name[64];		/* the program's function name in the .bpf.c */
-	const char *feature;
+	enum bpf_feature feature;
 	uint64_t run_time_ns;	/* 0 when the kernel keeps no statistics */
 	uint64_t run_cnt;
 	uint64_t recursion_misses;	/* runs skipped because it was already running on that CPU */
@@ -78,8 +135,16 @@ uint64_t bpf_loader_lost(const struct bpf_loader *l);
 /* The same per event type: ret[CGSCOPE_EV_TYPES]. */
 void bpf_loader_lost_by_type(const struct bpf_loader *l, uint64_t *ret);
 
-/* One entry per feature (the array lives as long as the loader). */
+/* One entry per feature, indexed by enum bpf_feature (the array lives as
+ * long as the loader); returns BPF_FEATURES. */
 size_t bpf_loader_hooks(const struct bpf_loader *l, const struct bpf_hook **ret);
+
+/* Features that failed (BPF_FEATURE_FAILED). */
+size_t bpf_loader_failed(const struct bpf_loader *l);
+
+/* Whether the kernel keeps run-time statistics of the programs: they need
+ * CAP_SYS_ADMIN (BPF_ENABLE_STATS) or the sysctl kernel.bpf_stats_enabled. */
+bool bpf_loader_stats_enabled(const struct bpf_loader *l);
 
 /* The ring buffer's size in bytes, after rounding. */
 size_t bpf_loader_ringbuf_bytes(const struct bpf_loader *l);

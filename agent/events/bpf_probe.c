@@ -16,31 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "events/bpf_probe.h"
-
-static const char *const kind_names[HOOK_KINDS] = {
-	[HOOK_NONE] = "none",
-	[HOOK_TP_BTF] = "tp_btf",
-	[HOOK_RAW_TP] = "raw_tp",
-	[HOOK_TRACEPOINT] = "tracepoint",
-	[HOOK_FENTRY] = "fentry",
-	[HOOK_KPROBE] = "kprobe",
-	[HOOK_POLL] = "poll",
-};
-
-const char *hook_kind_name(enum hook_kind kind)
-{
-	return kind < HOOK_KINDS ? kind_names[kind] : "none";
-}
-
-int hook_kind_parse(const char *name, enum hook_kind *ret)
-{
-	for (int k = 0; k < HOOK_KINDS; k++)
-		if (!strcmp(name, kind_names[k])) {
-			*ret = k;
-			return 0;
-		}
-	return -EINVAL;
-}
+#include "kernel/kernel_btf.h"
 
 /* A section's answer, kept so that it is still given once the kernel's BTF
  * is released (bpf_probe_release_btf). */
@@ -56,7 +32,7 @@ struct bpf_probe {
 	struct btf *btf;		/* NULL once released */
 	struct probe_memo *memo;
 	unsigned nmemo, memo_cap;
-	int kind[HOOK_KINDS];
+	int kind[CGSCOPE_HOOKS];
 	int iter;
 	bool mark_victim_task;
 	const char *tracefs;	/* the directory holding events/, or NULL */
@@ -143,7 +119,7 @@ int bpf_probe_new(struct bpf_probe **ret)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->btf = btf__load_vmlinux_btf();
+	p->btf = kernel_btf_load();
 	if (!p->btf) {
 		r = errno == EPERM || errno == EACCES ? -errno : -EOPNOTSUPP;
 		free(p);
@@ -154,7 +130,7 @@ int bpf_probe_new(struct bpf_probe **ret)
 	r = load_trivial(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0);
 	if (r < 0)
 		goto fail;
-	p->kind[HOOK_RAW_TP] = 1;
+	p->kind[CGSCOPE_HOOK_RAW_TP] = 1;
 	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cgscope_probe", 0, 0, 4096, NULL);
 	if (fd < 0) {
 		r = fd == -EPERM || fd == -EACCES ? fd : -EOPNOTSUPP;
@@ -189,7 +165,7 @@ bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p)
 
 /* A refusal of the kind itself (not of one target) is remembered: fentry
  * refused on one function is refused on all. */
-static int remember(struct bpf_probe *p, enum hook_kind kind, int r)
+static int remember(struct bpf_probe *p, enum cgscope_hook kind, int r)
 {
 	if (r == 0)
 		p->kind[kind] = 1;
@@ -213,9 +189,9 @@ static int probe_tp_btf(struct bpf_probe *p, const char *tp)
 	id = btf_id(p, name, BTF_KIND_TYPEDEF);
 	if (id < 0)
 		return no_tracepoint(p);
-	if (p->kind[HOOK_TP_BTF] < 0)
-		return p->kind[HOOK_TP_BTF];
-	return remember(p, HOOK_TP_BTF,
+	if (p->kind[CGSCOPE_HOOK_TP_BTF] < 0)
+		return p->kind[CGSCOPE_HOOK_TP_BTF];
+	return remember(p, CGSCOPE_HOOK_TP_BTF,
 			load_trivial(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id));
 }
 
@@ -237,10 +213,10 @@ static int probe_tracepoint(struct bpf_probe *p, const char *cat_name)
 		p->reason = "tracefs is not mounted";
 		return -EOPNOTSUPP;
 	}
-	if (p->kind[HOOK_TRACEPOINT] == 0)
-		remember(p, HOOK_TRACEPOINT, load_trivial(BPF_PROG_TYPE_TRACEPOINT, 0, 0));
-	if (p->kind[HOOK_TRACEPOINT] < 0)
-		return p->kind[HOOK_TRACEPOINT];
+	if (p->kind[CGSCOPE_HOOK_TRACEPOINT] == 0)
+		remember(p, CGSCOPE_HOOK_TRACEPOINT, load_trivial(BPF_PROG_TYPE_TRACEPOINT, 0, 0));
+	if (p->kind[CGSCOPE_HOOK_TRACEPOINT] < 0)
+		return p->kind[CGSCOPE_HOOK_TRACEPOINT];
 	snprintf(path, sizeof(path), "%s/events/%s/id", p->tracefs, cat_name);
 	return access(path, R_OK) == 0 ? 0 : no_tracepoint(p);
 }
@@ -253,9 +229,9 @@ static int probe_fentry(struct bpf_probe *p, const char *func, enum bpf_attach_t
 		p->reason = "function not in the kernel's BTF (inlined or absent)";
 		return id;
 	}
-	if (p->kind[HOOK_FENTRY] < 0)
-		return p->kind[HOOK_FENTRY];
-	return remember(p, HOOK_FENTRY, load_trivial(BPF_PROG_TYPE_TRACING, attach, id));
+	if (p->kind[CGSCOPE_HOOK_FENTRY] < 0)
+		return p->kind[CGSCOPE_HOOK_FENTRY];
+	return remember(p, CGSCOPE_HOOK_FENTRY, load_trivial(BPF_PROG_TYPE_TRACING, attach, id));
 }
 
 /* libbpf attaches kprobes through the kprobe PMU, or through tracefs's
@@ -295,18 +271,18 @@ static int in_kallsyms(const char *func)
 
 static int probe_kprobe(struct bpf_probe *p, const char *func)
 {
-	if (p->kind[HOOK_KPROBE] == 0) {
+	if (p->kind[CGSCOPE_HOOK_KPROBE] == 0) {
 		if (!kprobes_supported(p)) {
-			p->kind[HOOK_KPROBE] = -EOPNOTSUPP;
+			p->kind[CGSCOPE_HOOK_KPROBE] = -EOPNOTSUPP;
 			p->reason = "no kprobe support (no kprobe PMU, no kprobe_events)";
 		}
 		else
-			remember(p, HOOK_KPROBE, load_trivial(BPF_PROG_TYPE_KPROBE, 0, 0));
+			remember(p, CGSCOPE_HOOK_KPROBE, load_trivial(BPF_PROG_TYPE_KPROBE, 0, 0));
 	}
-	if (p->kind[HOOK_KPROBE] < 0) {
-		if (p->kind[HOOK_KPROBE] == -EOPNOTSUPP)
+	if (p->kind[CGSCOPE_HOOK_KPROBE] < 0) {
+		if (p->kind[CGSCOPE_HOOK_KPROBE] == -EOPNOTSUPP)
 			p->reason = "no kprobe support (no kprobe PMU, no kprobe_events)";
-		return p->kind[HOOK_KPROBE];
+		return p->kind[CGSCOPE_HOOK_KPROBE];
 	}
 	if (in_kallsyms(func) < 0) {
 		p->reason = "function not in /proc/kallsyms (inlined or absent)";

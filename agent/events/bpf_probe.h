@@ -8,26 +8,11 @@
 
 #include <stdbool.h>
 
-/* The kinds of hook a feature can use, best first within a family. */
-enum hook_kind {
-	HOOK_NONE = 0,
-	HOOK_TP_BTF,		/* "tp_btf": BTF-typed raw tracepoint */
-	HOOK_RAW_TP,		/* "raw_tp" */
-	HOOK_TRACEPOINT,	/* "tracepoint": perf tracepoint, needs tracefs */
-	HOOK_FENTRY,		/* "fentry": fentry/fexit trampolines */
-	HOOK_KPROBE,		/* "kprobe": kprobe/kretprobe */
-	HOOK_POLL,		/* "poll": derived in userspace from cgroup files */
-	HOOK_KINDS
-};
-
-/* "tp_btf", "raw_tp", ..., "none". */
-const char *hook_kind_name(enum hook_kind kind);
-/* The reverse, for flags; -EINVAL for an unknown name. */
-int hook_kind_parse(const char *name, enum hook_kind *ret);
+#include "bpf/events.h"
 
 struct bpf_probe;
 
-/* Reads the kernel's BTF (/sys/kernel/btf/vmlinux) and checks that BPF
+/* Reads the kernel's BTF (kernel/kernel_btf.h) and checks that BPF
  * tracing programs and ring buffers can be loaded at all. Fails with
  * -EPERM (or -EACCES) without the privilege, -EOPNOTSUPP when the kernel
  * has no BTF or no ring buffer (before 5.8), -ENOMEM. */

@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "events/event_format.h"
+#include "events/hook.h"
 #include "lib/utf8.h"
 
 static const char *const type_names[CGSCOPE_EV_TYPES] = {
@@ -54,16 +55,6 @@ static const char *const type_names[CGSCOPE_EV_TYPES] = {
 	[CGSCOPE_EV_UNTHROTTLE] = "unthrottle",
 };
 
-static const char *const source_names[CGSCOPE_SRC_COUNT] = {
-	[CGSCOPE_SRC_NONE] = "unknown",
-	[CGSCOPE_SRC_TRACEPOINT] = "tracepoint",
-	[CGSCOPE_SRC_TP_BTF] = "tp_btf",
-	[CGSCOPE_SRC_RAW_TP] = "raw_tp",
-	[CGSCOPE_SRC_FENTRY] = "fentry",
-	[CGSCOPE_SRC_KPROBE] = "kprobe",
-	[CGSCOPE_SRC_POLL] = "poll",
-};
-
 static const char *const scope_names[] = {
 	[CGSCOPE_OOM_UNKNOWN] = "unknown",
 	[CGSCOPE_OOM_GLOBAL] = "global",
@@ -75,11 +66,6 @@ static const char *const scope_names[] = {
 const char *event_type_name(uint32_t type)
 {
 	return type < CGSCOPE_EV_TYPES ? type_names[type] : "unknown";
-}
-
-const char *event_source_name(uint32_t source)
-{
-	return source < CGSCOPE_SRC_COUNT ? source_names[source] : "unknown";
 }
 
 const char *event_oom_scope_name(uint32_t scope)
@@ -279,7 +265,7 @@ int event_format_text(const struct cgscope_event *ev, uint64_t wall_ns, char *bu
 		break;
 	case CGSCOPE_EV_THROTTLE:
 	case CGSCOPE_EV_UNTHROTTLE:
-		if (ev->source == CGSCOPE_SRC_POLL) {
+		if (ev->source == CGSCOPE_HOOK_POLL) {
 			put(&o, " nr_throttled +%" PRIu64, (uint64_t)ev->count);
 			if (ev->flags & CGSCOPE_EVF_DURATION) {
 				put(&o, ", throttled ");
@@ -296,7 +282,7 @@ int event_format_text(const struct cgscope_event *ev, uint64_t wall_ns, char *bu
 	default:
 		break;
 	}
-	put(&o, " [%s]", event_source_name(ev->source));
+	put(&o, " [%s]", hook_name(ev->source));
 	return (int)o.len;
 }
 
@@ -409,7 +395,7 @@ cJSON *event_to_json(const struct cgscope_event *ev, uint64_t seq, uint64_t wall
 	add(o, "timestamp_ns", json_u64(wall_ns), &ok);
 	add(o, "ktime_ns", json_u64(ev->ts_ns), &ok);
 	add(o, "type", cJSON_CreateString(event_type_name(ev->type)), &ok);
-	add(o, "source", cJSON_CreateString(event_source_name(ev->source)), &ok);
+	add(o, "source", cJSON_CreateString(hook_name(ev->source)), &ok);
 	if (ev->cgroup_id || ev->path[0]) {
 		add(o, "cgroup_id", json_u64(ev->cgroup_id), &ok);
 		add(o, "path", json_chars(ev->path, sizeof(ev->path)), &ok);
@@ -441,7 +427,7 @@ cJSON *event_to_json(const struct cgscope_event *ev, uint64_t seq, uint64_t wall
 		break;
 	case CGSCOPE_EV_THROTTLE:
 	case CGSCOPE_EV_UNTHROTTLE:
-		if (ev->source == CGSCOPE_SRC_POLL)
+		if (ev->source == CGSCOPE_HOOK_POLL)
 			add(o, "count", json_u64(ev->count), &ok);
 		else
 			add(o, "cpu", json_u64(ev->cpu), &ok);

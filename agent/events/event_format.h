@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* struct cgscope_event (bpf/events.h) as people and programs read it: one
- * human-readable line, or one JSON object. Also the names of event types,
- * sources and OOM scopes, and the parsing of --type lists. */
+ * human-readable line, or one JSON object. Also the names of event types
+ * and OOM scopes, and the parsing of --type lists; a record's source is
+ * named by hook_name() (events/hook.h). */
 #ifndef CGSCOPE_EVENT_FORMAT_H
 #define CGSCOPE_EVENT_FORMAT_H
 
@@ -15,8 +16,6 @@
 /* "migration", "mkdir", "rmdir", "release", "rename", "freeze", "unfreeze",
  * "frozen", "populated", "oom_kill", "throttle", "unthrottle"; "unknown". */
 const char *event_type_name(uint32_t type);
-/* "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "poll"; "unknown". */
-const char *event_source_name(uint32_t source);
 /* "unknown", "global", "memcg", "cpuset", "mempolicy". */
 const char *event_oom_scope_name(uint32_t scope);
 

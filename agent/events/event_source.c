@@ -9,6 +9,7 @@
 
 #include "events/bpf_loader.h"
 #include "events/event_source.h"
+#include "events/hook.h"
 
 /* Counters of one cgroup id, kept while the cgroup is in the snapshots and
  * a few cycles more: an event can come before the collector sees its cgroup. */
@@ -34,6 +35,7 @@ struct event_source {
 	uint64_t by_type[CGSCOPE_EV_TYPES];
 	bool poll_throttle, poll_oom;	/* no BPF hook serves these */
 	int bpf_err;
+	struct bpf_hook no_bpf[BPF_FEATURES];	/* the hooks without a loader */
 };
 
 static struct counts_entry *counts_get(struct event_source *es, uint64_t id)
@@ -60,7 +62,7 @@ static void record(struct event_source *es, const struct cgscope_event *ev)
 	struct counts_entry *e;
 	uint64_t n = ev->count ? ev->count : 1;
 
-	if (ev->type < CGSCOPE_EV_TYPES && ev->source != CGSCOPE_SRC_POLL)
+	if (ev->type < CGSCOPE_EV_TYPES && ev->source != CGSCOPE_HOOK_POLL)
 		es->by_type[ev->type]++;
 	if (!ev->cgroup_id)
 		return;
@@ -74,7 +76,7 @@ static void record(struct event_source *es, const struct cgscope_event *ev)
 		break;
 	case CGSCOPE_EV_OOM_KILL:
 		if ((e = counts_get(es, ev->cgroup_id)))
-			e->c.oom_kills += ev->source == CGSCOPE_SRC_POLL ? n : 1;
+			e->c.oom_kills += ev->source == CGSCOPE_HOOK_POLL ? n : 1;
 		break;
 	case CGSCOPE_EV_THROTTLE:
 		if ((e = counts_get(es, ev->cgroup_id)))
@@ -122,15 +124,21 @@ static void *consume(void *arg)
 	return NULL;
 }
 
-static const char *hook_of(const struct event_source *es, const char *feature)
+/* What serves feature f: the loader's answer, or the fallback without BPF. */
+static const struct bpf_hook *hook_of(const struct event_source *es, enum bpf_feature f)
 {
 	const struct bpf_hook *hooks;
-	size_t n = es->bpf ? bpf_loader_hooks(es->bpf, &hooks) : 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(hooks[i].feature, feature))
-			return hooks[i].hook;
-	return strcmp(feature, "throttle") ? "none" : "poll";
+	event_source_hooks(es, &hooks);
+	return &hooks[f];
+}
+
+size_t event_source_hooks(const struct event_source *es, const struct bpf_hook **ret)
+{
+	if (es->bpf)
+		return bpf_loader_hooks(es->bpf, ret);
+	*ret = es->no_bpf;
+	return BPF_FEATURES;
 }
 
 int event_source_start(const struct event_source_opts *opts, struct event_source **ret,
@@ -138,7 +146,6 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 {
 	struct event_source *es = calloc(1, sizeof(*es));
 	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes };
-	const char *th, *oom;
 	int r;
 
 	if (!es)
@@ -156,10 +163,9 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 			es->bpf_err = r;
 		}
 	}
-	th = hook_of(es, "throttle");
-	oom = hook_of(es, "oom");
-	es->poll_throttle = strcmp(th, "fentry") && strcmp(th, "kprobe");
-	es->poll_oom = !strcmp(oom, "none");
+	bpf_hooks_without_bpf(es->bpf_err, es->no_bpf);
+	es->poll_throttle = hook_of(es, BPF_FEATURE_THROTTLE)->state != BPF_FEATURE_HOOKED;
+	es->poll_oom = hook_of(es, BPF_FEATURE_OOM)->state != BPF_FEATURE_HOOKED;
 	if (es->bpf) {
 		r = pthread_create(&es->thread, NULL, consume, es);
 		if (r) {
@@ -202,7 +208,7 @@ static void poll_event(struct event_source *es, const struct snapshot *s,
 {
 	struct cgscope_event ev = {
 		.type = type,
-		.source = CGSCOPE_SRC_POLL,
+		.source = CGSCOPE_HOOK_POLL,
 		.cgroup_id = c->id,
 		.level = c->depth,
 		.count = count,
@@ -220,32 +226,58 @@ static void poll_event(struct event_source *es, const struct snapshot *s,
 	push(es, &ev);
 }
 
+bool event_source_prog_stats(const struct event_source *es)
+{
+	return es->bpf && bpf_loader_stats_enabled(es->bpf);
+}
+
+/* "features failed: migration, oom" */
+static void failed_list(const struct bpf_hook *hooks, size_t n, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "features failed:");
+	const char *sep = " ";
+
+	for (size_t i = 0; i < n && len < size; i++)
+		if (hooks[i].state == BPF_FEATURE_FAILED) {
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", sep,
+						bpf_feature_name(hooks[i].feature));
+			sep = ", ";
+		}
+}
+
 static void fill_status(struct event_source *es, struct events_status *st)
 {
 	const struct bpf_hook *hooks;
 	struct bpf_prog_stat progs[EVENTS_MAX_PROGS];
-	size_t n;
+	size_t n = event_source_hooks(es, &hooks);
 	int np;
 	uint64_t first;
 
-	st->bpf = es->bpf != NULL;
+	/* Loaded means every feature the kernel offers a hook for got it. */
+	st->bpf = es->bpf && bpf_loader_failed(es->bpf) == 0;
 	if (es->bpf_err)
 		snprintf(st->bpf_error, sizeof(st->bpf_error), "%s", strerror(-es->bpf_err));
-	n = es->bpf ? bpf_loader_hooks(es->bpf, &hooks) : 0;
-	if (!es->bpf) {
-		static const struct bpf_hook none[] = {
-			{ "migration", "none", "" }, { "lifecycle", "none", "" },
-			{ "freeze", "none", "" }, { "oom", "none", "" },
-			{ "oom_domain", "none", "" }, { "throttle", "poll", "" },
-		};
-		hooks = none;
-		n = sizeof(none) / sizeof(none[0]);
-	}
+	else if (es->bpf && bpf_loader_failed(es->bpf))
+		failed_list(hooks, n, st->bpf_error, sizeof(st->bpf_error));
 	for (size_t i = 0; i < n && st->nhooks < EVENTS_MAX_HOOKS; i++, st->nhooks++) {
-		snprintf(st->hooks[i].feature, sizeof(st->hooks[i].feature), "%s", hooks[i].feature);
-		snprintf(st->hooks[i].hook, sizeof(st->hooks[i].hook), "%s", hooks[i].hook);
+		const struct bpf_hook *h = &hooks[i];
+		const char *errname = h->err ? strerrorname_np(-h->err) : NULL;
+
+		snprintf(st->hooks[i].feature, sizeof(st->hooks[i].feature), "%s",
+			 bpf_feature_name(h->feature));
+		snprintf(st->hooks[i].hook, sizeof(st->hooks[i].hook), "%s", hook_name(h->hook));
+		st->hooks[i].failed = h->state == BPF_FEATURE_FAILED;
+		if (!st->hooks[i].failed)
+			continue;
+		snprintf(st->hooks[i].error, sizeof(st->hooks[i].error), "%s",
+			 errname ? errname : "unknown");
+		snprintf(st->hooks[i].stage, sizeof(st->hooks[i].stage), "%s",
+			 bpf_stage_name(h->err_stage));
+		snprintf(st->hooks[i].error_hook, sizeof(st->hooks[i].error_hook), "%s",
+			 hook_name(h->err_hook));
 	}
-	np = es->bpf ? bpf_loader_prog_stats(es->bpf, progs, EVENTS_MAX_PROGS) : 0;
+	st->prog_stats = event_source_prog_stats(es);
+	np = st->prog_stats ? bpf_loader_prog_stats(es->bpf, progs, EVENTS_MAX_PROGS) : 0;
 	for (int i = 0; i < np; i++, st->nprogs++) {
 		snprintf(st->progs[i].name, sizeof(st->progs[i].name), "%.63s", progs[i].name);
 		st->progs[i].run_time_ns = progs[i].run_time_ns;
@@ -254,7 +286,7 @@ static void fill_status(struct event_source *es, struct events_status *st)
 	st->lost = es->bpf ? bpf_loader_lost(es->bpf) : 0;
 	st->ring_capacity = event_ring_capacity(es->ring);
 	event_ring_bounds(es->ring, &first, &st->ring_last_seq);
-	st->migrations = strcmp(hook_of(es, "migration"), "none") != 0;
+	st->migrations = hook_of(es, BPF_FEATURE_MIGRATION)->state == BPF_FEATURE_HOOKED;
 	st->oom = 1;			/* BPF, else memory.events.local */
 	st->throttle_events = 1;	/* BPF, else cpu.stat */
 	st->throttle_durations = !es->poll_throttle;

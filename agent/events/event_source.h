@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "events/bpf_loader.h"
 #include "events/event_ring.h"
 #include "collect/snapshot.h"
 
@@ -34,5 +35,15 @@ void event_source_stop(struct event_source *es);
 void event_source_after_cycle(struct event_source *es, struct snapshot *s);
 
 struct event_ring *event_source_ring(struct event_source *es);
+
+/* What serves each feature, indexed by enum bpf_feature (BPF_FEATURES
+ * entries, valid while es is): the loader's answer, or every feature's
+ * fallback when BPF is off or was refused (then failed at stage "open"
+ * with the refusal's errno). */
+size_t event_source_hooks(const struct event_source *es, const struct bpf_hook **ret);
+
+/* Whether the kernel keeps run-time statistics of the BPF programs (see
+ * bpf_loader_stats_enabled()); false without BPF. */
+bool event_source_prog_stats(const struct event_source *es);
 
 #endif

@@ -12,6 +12,12 @@ int log_level_parse(const char *s, enum log_level *ret);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A message followed by fields: key, value, ..., NULL (logfmt: a value
+ * with spaces, quotes or '=' is quoted, its quotes and backslashes
+ * escaped). For what a program reads back: which feature failed and why. */
+void log_fields(enum log_level level, const char *msg, ...)
+	__attribute__((sentinel));
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

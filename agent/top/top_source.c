@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "collect/collector.h"
+#include "events/hook.h"
 #include "top/http_get.h"
 #include "json/json_snapshot.h"
 #include "top/top_rows.h"
@@ -198,17 +199,14 @@ static int local_tasks(struct top_source *s, const struct snapshot *snap, uint64
  * the part says nothing of hooks. */
 static int hooks_live(const cJSON *o, int depth)
 {
-	static const char *const bpf_hooks[] = {
-		"tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "iter",
-	};
 	const cJSON *c;
+	enum cgscope_hook h;
 	int live = -1;
 
 	if (cJSON_IsString(o)) {
-		for (size_t i = 0; i < sizeof(bpf_hooks) / sizeof(bpf_hooks[0]); i++)
-			if (!strcmp(o->valuestring, bpf_hooks[i]))
-				return 1;
-		return !strcmp(o->valuestring, "poll") || !strcmp(o->valuestring, "none") ? 0 : -1;
+		if (hook_parse(o->valuestring, &h) < 0)
+			return -1;
+		return h != CGSCOPE_HOOK_NONE && h != CGSCOPE_HOOK_POLL;
 	}
 	if (depth == 0 || !(cJSON_IsObject(o) || cJSON_IsArray(o)))
 		return -1;

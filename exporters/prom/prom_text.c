@@ -372,13 +372,20 @@ static void render_events(struct prom_page *pg)
 	if (st->throttle_durations)
 		render_throttle_hist(pg);
 
-	prom_family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded, 0 when events come from polling only.");
+	prom_family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded and no feature failed; 0 when events come from polling only or a feature failed (cgscope_bpf_feature_error_info).");
 	sb_printf(sb, "cgscope_bpf_loaded %d\n", st->bpf ? 1 : 0);
 	prom_family(pg, "cgscope_bpf_hook_info", "gauge",
 	       "Which hook serves each event feature: tp_btf, raw_tp, tracepoint, fentry, kprobe, poll, or none; always 1.");
 	for (unsigned i = 0; i < st->nhooks; i++)
 		sb_printf(sb, "cgscope_bpf_hook_info{feature=\"%s\",hook=\"%s\"} 1\n",
 			  st->hooks[i].feature, st->hooks[i].hook);
+	prom_family(pg, "cgscope_bpf_feature_error_info", "gauge",
+	       "Event features that failed: the hook the kernel offers that was refused first, at which stage (open, load, attach), with which errno; always 1.");
+	for (unsigned i = 0; i < st->nhooks; i++)
+		if (st->hooks[i].failed)
+			sb_printf(sb, "cgscope_bpf_feature_error_info{feature=\"%s\",hook=\"%s\",stage=\"%s\",error=\"%s\"} 1\n",
+				  st->hooks[i].feature, st->hooks[i].error_hook, st->hooks[i].stage,
+				  st->hooks[i].error);
 	prom_family(pg, "cgscope_bpf_events_total", "counter", "Records received from the BPF programs, by event type.");
 	for (uint32_t t = 1; t < CGSCOPE_EV_TYPES; t++)
 		sb_printf(sb, "cgscope_bpf_events_total{type=\"%s\"} %lu\n", event_type_name(t),
@@ -386,7 +393,7 @@ static void render_events(struct prom_page *pg)
 	prom_family(pg, "cgscope_bpf_events_lost_total", "counter",
 	       "Records the BPF programs dropped because the ring buffer was full.");
 	sb_printf(sb, "cgscope_bpf_events_lost_total %lu\n", (unsigned long)st->lost);
-	if (st->nprogs) {
+	if (st->prog_stats) {
 		prom_family(pg, "cgscope_bpf_program_run_seconds_total", "counter",
 		       "CPU time the kernel spent running each BPF program (kernel BPF statistics).");
 		for (unsigned i = 0; i < st->nprogs; i++) {

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The probe on this machine's kernel (root, BTF at /sys/kernel/btf/vmlinux,
  * as make test runs): answers stay the same once the kernel's BTF is
- * released, and a section not asked before is refused, saying why. */
+ * released, and a section not asked before is refused, saying why. Also
+ * what every BPF user shares: the one table of hook names, libbpf's
+ * messages as lines, and the loader's account of each feature. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "unit.h"
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "events/bpf_loader.h"
 #include "events/bpf_probe.h"
+#include "events/hook.h"
+#include "kernel/kernel_btf.h"
 
 static void test_answers_outlive_the_btf(void **state)
 {
@@ -53,10 +62,173 @@ static void test_answers_outlive_the_btf(void **state)
 	bpf_probe_free(p);
 }
 
+static void test_hook_names(void **state)
+{
+	static const char *const names[] = {
+		"none", "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "poll",
+	};
+	enum cgscope_hook h;
+	uint32_t mask;
+
+	(void)state;
+	/* One name per kind, in the record's numbering, and back. */
+	assert_int_equal(sizeof(names) / sizeof(names[0]), CGSCOPE_HOOKS);
+	for (uint32_t k = 0; k < CGSCOPE_HOOKS; k++) {
+		assert_string_equal(hook_name(k), names[k]);
+		assert_int_equal(hook_parse(names[k], &h), 0);
+		assert_int_equal(h, k);
+	}
+	assert_int_equal(CGSCOPE_HOOK_TP_BTF, 2);	/* records already carry these */
+	assert_int_equal(CGSCOPE_HOOK_POLL, 6);
+	assert_string_equal(hook_name(CGSCOPE_HOOKS), "unknown");
+	assert_int_equal(hook_parse("TP_BTF", &h), -EINVAL);
+
+	assert_int_equal(hook_mask_parse("tp_btf,kprobe", &mask), 0);
+	assert_int_equal(mask, (1u << CGSCOPE_HOOK_TP_BTF) | (1u << CGSCOPE_HOOK_KPROBE));
+	mask = 7;
+	/* Only hooks that BPF gives can be denied; the mask is left alone. */
+	assert_int_equal(hook_mask_parse("none", &mask), -EINVAL);
+	assert_int_equal(hook_mask_parse("poll", &mask), -EINVAL);
+	assert_int_equal(hook_mask_parse("", &mask), -EINVAL);
+	assert_int_equal(hook_mask_parse("tp_btf,", &mask), -EINVAL);
+	assert_int_equal(hook_mask_parse("tp_btf,,raw_tp", &mask), -EINVAL);
+	assert_int_equal(hook_mask_parse("fentryfentryfentry", &mask), -EINVAL);
+	assert_int_equal(mask, 7);
+}
+
+static char lines[16][512];
+static int levels[16];
+static int nlines;
+
+static void capture(enum libbpf_print_level level, const char *line)
+{
+	if (nlines < 16) {
+		snprintf(lines[nlines], sizeof(lines[0]), "%s", line);
+		levels[nlines++] = level;
+	}
+}
+
+static void test_libbpf_messages_are_lines(void **state)
+{
+	struct bpf_object *obj;
+
+	(void)state;
+	nlines = 0;
+	kernel_libbpf_log_to(capture);
+	obj = bpf_object__open_file("/nonexistent/cgscope.bpf.o", NULL);
+	kernel_libbpf_log_to(NULL);
+	assert_null(obj);
+	assert_true(nlines >= 1);
+	for (int i = 0; i < nlines; i++) {
+		assert_null(strchr(lines[i], '\n'));
+		assert_int_not_equal(strncmp(lines[i], "libbpf: ", 8), 0);
+	}
+	/* "loading object from ..." (debug), then the warning */
+	assert_int_equal(nlines, 2);
+	assert_int_equal(levels[0], LIBBPF_DEBUG);
+	assert_int_equal(levels[1], LIBBPF_WARN);
+	assert_string_equal(lines[1], "elf: failed to open /nonexistent/cgscope.bpf.o: "
+			    "No such file or directory");
+	/* Dropped once no one listens. */
+	nlines = 0;
+	assert_null(bpf_object__open_file("/nonexistent/cgscope.bpf.o", NULL));
+	assert_int_equal(nlines, 0);
+}
+
+static void test_open_opts_name_the_kernel_btf(void **state)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct btf *btf;
+
+	(void)state;
+	kernel_bpf_open_opts(&opts);
+	/* libbpf then never lists module BTF, which needs CAP_SYS_ADMIN. */
+	assert_string_equal(opts.btf_custom_path, KERNEL_BTF_SYSFS);
+	btf = kernel_btf_load();
+	assert_non_null(btf);
+	assert_true(btf__find_by_name_kind(btf, "cgroup", BTF_KIND_STRUCT) > 0);
+	btf__free(btf);
+}
+
+static void test_loader_tells_fallbacks_from_failures(void **state)
+{
+	struct bpf_loader_opts o = {
+		.deny_hooks = (1u << CGSCOPE_HOOK_TP_BTF) | (1u << CGSCOPE_HOOK_RAW_TP) |
+			      (1u << CGSCOPE_HOOK_TRACEPOINT) | (1u << CGSCOPE_HOOK_FENTRY) |
+			      (1u << CGSCOPE_HOOK_KPROBE),
+	};
+	const struct bpf_hook *h;
+	struct bpf_loader *l;
+	size_t n;
+
+	(void)state;
+	UNIT_NEED_ROOT();
+	/* Every hook denied: every feature falls back, none failed. */
+	assert_int_equal(bpf_loader_open(&o, &l), 0);
+	n = bpf_loader_hooks(l, &h);
+	assert_int_equal(n, BPF_FEATURES);
+	assert_int_equal(bpf_loader_failed(l), 0);
+	for (size_t f = 0; f < n; f++) {
+		assert_int_equal(h[f].feature, f);
+		assert_int_equal(h[f].state, BPF_FEATURE_UNAVAILABLE);
+		assert_int_equal(h[f].err, 0);
+		assert_int_equal(h[f].hook, f == BPF_FEATURE_THROTTLE ? CGSCOPE_HOOK_POLL
+								    : CGSCOPE_HOOK_NONE);
+	}
+	assert_string_equal(h[BPF_FEATURE_MIGRATION].detail, "tp_btf: denied by option; "
+			    "raw_tp: denied by option; tracepoint: denied by option");
+	assert_string_equal(h[BPF_FEATURE_OOM_DOMAIN].detail, "no oom hook to add to");
+	bpf_loader_close(l);
+
+	/* Only mkdir wanted: lifecycle hooked (tp_btf on every kernel with BTF),
+	 * the others not loaded at all. */
+	o = (struct bpf_loader_opts){ .type_mask = CGSCOPE_EV_MASK(CGSCOPE_EV_MKDIR) };
+	assert_int_equal(bpf_loader_open(&o, &l), 0);
+	bpf_loader_hooks(l, &h);
+	for (size_t f = 0; f < BPF_FEATURES; f++) {
+		if (f == BPF_FEATURE_LIFECYCLE) {
+			assert_int_equal(h[f].state, BPF_FEATURE_HOOKED);
+			assert_string_equal(hook_name(h[f].hook), "tp_btf");
+		} else {
+			assert_int_equal(h[f].state, BPF_FEATURE_OFF);
+			assert_string_equal(h[f].detail, "not requested");
+		}
+	}
+	bpf_loader_close(l);
+}
+
+static void test_without_bpf(void **state)
+{
+	struct bpf_hook h[BPF_FEATURES];
+	char buf[256];
+
+	(void)state;
+	/* BPF refused as a whole: every feature failed at "open". */
+	bpf_hooks_without_bpf(-EPERM, h);
+	for (int f = 0; f < BPF_FEATURES; f++) {
+		assert_int_equal(h[f].state, BPF_FEATURE_FAILED);
+		assert_int_equal(h[f].err, -EPERM);
+		assert_string_equal(bpf_stage_name(h[f].err_stage), "open");
+		assert_string_equal(hook_name(h[f].err_hook), "none");
+	}
+	bpf_hooks_summary(h, BPF_FEATURES, buf, sizeof(buf));
+	assert_string_equal(buf, "migration=none lifecycle=none freeze=none oom=none "
+			    "oom_domain=none throttle=poll");
+	/* --no-bpf: a choice, not a failure. */
+	bpf_hooks_without_bpf(0, h);
+	for (int f = 0; f < BPF_FEATURES; f++)
+		assert_int_equal(h[f].state, BPF_FEATURE_UNAVAILABLE);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_outlive_the_btf),
+		cmocka_unit_test(test_hook_names),
+		cmocka_unit_test(test_libbpf_messages_are_lines),
+		cmocka_unit_test(test_open_opts_name_the_kernel_btf),
+		cmocka_unit_test(test_loader_tells_fallbacks_from_failures),
+		cmocka_unit_test(test_without_bpf),
 	};
 
 	return UNIT_RUN("bpf_probe", tests, argc, argv);

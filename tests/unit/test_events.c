@@ -27,7 +27,7 @@ static struct cgscope_event make(uint32_t type, uint64_t id, const char *path)
 	memset(&ev, 0, sizeof(ev));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ev.type = type;
-	ev.source = CGSCOPE_SRC_TP_BTF;
+	ev.source = CGSCOPE_HOOK_TP_BTF;
 	ev.ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	ev.cgroup_id = id;
 	ev.count = 1;
@@ -230,7 +230,7 @@ static void test_json_oom_and_throttle(void **state)
 	cJSON_free(s);
 
 	ev = make(CGSCOPE_EV_UNTHROTTLE, 80, "/vmtest/cpu");
-	ev.source = CGSCOPE_SRC_FENTRY;
+	ev.source = CGSCOPE_HOOK_FENTRY;
 	ev.cpu = 3;
 	ev.throttled_ns = 12345678;
 	ev.flags = CGSCOPE_EVF_DURATION;
@@ -239,7 +239,7 @@ static void test_json_oom_and_throttle(void **state)
 	assert_null(strstr(s, "poll"));
 	cJSON_free(s);
 
-	ev.source = CGSCOPE_SRC_POLL;
+	ev.source = CGSCOPE_HOOK_POLL;
 	ev.count = 5;
 	assert_int_equal(event_format_json(&ev, 1, 0, &s), 0);
 	assert_non_null(strstr(s, "\"source\":\"poll\""));
@@ -302,7 +302,7 @@ static void test_text_lines(void **state)
 	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 
 	ev = make(CGSCOPE_EV_UNTHROTTLE, 11, "/cpu");
-	ev.source = CGSCOPE_SRC_KPROBE;
+	ev.source = CGSCOPE_HOOK_KPROBE;
 	ev.cpu = 1;
 	ev.throttled_ns = 2500000;
 	ev.flags = CGSCOPE_EVF_DURATION;
