@@ -109,16 +109,18 @@ SLEEP = ["sleep", "3600"]
 
 
 class Agent:
-    def __init__(self, *args, health_url="http", nofile=None):
-        """nofile: the agent's RLIMIT_NOFILE, soft and hard."""
+    def __init__(self, *args, health_url="http", nofile=None, wrap=(), preexec_fn=None):
+        """nofile: the agent's RLIMIT_NOFILE, soft and hard; wrap: a command
+        that runs the agent (setpriv ... to start it with fewer capabilities);
+        preexec_fn: run in the child before the agent (a seccomp filter)."""
         if not os.access(CGSCOPE, os.X_OK):
             raise RuntimeError(f"{CGSCOPE} is not built: run make")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
-            if nofile else None
+            if nofile else preexec_fn
         self.proc = subprocess.Popen(
-            [CGSCOPE, "agent", f"--web.listen-address=127.0.0.1:{self.port}", *args],
+            [*wrap, CGSCOPE, "agent", f"--web.listen-address=127.0.0.1:{self.port}", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=limit)
         try:
             self._wait_ready(health_url)

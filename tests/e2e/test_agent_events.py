@@ -4,6 +4,7 @@ Server-Sent Events stream with resumption, the poll-derived fallbacks and
 loss accounting. Other activity on the machine makes events too: every check
 looks at the test's own cgroups only."""
 import json
+import re
 import os
 import shutil
 import socket
@@ -220,7 +221,8 @@ def test_lost_events_are_counted(cgtree, agent_factory):
     moves = 0
     try:
         p, q = (open(os.path.join(cgtree.path, d, "cgroup.procs"), "w") for d in ("p", "q"))
-        end = time.monotonic() + 3
+        storm = time.monotonic()
+        end = storm + 3
         while time.monotonic() < end:
             for f in (p, q):
                 f.write(str(sleeper.pid))
@@ -240,3 +242,13 @@ def test_lost_events_are_counted(cgtree, agent_factory):
     counted = series(m, "cgroup_migrations_in_total", cgroup=cgtree.rel("p"))
     assert 0 < counted <= moves
     assert agent.get("/healthz").startswith("ok")
+    # The loss is logged with its count, at most every 10 s: once for a
+    # storm shorter than that, twice should the agent run 10 s past it.
+    lost = series(metrics(agent), "cgscope_bpf_events_lost_total")
+    log = [l for l in agent.stop().splitlines() if "BPF event records lost" in l]
+    assert 1 <= len(log) <= 1 + (time.monotonic() - storm) // 10, log
+    counts = [tuple(map(int, re.search(r'msg="(\d+) BPF event records lost \((\d+) since start\)',
+                                       l).groups())) for l in log]
+    assert all(" level=warn " in l for l in log), log
+    assert all(0 < n <= total for n, total in counts) and counts[-1][1] <= lost, counts
+    assert sum(n for n, _ in counts) == counts[-1][1], counts

@@ -18,13 +18,14 @@ from conftest import CGSCOPE, SLEEP, cgroup2_mount, wait_for
 class Events:
     """A running `cgscope events`, its stdout and stderr read as they come."""
 
-    def __init__(self, *args, json_lines=True, read_stdout=True):
+    def __init__(self, *args, json_lines=True, read_stdout=True, wrap=(), preexec_fn=None):
+        """wrap: a command that runs cgscope (setpriv ...)."""
         if not os.access(CGSCOPE, os.X_OK):
             raise RuntimeError(f"{CGSCOPE} is not built: run make")
         self.json = json_lines
-        cmd = [CGSCOPE, "events", *(["--json"] if json_lines else []), *args]
+        cmd = [*wrap, CGSCOPE, "events", *(["--json"] if json_lines else []), *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, errors="replace")
+                                     text=True, errors="replace", preexec_fn=preexec_fn)
         self.lines, self.err = [], []
         self.lock = threading.Lock()
         self.readers = [threading.Thread(target=self._drain, args=(self.proc.stderr, self.err),
