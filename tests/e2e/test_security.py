@@ -508,10 +508,10 @@ def test_sighup_without_web_config(agent_factory):
     assert "SIGHUP: no --web.config.file to re-read" in agent.proc.stdout.read()
 
 
-def test_bcrypt_recipes_of_the_readme(tmp_path, agent_factory):
-    """The ways the README names to make a bcrypt hash with Debian's tools
+def test_bcrypt_recipes_of_the_docs(tmp_path, agent_factory):
+    """The ways docs/agent.md names to make a bcrypt hash with Debian's tools
     make hashes the agent takes and matches."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    with open(os.path.join(ROOT, "docs", "agent.md")) as f:
         readme = f.read()
     htpasswd = "htpasswd -nbBC 10 alice"
     python = ("python3 -c 'import crypt, getpass; print(crypt.crypt(getpass.getpass(), "
