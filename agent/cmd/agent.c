@@ -165,8 +165,8 @@ static const struct flag agent_flags[] = {
 	  .want = "a path starting with '/' that is not /, /healthz or under /api/",
 	  .help = "path of the metrics page" },
 	{ .name = "web.config.file", .arg = "FILE", .parse = flag_string, .off = F(web_config_file),
-	  .help = "TLS and basic auth, in the web configuration format of Prometheus exporters "
-		  "(docs/agent.md says which keys)" },
+	  .help = "TLS, client certificates and basic auth, in the web configuration format of "
+		  "Prometheus exporters (docs/agent.md says which keys); re-read on SIGHUP" },
 	{ .name = "web.max-connections", .arg = "N", .def = "512",
 	  .parse = flag_uint, .off = F(max_connections), .min = 1, .max = 1000000,
 	  .want = "a whole number from 1", .help = "connections open at once" },
