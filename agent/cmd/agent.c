@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +166,8 @@ static const struct flag agent_flags[] = {
 	  .want = "a path starting with '/' that is not /, /healthz or under /api/",
 	  .help = "path of the metrics page" },
 	{ .name = "web.config.file", .arg = "FILE", .parse = flag_string, .off = F(web_config_file),
-	  .help = "TLS and basic auth, in the web configuration format of Prometheus exporters "
-		  "(docs/agent.md says which keys)" },
+	  .help = "TLS, client certificates and basic auth, in the web configuration format of "
+		  "Prometheus exporters (docs/agent.md says which keys); re-read on SIGHUP" },
 	{ .name = "web.max-connections", .arg = "N", .def = "512",
 	  .parse = flag_uint, .off = F(max_connections), .min = 1, .max = 1000000,
 	  .want = "a whole number from 1", .help = "connections open at once" },
@@ -327,6 +328,63 @@ static void log_lost(const struct snapshot *s, uint64_t *logged, struct timespec
 	*last = now;
 }
 
+/* SIGHUP re-reads --web.config.file, in a thread of its own: the
+ * collection loop's wait stays as it is, and a reload never stops the
+ * agent. A file that cannot be read or is refused is logged, and the one
+ * in force stays. */
+struct reloader {
+	pthread_t thread;
+	const char *path;
+	struct http_server *http;
+};
+
+static void reload_web_config(struct reloader *rl)
+{
+	struct web_config wc;
+	char err[512];
+	bool tls = false;
+	size_t users = 0;
+	int r;
+
+	if (!rl->path) {
+		log_info("SIGHUP: no --web.config.file to re-read; nothing changed");
+		return;
+	}
+	r = web_config_load(rl->path, &wc, err, sizeof(err));
+	if (r == 0) {
+		tls = wc.tls;
+		users = wc.nusers;
+		r = http_server_reload(rl->http, &wc, err, sizeof(err));
+		if (r < 0)
+			web_config_free(&wc);
+	}
+	if (r < 0) {
+		log_error("SIGHUP: --web.config.file %s: %s; the config in force stays", rl->path, err);
+		return;
+	}
+	log_info("SIGHUP: --web.config.file %s re-read: TLS %s, %zu basic auth user(s); "
+		 "in force for new connections and requests", rl->path, tls ? "on" : "off", users);
+}
+
+static void *reload_loop(void *arg)
+{
+	struct reloader *rl = arg;
+	sigset_t hup;
+	int sig;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	for (;;) {
+		/* sigwait is where the thread is cancelled at shutdown. */
+		if (sigwait(&hup, &sig) != 0)
+			continue;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		reload_web_config(rl);
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	}
+	return NULL;
+}
+
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
 		     const sigset_t *sigs)
@@ -421,6 +479,8 @@ int cmd_agent(int argc, char **argv)
 	struct agent_flags flags = {0};
 	struct agent_config cfg = {0};
 	struct web_config wc = {0};
+	struct reloader reloader = {0};
+	bool reloading = false, tls = false;
 	struct snapshot_slot slot;
 	struct http_server *http = NULL;
 	struct collector *c = NULL;
@@ -439,6 +499,16 @@ int cmd_agent(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	}
 	configure(&flags, &cfg);
+	/* SIGHUP is the reload thread's (reload_loop): blocked everywhere
+	 * from the start, so that it never ends the agent, also before that
+	 * thread starts (it is then taken once the thread waits). */
+	{
+		sigset_t hup;
+
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &hup, NULL);
+	}
 	snapshot_slot_init(&slot);
 	r = resolve_cgroup_root(cfg.cgroup_root, root, sizeof(root));
 	if (r < 0)
@@ -448,6 +518,10 @@ int cmd_agent(int argc, char **argv)
 		log_error("--web.config.file %s: %s", cfg.web_config_file, err);
 		goto out;
 	}
+	if (cfg.web_config_file && !wc.tls && !wc.nusers)
+		log_warn("--web.config.file %s sets neither TLS nor basic auth: serving plain HTTP to anyone",
+			 cfg.web_config_file);
+	tls = wc.tls;
 	raise_fd_limit();
 	/* Signals are taken synchronously by the collection loop's wait; the
 	 * threads started below inherit the blocked mask. */
@@ -489,13 +563,22 @@ int cmd_agent(int argc, char **argv)
 	cfg.cycle.enrich = enrich;
 	cfg.cycle.enrich_ctx = es;
 	cfg.http.ring = event_source_ring(es);
-	r = http_server_start(&cfg.http, &http);
+	r = http_server_start(&cfg.http, &http, err, sizeof(err));
 	if (r < 0) {
-		log_error("cannot listen on %s: %s", cfg.http.listen_address,
-			  r == -EINVAL ? "not an address of the form [host]:port" :
-			  r == -EKEYREJECTED ? "the TLS certificate or key was refused" : strerror(-r));
+		if (r == -EKEYREJECTED)
+			log_error("--web.config.file %s: %s", cfg.web_config_file, err);
+		else
+			log_error("%s", err);
 		goto out;
 	}
+	reloader = (struct reloader){ .path = cfg.web_config_file, .http = http };
+	r = pthread_create(&reloader.thread, NULL, reload_loop, &reloader);
+	if (r) {
+		log_error("cannot start the SIGHUP thread: %s", strerror(r));
+		r = -r;
+		goto out;
+	}
+	reloading = true;
 	r = drop_privileges(cfg.user);
 	if (r < 0) {
 		log_error("cannot switch to user %s: %s", cfg.user,
@@ -504,11 +587,15 @@ int cmd_agent(int argc, char **argv)
 	}
 	log_info("cgscope %s watching %s every %lu ms, serving %s://%s%s as uid %u",
 		 cgscope_version, root, (unsigned long)cfg.interval_ms,
-		 wc.cert_pem ? "https" : "http", cfg.http.listen_address,
+		 tls ? "https" : "http", cfg.http.listen_address,
 		 cfg.http.metrics_path, (unsigned)geteuid());
 	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs);
 	r = 0;
 out:
+	if (reloading) {
+		pthread_cancel(reloader.thread);
+		pthread_join(reloader.thread, NULL);
+	}
 	http_server_stop(http);
 	event_source_stop(es);
 	snapshot_slot_destroy(&slot);

@@ -60,6 +60,51 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+static const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* USER:PASSWORD from CGSCOPE_AUTH, else the first line of the file
+ * CGSCOPE_AUTH_FILE names, else "" (the URL's own user info wins over both,
+ * in top_source_open_url). */
+static int read_auth(char *buf, size_t size, char *err, size_t errsize)
+{
+	const char *v = getenv_nonempty("CGSCOPE_AUTH"), *path = getenv_nonempty("CGSCOPE_AUTH_FILE");
+	FILE *f;
+	size_t n;
+
+	buf[0] = '\0';
+	if (v) {
+		if (strlen(v) >= size || !strchr(v, ':')) {
+			snprintf(err, errsize, "CGSCOPE_AUTH: want USER:PASSWORD");
+			return -EINVAL;
+		}
+		strcpy(buf, v);
+		return 0;
+	}
+	if (!path)
+		return 0;
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errsize, "CGSCOPE_AUTH_FILE %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!fgets(buf, (int)size, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (!strchr(buf, ':')) {
+		explicit_bzero(buf, size);
+		snprintf(err, errsize, "CGSCOPE_AUTH_FILE %s: want USER:PASSWORD on its first line", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const char *describe(int err)
 {
 	/* The two that only an agent's answer gives. */
@@ -68,6 +113,19 @@ static const char *describe(int err)
 		return "unexpected HTTP answer (is it a cgscope agent?)";
 	case -EINVAL:
 		return "the answer is not a JSON snapshot";
+	case -EACCES:
+		return "401: the agent asks for a user and password (http://USER:PASSWORD@HOST:PORT, "
+		       "CGSCOPE_AUTH or CGSCOPE_AUTH_FILE)";
+	case -EPERM:
+		return "401: the agent refused the user and password given";
+	case -EPROTONOSUPPORT:
+		return "the agent serves TLS: use an https:// URL";
+	case -EKEYREJECTED:
+		return "the agent's TLS certificate is not trusted for this host "
+		       "(CGSCOPE_CA_FILE names the CA that signed it)";
+	case -ECONNABORTED:
+		return "the TLS session failed (is it an https agent? does it want a client "
+		       "certificate: CGSCOPE_CERT_FILE, CGSCOPE_KEY_FILE?)";
 	default:
 		return strerror(-err);
 	}
@@ -458,7 +516,8 @@ static const struct flag top_flags[] = {
 	{ .name = "raw", .parse = flag_switch, .off = F(raw),
 	  .help = "bytes and rates as plain integers, no K/M/G" },
 	{ .name = "url", .arg = "URL", .parse = flag_string, .off = F(url),
-	  .help = "read the agent at URL (http://host:9753) instead of the local cgroupfs; "
+	  .help = "read the agent at URL (http://host:9753, https://..., "
+		  "http://USER:PASSWORD@host:9753) instead of the local cgroupfs; "
 		  "events come from its /api/v1/events" },
 	{ .name = "cgroup-root", .arg = "DIR", .parse = flag_string, .off = F(cgroup_root),
 	  .help = "the tree to read (default: the cgroup2 mount from /proc/self/mountinfo); "
@@ -474,6 +533,15 @@ static const struct flag_cmd top_cmd = {
 		"local cgroupfs, or a running agent's JSON API with --url. Interactive on a\n"
 		"terminal; plain text frames when stdout is not a terminal, or with -b.\n",
 	.epilogue =
+		"Environment, for --url (a password in the URL shows in ps; these do not):\n"
+		"  CGSCOPE_AUTH         USER:PASSWORD for an agent that asks for basic auth\n"
+		"  CGSCOPE_AUTH_FILE    a file whose first line is USER:PASSWORD\n"
+		"  CGSCOPE_CA_FILE      https: the CA that signed the agent's certificate\n"
+		"                       (PEM; default: the system's CAs)\n"
+		"  CGSCOPE_CERT_FILE, CGSCOPE_KEY_FILE\n"
+		"                       https: a client certificate and its key (PEM), for\n"
+		"                       an agent that asks for one\n"
+		"\n"
 		"Columns: Tasks (pids.current, else the processes in cgroup.procs of the\n"
 		"cgroup and its descendants), %CPU (of one core, from cpu.stat usage),\n"
 		"%Thr (throttled CFS periods, % of periods since the last refresh), Memory\n"
@@ -542,10 +610,26 @@ int cmd_top(int argc, char **argv)
 	t.view.flat = fl.tree ? false : fl.flat ? true : batch;
 
 	if (fl.url) {
-		r = top_source_open_url(fl.url, &t.src);
+		struct top_url_opts uo = {
+			.ca_file = getenv_nonempty("CGSCOPE_CA_FILE"),
+			.cert_file = getenv_nonempty("CGSCOPE_CERT_FILE"),
+			.key_file = getenv_nonempty("CGSCOPE_KEY_FILE"),
+		};
+		char auth[512], err[512];
+
+		if (read_auth(auth, sizeof(auth), err, sizeof(err)) < 0) {
+			fprintf(stderr, "cgscope top: %s\n", err);
+			return 2;
+		}
+		uo.auth = auth[0] ? auth : NULL;
+		r = top_source_open_url(fl.url, &uo, &t.src, err, sizeof(err));
+		explicit_bzero(auth, sizeof(auth));
+		if (r == -ENOKEY) {
+			fprintf(stderr, "cgscope top: --url: %s\n", err);
+			return 2;
+		}
 		if (r < 0) {
-			fprintf(stderr, "cgscope top: bad --url '%s': want http://HOST[:PORT]%s\n", fl.url,
-				strncmp(fl.url, "https:", 6) ? "" : " (https is not supported)");
+			fprintf(stderr, "cgscope top: bad --url: want http[s]://[USER:PASSWORD@]HOST[:PORT]\n");
 			return 2;
 		}
 	} else {

@@ -91,7 +91,7 @@ struct collector_stats {
 	double last_duration;
 };
 
-enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, SNAPSHOT_CACHE_NR };
+enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, CACHE_JSON_GZ, SNAPSHOT_CACHE_NR };
 
 struct snapshot {
 	atomic_int refs;

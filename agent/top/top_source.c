@@ -35,6 +35,7 @@ struct top_source {
 	int64_t last_ms;
 	uint64_t next_seq;
 	unsigned fetches;
+	bool status_read;		/* the agent's status came once */
 	char events_desc[96];
 	char host[256], kernel[128];
 	uint64_t read_errors;		/* the collector's, at the last fetch */
@@ -76,9 +77,11 @@ fail:
 	return r;
 }
 
-int top_source_open_url(const char *url, struct top_source **ret)
+int top_source_open_url(const char *url, const struct top_url_opts *o,
+			struct top_source **ret, char *err, size_t errsize)
 {
 	struct top_source *s = calloc(1, sizeof(*s));
+	char name[1024];
 	int r;
 
 	if (!s)
@@ -89,9 +92,22 @@ int top_source_open_url(const char *url, struct top_source **ret)
 		free(s);
 		return r;
 	}
-	s->name = strdup(url);
+	if (!s->url.auth[0] && o && o->auth)
+		snprintf(s->url.auth, sizeof(s->url.auth), "%s", o->auth);
+	if (s->url.https) {
+		r = http_tls_client_new(o ? o->ca_file : NULL, o ? o->cert_file : NULL,
+					o ? o->key_file : NULL, &s->url.tls, err, errsize);
+		if (r < 0) {
+			explicit_bzero(s->url.auth, sizeof(s->url.auth));
+			free(s);
+			return r == -ENOMEM ? r : -ENOKEY;
+		}
+	}
+	/* Shown in the header and in errors: never the password. */
+	http_url_display(&s->url, name, sizeof(name));
+	s->name = strdup(name);
 	if (!s->name) {
-		free(s);
+		top_source_free(s);
 		return -ENOMEM;
 	}
 	snprintf(s->events_desc, sizeof(s->events_desc), "BPF events: unknown");
@@ -108,6 +124,8 @@ void top_source_free(struct top_source *s)
 	collector_free(s->collector);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
+	http_tls_client_free(s->url.tls);
+	explicit_bzero(s->url.auth, sizeof(s->url.auth));
 	free(s->name);
 	free(s);
 }
@@ -219,6 +237,24 @@ static int hooks_live(const cJSON *o, int depth)
 	return live;
 }
 
+/* What an answer other than 200 means. */
+static int answer_error(const struct top_source *s, const struct http_response *resp)
+{
+	switch (resp->status) {
+	case 401:
+		return s->url.auth[0] ? -EPERM : -EACCES;
+	case 400:
+		/* The agent's answer to plain HTTP on its TLS port. */
+		if (resp->body && strstr(resp->body, "HTTPS server"))
+			return -EPROTONOSUPPORT;
+		return -EPROTO;
+	case 503:	/* before the agent's first cycle: wait for it */
+		return -EAGAIN;
+	default:
+		return -EPROTO;
+	}
+}
+
 static void read_status(struct top_source *s)
 {
 	static const char *const keys[] = { "bpf_hooks", "hooks", "bpf" };
@@ -231,6 +267,7 @@ static void read_status(struct top_source *s)
 		return;
 	if (resp.status == 200)
 		doc = cJSON_ParseWithLength(resp.body, resp.body_len);
+	s->status_read |= doc != NULL;
 	for (size_t i = 0; doc && !o && i < sizeof(keys) / sizeof(keys[0]); i++)
 		o = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
 	if (o)
@@ -255,14 +292,14 @@ static int url_fetch(struct top_source *s, struct snapshot **ret)
 	struct snapshot *snap;
 	int r;
 
-	if (s->fetches++ % STATUS_EVERY == 0)
+	/* Until it came once: before the agent's first cycle it is a 503. */
+	if (s->fetches++ % STATUS_EVERY == 0 || !s->status_read)
 		read_status(s);
 	r = http_get(&s->url, "/api/v1/cgroups", HTTP_TIMEOUT_MS, HTTP_MAX_BODY, &resp);
 	if (r < 0)
 		return r;
 	if (resp.status != 200) {
-		/* 503 before the agent's first cycle: wait for it. */
-		r = resp.status == 503 ? -EAGAIN : -EPROTO;
+		r = answer_error(s, &resp);
 		http_response_free(&resp);
 		return r;
 	}
@@ -355,7 +392,7 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 	if (r < 0)
 		return r;
 	if (resp.status != 200) {
-		r = resp.status == 404 ? -ENOENT : -EPROTO;
+		r = resp.status == 404 ? -ENOENT : answer_error(s, &resp);
 		http_response_free(&resp);
 		return r;
 	}

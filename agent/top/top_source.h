@@ -14,8 +14,21 @@
 struct top_source;
 
 int top_source_open_local(const char *root, struct top_source **ret);
-/* -EINVAL if url is not an http:// URL. Nothing is fetched yet. */
-int top_source_open_url(const char *url, struct top_source **ret);
+
+/* What an agent behind basic auth or TLS needs, besides its URL. */
+struct top_url_opts {
+	const char *auth;		/* "user:password" if the URL has none; NULL */
+	const char *ca_file;		/* https: the CA to trust; NULL: the system's */
+	const char *cert_file, *key_file;	/* https: a client certificate; NULL */
+};
+
+/* -EINVAL if url is not an http:// or https:// URL; -ENOKEY with the
+ * reason in err when the CA or client certificate cannot be used. Nothing
+ * is fetched yet. Errors of fetches: -EACCES for a 401 without a user and
+ * password, -EPERM for one with them, -EPROTONOSUPPORT for plain HTTP to
+ * an agent that serves TLS, and http_get's. */
+int top_source_open_url(const char *url, const struct top_url_opts *o,
+			struct top_source **ret, char *err, size_t errsize);
 void top_source_free(struct top_source *s);
 
 /* A new snapshot. *ret_tasks gets s->n process counts of each cgroup and

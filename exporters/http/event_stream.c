@@ -14,7 +14,10 @@
 #include "lib/utf8.h"
 
 #define LIST_MAX 10000		/* events one /api/v1/events answer holds at most */
-#define KEEPALIVE_S 15
+/* A comment line after this long without a write: keeps proxies from
+ * timing the stream out, and finds clients that are gone. Each client's
+ * own silence counts, from the moment it connected. */
+#define KEEPALIVE_MS 15000
 
 struct client {
 	struct client *prev, *next;
@@ -23,7 +26,7 @@ struct client {
 	uint64_t next_seq;		/* send events after this one */
 	uint32_t mask;
 	bool suspended, closing;
-	time_t last_write;
+	int64_t last_write_ms;		/* monotonic */
 	char *pending;			/* formatted, not yet handed to MHD */
 	size_t pending_len, pending_off;
 };
@@ -36,6 +39,14 @@ struct event_stream {
 	bool stop;
 	uint64_t seen_seq;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
@@ -203,7 +214,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (!c->pending)
 		fill_pending(c);
-	if (!c->pending && time(NULL) - c->last_write >= KEEPALIVE_S) {
+	if (!c->pending && now_ms() - c->last_write_ms >= KEEPALIVE_MS) {
 		/* A comment line: keeps proxies from timing out, and a write
 		 * to a gone client ends the stream. */
 		c->pending = strdup(": keep-alive\n\n");
@@ -226,7 +237,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 		free(c->pending);
 		c->pending = NULL;
 	}
-	c->last_write = time(NULL);
+	c->last_write_ms = now_ms();
 	pthread_mutex_unlock(&st->lock);
 	return (ssize_t)n;
 }
@@ -244,47 +255,62 @@ static void client_free(void *cls)
 	free(c);
 }
 
-/* Resumes every suspended client (and with closing, makes all end). A
- * suspended connection cannot be closed, so those taken off under the lock
- * stay valid until resumed here, outside it: libmicrohttpd takes locks of
- * its own in MHD_resume_connection. */
-static void resume_all(struct event_stream *st, bool closing)
+/* Resumes suspended clients: every one (events came; with closing, all
+ * end), or with due only those whose keep-alive is due. A suspended
+ * connection cannot be closed, so those taken off under the lock stay
+ * valid until resumed here, outside it: libmicrohttpd takes locks of its
+ * own in MHD_resume_connection. Returns, for due, in how many ms the next
+ * suspended client's keep-alive is due (KEEPALIVE_MS if none). */
+static int64_t resume(struct event_stream *st, bool closing, bool due)
 {
+	int64_t next = KEEPALIVE_MS;
+
 	for (;;) {
 		struct MHD_Connection *batch[64];
+		int64_t now = now_ms();
 		size_t n = 0;
 
 		pthread_mutex_lock(&st->lock);
 		for (struct client *c = st->head.next; c != &st->head && n < 64; c = c->next) {
+			int64_t left = c->last_write_ms + KEEPALIVE_MS - now;
+
 			if (closing)
 				c->closing = true;
-			if (c->suspended) {
-				c->suspended = false;
-				batch[n++] = c->conn;
+			if (!c->suspended)
+				continue;
+			if (due && left > 0) {
+				if (left < next)
+					next = left;
+				continue;
 			}
+			c->suspended = false;
+			batch[n++] = c->conn;
 		}
 		pthread_mutex_unlock(&st->lock);
 		for (size_t i = 0; i < n; i++)
 			MHD_resume_connection(batch[i]);
 		if (n < 64)
-			return;
+			return next;
 	}
 }
 
-/* Resumes suspended clients: when events came, and every few seconds for
- * the keep-alive. */
+static void resume_all(struct event_stream *st, bool closing)
+{
+	resume(st, closing, false);
+}
+
+/* Resumes suspended clients when events came, and each when its
+ * keep-alive is due: it waits for the ring until the next one is. */
 static void *waker(void *arg)
 {
 	struct event_stream *st = arg;
-	time_t last_tick = time(NULL);
+	int64_t wait_ms = 1000;
 
 	for (;;) {
 		uint64_t last = 0;
-		bool tick;
-		int r = event_ring_wait(st->ring, st->seen_seq, 1000);
+		int r = event_ring_wait(st->ring, st->seen_seq, (int)wait_ms);
 
 		event_ring_bounds(st->ring, NULL, &last);
-		tick = time(NULL) - last_tick >= KEEPALIVE_S;
 		pthread_mutex_lock(&st->lock);
 		if (st->stop) {
 			pthread_mutex_unlock(&st->lock);
@@ -292,10 +318,15 @@ static void *waker(void *arg)
 		}
 		st->seen_seq = last;
 		pthread_mutex_unlock(&st->lock);
-		if (r > 0 || tick)
+		if (r > 0)
 			resume_all(st, false);
-		if (tick)
-			last_tick = time(NULL);
+		/* A client that connected since is not seen here until the
+		 * next turn: never wait more than a second. */
+		wait_ms = resume(st, false, true);
+		if (wait_ms > 1000)
+			wait_ms = 1000;
+		if (wait_ms < 1)
+			wait_ms = 1;
 		if (r == -ESHUTDOWN)
 			return NULL;
 	}
@@ -373,7 +404,12 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 		event_ring_bounds(st->ring, NULL, &c->next_seq);
 	c->st = st;
 	c->conn = conn;
-	c->last_write = time(NULL);
+	c->last_write_ms = now_ms();
+	/* A first comment at once: the status line and headers go out with
+	 * it (libmicrohttpd holds them until there is a body to send), so a
+	 * client knows the stream is open without waiting for an event. */
+	c->pending = strdup(": connected\n\n");
+	c->pending_len = c->pending ? strlen(c->pending) : 0;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, c, client_free);
 	if (!resp) {
 		free(c);
@@ -387,7 +423,7 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 	pthread_mutex_unlock(&st->lock);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	r = reply_queue(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return r;
 }

@@ -3,15 +3,40 @@
 #ifndef CGSCOPE_HTTP_REPLY_H
 #define CGSCOPE_HTTP_REPLY_H
 
+#include <stdbool.h>
 #include <microhttpd.h>
 
+#include "collect/snapshot.h"
+
 #include "lib/strbuf.h"
+#include "http/web_config.h"
+
+/* The headers every response carries (http_server_config.headers). The
+ * server keeps them as the first member of each connection's socket
+ * context, set when a request's headers are in. */
+struct reply_headers {
+	const struct web_header *v;
+	size_t n;
+};
+
+/* Adds the connection's configured headers to resp. */
+void reply_add_headers(struct MHD_Connection *conn, struct MHD_Response *resp);
+/* MHD_queue_response with the configured headers: every response goes
+ * through here. */
+enum MHD_Result reply_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 
 enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 			   const char *type, const char *body);
 /* Sends sb's bytes (json_writer.h) and takes them: sb is empty after.
  * MHD_NO when sb ran out of memory. */
 enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct strbuf *sb);
+/* Does the client accept gzip (Accept-Encoding, a q=0 weight refusing)? */
+bool reply_wants_gzip(struct MHD_Connection *conn);
+/* 200 with len bytes of body that live inside s (a form cached in it):
+ * takes the caller's reference to s, which the response keeps until sent.
+ * gz: the body is gzip (Content-Encoding). Vary: Accept-Encoding either way. */
+enum MHD_Result reply_snapshot_bytes(struct MHD_Connection *conn, struct snapshot *s,
+				     const char *type, const char *body, size_t len, bool gz);
 /* {"error": "..."} with the status. */
 enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 			    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

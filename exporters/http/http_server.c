@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -18,9 +20,28 @@
 #include "http/http_reply.h"
 #include "lib/log.h"
 #include "http/http_server.h"
+#include "http/http_tls.h"
 #include "http/json_api.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* A web config in force, with its TLS credentials. Requests and
+ * connections hold a reference: a reload swaps in a new one, and the old
+ * one goes when the last connection that started under it is closed. */
+struct web_state {
+	atomic_int refs;
+	struct web_config cfg;
+	struct http_tls *tls;		/* NULL without TLS */
+};
+
+/* libmicrohttpd's socket context: what the server keeps per connection. */
+struct http_conn {
+	struct reply_headers headers;	/* first: http_reply reads it */
+	struct guarded_conn *guard;
+	struct web_state *tls_state;	/* the TLS settings of this connection */
+	struct web_state *req_state;	/* the config of the request being answered */
+	struct http_tls_conn tls;
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -28,7 +49,50 @@ struct http_server {
 	struct http_guard *guard;
 	struct event_stream *stream;	/* NULL without an event ring */
 	int fd;
+	bool tls;			/* fixed at start: a reload cannot change it */
+	pthread_mutex_t state_lock;
+	struct web_state *state;	/* NULL without a web config */
 };
+
+static void state_unref(struct web_state *st)
+{
+	if (st && atomic_fetch_sub(&st->refs, 1) == 1) {
+		http_tls_free(st->tls);
+		web_config_free(&st->cfg);
+		free(st);
+	}
+}
+
+static struct web_state *state_get(struct http_server *h)
+{
+	struct web_state *st;
+
+	pthread_mutex_lock(&h->state_lock);
+	st = h->state;
+	if (st)
+		atomic_fetch_add(&st->refs, 1);
+	pthread_mutex_unlock(&h->state_lock);
+	return st;
+}
+
+/* A state for c, its TLS credentials built; c is moved in on success. */
+static int state_new(struct web_config *c, struct web_state **ret, char *err, size_t errsize)
+{
+	struct web_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	if (c->tls && (r = http_tls_new(c, &st->tls, err, errsize)) < 0) {
+		free(st);
+		return r;
+	}
+	atomic_init(&st->refs, 1);
+	st->cfg = *c;
+	*c = (struct web_config){0};
+	*ret = st;
+	return 0;
+}
 
 int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size,
 			      char *ret_port, size_t port_size)
@@ -60,7 +124,7 @@ int http_parse_listen_address(const char *addr, char *ret_host, size_t host_size
 	return 0;
 }
 
-static int listen_socket(const char *addr, int *ret_fd)
+static int listen_socket(const char *addr, int *ret_fd, char *err, size_t errsize)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
 	char host[256], port[8];
@@ -68,8 +132,10 @@ static int listen_socket(const char *addr, int *ret_fd)
 	int r, fd = -1, one = 1, zero = 0;
 
 	r = http_parse_listen_address(addr, host, sizeof(host), port, sizeof(port));
-	if (r < 0)
+	if (r < 0) {
+		snprintf(err, errsize, "cannot listen on %s: not an address of the form [host]:port", addr);
 		return r;
+	}
 	/* ":port" listens on every address, IPv6 and IPv4 on one socket. */
 	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
 	r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
@@ -77,8 +143,13 @@ static int listen_socket(const char *addr, int *ret_fd)
 		hints.ai_family = AF_INET;
 		r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
 	}
-	if (r != 0)
-		return -EADDRNOTAVAIL;
+	if (r != 0) {
+		/* Not bind's "Cannot assign requested address": the name
+		 * itself did not resolve. */
+		snprintf(err, errsize, "cannot listen on %s: the host '%s' does not resolve (%s)",
+			 addr, host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		return -EHOSTUNREACH;
+	}
 	r = -EADDRNOTAVAIL;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -96,37 +167,12 @@ static int listen_socket(const char *addr, int *ret_fd)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(err, errsize, "cannot listen on %s: %s", addr, strerror(-r));
 		return r;
+	}
 	*ret_fd = fd;
 	return 0;
-}
-
-/* Does the client accept gzip? A q=0 weight says it does not. */
-static int wants_gzip(struct MHD_Connection *conn)
-{
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	const char *p;
-
-	if (!ae || !(p = strstr(ae, "gzip")))
-		return 0;
-	p += 4;
-	while (*p == ' ')
-		p++;
-	if (*p != ';')
-		return 1;
-	p++;
-	while (*p == ' ')
-		p++;
-	if (*p != 'q' || p[1] != '=')
-		return 1;
-	return strtod(p + 2, NULL) > 0;
-}
-
-static void unref_snapshot(void *cls)
-{
-	snapshot_unref(cls);
 }
 
 static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
@@ -137,35 +183,20 @@ static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
 static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
-	struct MHD_Response *resp;
-	const char *body;
-	size_t len;
-	enum MHD_Result r;
-	int gz;
+	const char *body = NULL;
+	size_t len = 0;
+	bool gz;
 
 	if (!s)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				 "no collection cycle has completed yet\n");
-	gz = wants_gzip(conn) &&
+	gz = reply_wants_gzip(conn) &&
 	     snapshot_cached(s, CACHE_METRICS_GZ, make_metrics_gz, &body, &len) == 0;
 	if (!gz) {
 		body = s->metrics;
 		len = s->metrics_len;
 	}
-	/* The body points into the snapshot, which the response keeps alive. */
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		len, (void *)body, unref_snapshot, s);
-	if (!resp) {
-		snapshot_unref(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_CONTENT_TYPE);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	if (gz)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return r;
+	return reply_snapshot_bytes(conn, s, PROM_CONTENT_TYPE, body, len, gz);
 }
 
 static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *conn)
@@ -211,7 +242,7 @@ static enum MHD_Result serve_index(struct http_server *h, struct MHD_Connection 
 	return reply_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", body);
 }
 
-static struct guarded_conn *guard_of(struct MHD_Connection *conn)
+static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -219,15 +250,36 @@ static struct guarded_conn *guard_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-static bool authorized(struct http_server *h, struct MHD_Connection *conn)
+/* The config this request is answered under: users and headers. */
+static void request_state(struct http_server *h, struct MHD_Connection *conn)
 {
+	struct http_conn *cc = conn_of(conn);
+
+	if (!cc)
+		return;
+	state_unref(cc->req_state);
+	cc->req_state = state_get(h);
+	cc->headers = cc->req_state ?
+		(struct reply_headers){ cc->req_state->cfg.headers, cc->req_state->cfg.nheaders } :
+		(struct reply_headers){ NULL, 0 };
+}
+
+static bool authorized(struct MHD_Connection *conn)
+{
+	struct http_conn *cc = conn_of(conn);
+	const struct web_config *wc;
 	char *pass = NULL, *user;
 	bool ok;
 
-	if (!h->opts.web_config || !h->opts.web_config->nusers)
+	/* Without a socket context (out of memory at accept) the connection
+	 * was cut: refuse whatever still comes. */
+	if (!cc)
+		return false;
+	if (!cc->req_state || !cc->req_state->cfg.nusers)
 		return true;
+	wc = &cc->req_state->cfg;
 	user = MHD_basic_auth_get_username_password(conn, &pass);
-	ok = user && web_config_check(h->opts.web_config, user, pass);
+	ok = user && web_config_check(wc, user, pass);
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
 	MHD_free(user);
@@ -245,6 +297,7 @@ static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn)
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	reply_add_headers(conn, resp);
 	r = MHD_queue_basic_auth_fail_response(conn, "cgscope", resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -298,7 +351,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		bool nul = *con_cls == &req_nul;
 
 		*con_cls = &req_seen;
-		http_guard_received(h->guard, guard_of(conn));
+		http_guard_received(h->guard, conn_of(conn) ? conn_of(conn)->guard : NULL);
+		request_state(h, conn);
 		if (nul || malformed(conn, version))
 			return reply_text(conn, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
 					  "malformed request\n");
@@ -315,7 +369,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!authorized(h, conn))
+	if (!authorized(conn))
 		return reply_unauthorized(conn);
 	if (strcmp(url, h->opts.metrics_path) == 0)
 		return serve_metrics(h, conn);
@@ -332,29 +386,68 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
 }
 
+static void conn_free(struct http_server *h, struct http_conn *cc)
+{
+	if (!cc)
+		return;
+	http_guard_remove(h->guard, cc->guard);
+	state_unref(cc->req_state);
+	state_unref(cc->tls_state);
+	free(cc);
+}
+
+/* A new connection gets the TLS settings in force now, before its
+ * handshake; a reload later does not change them for it. */
+static int conn_start(struct http_server *h, struct MHD_Connection *conn, struct http_conn *cc)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return -EBADF;
+	cc->tls.fd = ci->connect_fd;
+	cc->guard = http_guard_add(h->guard, cc->tls.fd);
+	if (!h->tls)
+		return 0;
+	cc->tls_state = state_get(h);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !cc->tls_state || !cc->tls_state->tls)
+		return -EPROTO;
+	return http_tls_session_setup(cc->tls_state->tls, ci->tls_session, &cc->tls);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *h = cls;
 	const union MHD_ConnectionInfo *ci;
+	struct http_conn *cc;
 
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = ci ? http_guard_add(h->guard, ci->connect_fd) : NULL;
-	} else {
-		http_guard_remove(h->guard, *socket_context);
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		conn_free(h, *socket_context);
 		*socket_context = NULL;
+		return;
 	}
+	cc = calloc(1, sizeof(*cc));
+	if (!cc || conn_start(h, conn, cc) < 0) {
+		/* Never a TLS session with libmicrohttpd's own settings, nor
+		 * a connection without the request deadline: cut it. */
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+	}
+	*socket_context = cc;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *h = cls;
+	struct http_conn *cc = conn_of(conn);
 
 	(void)con_cls;
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		http_guard_next_request(h->guard, guard_of(conn),
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && cc)
+		http_guard_next_request(h->guard, cc->guard,
 					(uint64_t)h->opts.idle_timeout_s * 1000);
 }
 
@@ -373,39 +466,58 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", msg);
 }
 
-int http_server_start(const struct http_server_opts *opts, struct http_server **ret)
+static void server_free(struct http_server *h)
 {
-	const struct web_config *wc = opts->web_config;
+	event_stream_free(h->stream);
+	http_guard_stop(h->guard);
+	state_unref(h->state);
+	pthread_mutex_destroy(&h->state_lock);
+	free(h);
+}
+
+int http_server_start(const struct http_server_opts *opts, struct http_server **ret,
+		      char *err, size_t errsize)
+{
+	struct web_config *wc = opts->web_config;
 	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;	/* event streams wait suspended */
 	struct http_server *h = calloc(1, sizeof(*h));
+	struct web_state *st = NULL;
 	int r;
 
 	if (!h)
 		return -ENOMEM;
 	h->opts = *opts;
-	r = listen_socket(opts->listen_address, &h->fd);
-	if (r < 0) {
-		free(h);
-		return r;
+	h->opts.web_config = NULL;
+	h->fd = -1;
+	pthread_mutex_init(&h->state_lock, NULL);
+	/* The certificate and key are checked before the port is taken: a
+	 * bad one is an error at start that names the setting. */
+	if (wc) {
+		struct web_config copy = *wc;
+
+		r = state_new(&copy, &st, err, errsize);
+		if (r < 0)
+			goto fail;
+		*wc = (struct web_config){0};
+		h->state = st;
+		h->tls = st->cfg.tls;
 	}
+	r = listen_socket(opts->listen_address, &h->fd, err, errsize);
+	if (r < 0)
+		goto fail;
 	r = http_guard_start(opts->request_timeout_ms, &h->guard);
-	if (r < 0) {
-		close(h->fd);
-		free(h);
-		return r;
-	}
-	if (opts->ring && (r = event_stream_start(opts->ring, &h->stream)) < 0) {
-		http_guard_stop(h->guard);
-		close(h->fd);
-		free(h);
-		return r;
-	}
-	if (wc && wc->cert_pem) {
+	if (r < 0)
+		goto fail;
+	if (opts->ring && (r = event_stream_start(opts->ring, &h->stream)) < 0)
+		goto fail;
+	if (h->tls) {
+		/* libmicrohttpd wants a certificate to start TLS; each
+		 * connection then gets the one in force (conn_start). */
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem };
-		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, st->cfg.key_pem };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, st->cfg.cert_pem };
 		tls[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	}
 	h->daemon = MHD_start_daemon(
@@ -426,14 +538,53 @@ int http_server_start(const struct http_server_opts *opts, struct http_server **
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 	if (!h->daemon) {
-		event_stream_stop(h->stream);
-		event_stream_free(h->stream);
-		http_guard_stop(h->guard);
-		close(h->fd);
-		free(h);
-		return wc && wc->cert_pem ? -EKEYREJECTED : -EIO;
+		snprintf(err, errsize, "cannot start serving on %s%s", opts->listen_address,
+			 h->tls ? ": libmicrohttpd refused the TLS certificate or key" : "");
+		r = h->tls ? -EKEYREJECTED : -EIO;
+		goto fail;
 	}
 	*ret = h;
+	return 0;
+fail:
+	event_stream_stop(h->stream);
+	if (h->fd >= 0)
+		close(h->fd);
+	if (st) {
+		/* Failed: the caller keeps its config. */
+		*wc = st->cfg;
+		st->cfg = (struct web_config){0};
+	}
+	server_free(h);
+	return r;
+}
+
+int http_server_reload(struct http_server *h, struct web_config *c, char *err, size_t errsize)
+{
+	struct web_state *st, *old;
+	bool had_users;
+	int r;
+
+	pthread_mutex_lock(&h->state_lock);
+	had_users = h->state && h->state->cfg.nusers;
+	pthread_mutex_unlock(&h->state_lock);
+	if (c->tls != h->tls) {
+		snprintf(err, errsize, "a reload cannot turn TLS %s: restart the agent for that",
+			 h->tls ? "off (the new file has no tls_server_config)" : "on");
+		return -EPERM;
+	}
+	if (had_users && !c->nusers) {
+		snprintf(err, errsize, "a reload cannot turn basic auth off (the new file has no "
+			 "basic_auth_users): restart the agent for that");
+		return -EPERM;
+	}
+	r = state_new(c, &st, err, errsize);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&h->state_lock);
+	old = h->state;
+	h->state = st;
+	pthread_mutex_unlock(&h->state_lock);
+	state_unref(old);
 	return 0;
 }
 
@@ -447,11 +598,8 @@ void http_server_stop(struct http_server *h)
 	if (!h)
 		return;
 	/* Streams first: libmicrohttpd must not be stopped with a connection
-	 * suspended. */
+	 * suspended. libmicrohttpd closes the listening socket itself. */
 	event_stream_stop(h->stream);
 	MHD_stop_daemon(h->daemon);
-	event_stream_free(h->stream);
-	http_guard_stop(h->guard);
-	close(h->fd);
-	free(h);
+	server_free(h);
 }

@@ -4,6 +4,7 @@
 #ifndef CGSCOPE_HTTP_SERVER_H
 #define CGSCOPE_HTTP_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "events/event_ring.h"
@@ -30,16 +31,29 @@ struct http_server_opts {
 	size_t connection_memory_limit;	/* bytes per connection: caps headers */
 	unsigned idle_timeout_s;	/* an idle connection is closed after this */
 	uint64_t request_timeout_ms;	/* the whole request must arrive by then */
-	const struct web_config *web_config;	/* TLS, basic auth; NULL: neither */
+	/* TLS, basic auth, headers; NULL: none. Moved into the server by a
+	 * successful http_server_start (left empty), the caller's otherwise. */
+	struct web_config *web_config;
 	struct event_ring *ring;	/* recent kernel events; NULL: none */
 };
 
 struct http_server;
 
 /* Binds and starts serving in threads of its own. -EADDRINUSE, -EINVAL for
- * an address that does not parse, and so on. */
-int http_server_start(const struct http_server_opts *opts, struct http_server **ret);
+ * an address that does not parse, -EHOSTUNREACH for a host that does not
+ * resolve, -EKEYREJECTED for a TLS certificate, key or CA that GnuTLS
+ * refuses; err says which, in a sentence. */
+int http_server_start(const struct http_server_opts *opts, struct http_server **ret,
+		      char *err, size_t errsize);
 void http_server_stop(struct http_server *h);
+
+/* Puts a new web config in force (SIGHUP): users and headers from the next
+ * request on, the certificate, CA and versions from the next connection
+ * on. Moves *c into the server on success. A config that GnuTLS refuses,
+ * or one that would turn TLS on or off or basic auth off (a half-written
+ * file must not open the port), is refused with err saying why, and the
+ * old one stays. */
+int http_server_reload(struct http_server *h, struct web_config *c, char *err, size_t errsize);
 
 /* Connections cut off by the request deadline so far. */
 uint64_t http_server_requests_cut(const struct http_server *h);

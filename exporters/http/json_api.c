@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "lib/utf8.h"
@@ -44,33 +45,32 @@ static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static void unref_snapshot(void *cls)
+/* The gzip of the list, made from the list already cached: the caller
+ * made CACHE_JSON first, and snapshot_cached runs this under the lock that
+ * guards the cache. */
+static int make_json_gz(struct snapshot *s, char **ret, size_t *ret_len)
 {
-	snapshot_unref(cls);
+	if (!s->cache[CACHE_JSON].buf)
+		return -EINVAL;
+	return gzip_buf(s->cache[CACHE_JSON].buf, s->cache[CACHE_JSON].len, ret, ret_len);
 }
 
-/* The unfiltered list is made once per snapshot and shared by all readers. */
+/* The unfiltered list is made once per snapshot and shared by all readers;
+ * so is its gzip, for those that accept it. */
 static enum MHD_Result reply_cached_json(struct MHD_Connection *conn, struct snapshot *s)
 {
-	struct MHD_Response *resp;
-	const char *body;
-	size_t len;
-	enum MHD_Result r;
+	const char *body, *gzbody;
+	size_t len, gzlen;
+	bool gz;
 
 	if (snapshot_cached(s, CACHE_JSON, make_json, &body, &len) < 0) {
 		snapshot_unref(s);
 		return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		len, (void *)body, unref_snapshot, s);
-	if (!resp) {
-		snapshot_unref(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return r;
+	gz = reply_wants_gzip(conn) &&
+	     snapshot_cached(s, CACHE_JSON_GZ, make_json_gz, &gzbody, &gzlen) == 0;
+	return gz ? reply_snapshot_bytes(conn, s, "application/json", gzbody, gzlen, true) :
+		    reply_snapshot_bytes(conn, s, "application/json", body, len, false);
 }
 
 static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot *s)
@@ -185,6 +185,7 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	struct strbuf sb = {0};
 	struct json_writer w = json_writer_on(&sb);
 	struct timespec now;
+	struct utsname u;
 	int64_t now_ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -196,6 +197,13 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	jw_double(&w, (double)(now_ms - o->info->started_ms) / 1000.0);
 	jw_key(&w, "started_ms");
 	jw_u64(&w, (uint64_t)o->info->started_ms);
+	/* Where the agent runs: `top --url` shows them in its header. */
+	if (uname(&u) == 0) {
+		jw_key(&w, "hostname");
+		jw_string(&w, u.nodename);
+		jw_key(&w, "kernel");
+		jw_string(&w, u.release);
+	}
 	jw_key(&w, "cgroup_root");
 	jw_string(&w, o->info->cgroup_root);
 	jw_key(&w, "interval_seconds");

@@ -13,16 +13,20 @@ the per-address connection limit is what keeps room for Prometheus, and the
 abusers together stay below the global limit.
 """
 import asyncio
+import gzip
+import json
 import os
+import socket
 import re
 import resource
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import ROOT, Agent
+from conftest import ROOT, Agent, agent_factory  # noqa: F401 (a fixture)
 
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "cgroupfs", "linux-6.1-v2")
 REQUEST_TIMEOUT_S = 2     # --web.request-timeout, short to keep the test short
@@ -461,6 +465,94 @@ def test_slowloris_connections_are_cut_off(abused):
     assert not [a for a in answered if b" 200 " in a[1]], answered[:3]
     assert len(refused) < 30, f"{len(refused)} of 300 refused below every limit"
     mon.check_since(t0, "slowloris connections")
+
+
+def get_raw(port, path, headers=None):
+    """status, headers (lower-case names), body bytes as sent."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+
+
+def test_gzip_json_as_the_page(agent_factory):
+    """Accept-Encoding: gzip is honoured by /api/v1/cgroups as by /metrics:
+    the same JSON, compressed, Vary set; q=0 refuses it."""
+    # One cycle only (a long interval): every answer is of one snapshot.
+    agent = agent_factory("--interval=1h", f"--cgroup-root={FIXTURE}", "--no-bpf")
+    gz = {"Accept-Encoding": "gzip"}
+    for path in ("/api/v1/cgroups", "/api/v1/cgroups?depth=1", "/metrics"):
+        _, plain_h, plain = get_raw(agent.port, path)
+        _, gz_h, packed = get_raw(agent.port, path, gz)
+        assert gz_h.get("content-encoding") == "gzip", (path, gz_h)
+        assert gz_h.get("vary") == "Accept-Encoding" == plain_h.get("vary"), (path, gz_h, plain_h)
+        assert "content-encoding" not in plain_h
+        assert gzip.decompress(packed) == plain, path
+        assert len(packed) < len(plain) / 3, (path, len(packed), len(plain))
+        if path.startswith("/api/"):
+            assert gz_h["content-type"] == "application/json"
+            json.loads(plain)
+        # Made once per cycle: the same bytes for every reader.
+        assert get_raw(agent.port, path, gz)[2] == packed
+        _, h, body = get_raw(agent.port, path, {"Accept-Encoding": "gzip;q=0, identity"})
+        assert "content-encoding" not in h and body == plain, path
+    # A short answer (an error here) is not worth compressing.
+    with pytest.raises(urllib.error.HTTPError) as e:
+        get_raw(agent.port, "/api/v1/cgroups/999999999999", gz)
+    assert e.value.code == 404 and "content-encoding" not in {k.lower() for k in e.value.headers}
+    assert json.loads(e.value.read())["error"]
+
+
+class SseClient:
+    """A raw stream of /api/v1/events/stream: what came, and when."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.sendall(b"GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.start = time.monotonic()
+        self.buf = b""
+        self.head_at = None
+
+    def keepalive(self, within):
+        """Seconds from the connection to its next ': keep-alive'."""
+        deadline = self.start + within
+        while b": keep-alive\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no keep-alive within {within} s")
+            self.sock.settimeout(left)
+            data = self.sock.recv(4096)
+            assert data, "the stream ended"
+            self.buf += data
+            if self.head_at is None and b"\r\n\r\n" in self.buf:
+                self.head_at = time.monotonic() - self.start
+        return time.monotonic() - self.start
+
+    def close(self):
+        self.sock.close()
+
+
+def test_sse_first_keepalive_on_time(agent_factory):
+    """Each stream gets a keep-alive after 15 s with nothing to send, the
+    first one too. (They used to come at ticks 15 s apart counted from the
+    agent's start: a stream that began just after a tick waited 30 s.)"""
+    agent = agent_factory("--interval=1h", f"--cgroup-root={FIXTURE}", "--no-bpf")
+    a = SseClient(agent.port)
+    ka = a.keepalive(within=35)
+    # A second stream begins 1.5 s after the first one's keep-alive: in the
+    # old scheme, 1.5 s after a tick (more than the rounding of its whole
+    # seconds), so that the next tick found it silent 13.5 s only.
+    time.sleep(1.5)
+    b = SseClient(agent.port)
+    kb = b.keepalive(within=35)
+    a.close()
+    b.close()
+    assert 14.5 <= ka <= 20 and 14.5 <= kb <= 20, (ka, kb)
+    # The status line and headers come at once, with a first comment, not
+    # with the first event or keep-alive.
+    for c in (a, b):
+        assert c.buf.startswith(b"HTTP/1.1 200 "), c.buf
+        assert b": connected\n" in c.buf.split(b": keep-alive")[0], c.buf
+        assert c.head_at < 5, c.head_at
 
 
 def test_zz_descriptors_and_memory_back(abused):

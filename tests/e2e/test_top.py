@@ -211,7 +211,7 @@ def test_batch_fixture_trees():
 
 def test_bad_flags():
     for args in (["--sort", "nope"], ["-n", "0"], ["-d", "x"], ["--depth", "-1"],
-                 ["--url", "https://h:1"], ["--url", "http://h", "--cgroup-root", "/"]):
+                 ["--url", "ftp://h:1"], ["--url", "http://h", "--cgroup-root", "/"]):
         r = subprocess.run([CGSCOPE, "top", "-b", *args], capture_output=True, text=True)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
     r = subprocess.run([CGSCOPE, "top", "--help"], capture_output=True, text=True)
@@ -392,3 +392,94 @@ def test_url_matches_local(cgtree, agent_factory):
     remote = parse_frames(top("-n", "1", "--flat", "--depth", "1", "--sort", "path",
                               "--url", agent.url))[0]
     assert [p for p, _ in remote["rows"]] == ["/", "/idle", "/new", "/zbusy"]
+
+
+def top_run(*args, env=None):
+    full = dict(os.environ)
+    for k in ("CGSCOPE_AUTH", "CGSCOPE_AUTH_FILE", "CGSCOPE_CA_FILE", "CGSCOPE_CERT_FILE", "CGSCOPE_KEY_FILE"):
+        full.pop(k, None)
+    full.update(env or {})
+    return subprocess.run([CGSCOPE, "top", "-b", "-n", "1", "--depth", "0", *args], capture_output=True,
+                          text=True, timeout=60, env=full)
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def test_url_behind_tls_and_basic_auth(tmp_path, agent_factory):
+    """top --url reads an agent with TLS, client certificates and basic auth:
+    credentials from the URL, CGSCOPE_AUTH or CGSCOPE_AUTH_FILE, the CA from
+    CGSCOPE_CA_FILE; a refusal says which; the password is never shown; the
+    header names the agent's kernel."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    for name, subj, ext in (("server", "/CN=cgscope", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                            ("ca", "/CN=clients", None)):
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", str(tmp_path / f"{name}.key"))
+        openssl("req", "-x509", "-new", "-key", str(tmp_path / f"{name}.key"), "-days", "2", "-subj", subj,
+                *(["-addext", ext] if ext else []), "-out", str(tmp_path / f"{name}.crt"))
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(tmp_path / "top.key"))
+    openssl("req", "-new", "-key", str(tmp_path / "top.key"), "-subj", "/CN=top", "-out", str(tmp_path / "top.csr"))
+    openssl("x509", "-req", "-in", str(tmp_path / "top.csr"), "-CA", str(tmp_path / "ca.crt"),
+            "-CAkey", str(tmp_path / "ca.key"), "-CAcreateserial", "-days", "2", "-out", str(tmp_path / "top.crt"))
+    h = crypt.crypt("p@ss:word", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+    users = f"basic_auth_users:\n  alice: '{h}'\n"
+    tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+    (tmp_path / "auth.yml").write_text(users)
+    (tmp_path / "tls.yml").write_text(tls + users)
+    (tmp_path / "mtls.yml").write_text(tls + "  client_auth_type: RequireAndVerifyClientCert\n"
+                                       "  client_ca_file: ca.crt\n" + users)
+    (tmp_path / "creds").write_text("alice:p@ss:word\n")
+    kernel = os.uname().release
+    ca = {"CGSCOPE_CA_FILE": str(tmp_path / "server.crt")}
+
+    # Basic auth over plain HTTP.
+    agent = agent_factory(f"--web.config.file={tmp_path / 'auth.yml'}", "--no-bpf", health_url="tcp")
+    hostport = f"127.0.0.1:{agent.port}"
+    r = top_run("--url", agent.url)
+    assert r.returncode == 1 and "401: the agent asks for a user and password" in r.stderr, r.stderr
+    r = top_run("--url", f"http://alice:wrong@{hostport}")
+    assert r.returncode == 1 and "401: the agent refused the user and password given" in r.stderr, r.stderr
+    for args, env in (((f"http://alice:p%40ss%3Aword@{hostport}",), None),
+                      ((f"http://alice:p@ss:word@{hostport}",), None),
+                      ((agent.url,), {"CGSCOPE_AUTH": "alice:p@ss:word"}),
+                      ((agent.url,), {"CGSCOPE_AUTH_FILE": str(tmp_path / "creds")})):
+        r = top_run("--url", *args, env=env)
+        assert r.returncode == 0, (args, env, r.stderr)
+        header = parse_frames(r.stdout)[0]["header"][0]
+        assert f"kernel {kernel} " in header, header
+        assert "p@ss" not in r.stdout + r.stderr and "p%40ss" not in r.stdout + r.stderr
+    assert f"root http://alice@{hostport}" in parse_frames(top_run(
+        "--url", f"http://alice:p%40ss%3Aword@{hostport}").stdout)[0]["header"][0]
+    r = top_run("--url", agent.url, env={"CGSCOPE_AUTH_FILE": str(tmp_path / "missing")})
+    assert r.returncode == 2 and "CGSCOPE_AUTH_FILE" in r.stderr
+    agent.stop()
+
+    # TLS and basic auth.
+    agent = agent_factory(f"--web.config.file={tmp_path / 'tls.yml'}", "--no-bpf", health_url="tcp")
+    url = f"https://127.0.0.1:{agent.port}"
+    auth = {"CGSCOPE_AUTH": "alice:p@ss:word"}
+    r = top_run("--url", url, env=auth)
+    assert r.returncode == 1 and "certificate is not trusted" in r.stderr, r.stderr
+    r = top_run("--url", url.replace("https", "http"), env=auth)
+    assert r.returncode == 1 and "the agent serves TLS: use an https:// URL" in r.stderr, r.stderr
+    r = top_run("--url", url, env=ca)
+    assert r.returncode == 1 and "401: the agent asks for a user and password" in r.stderr, r.stderr
+    for u in (url, f"https://localhost:{agent.port}"):
+        r = top_run("--url", u, env={**ca, **auth})
+        assert r.returncode == 0, (u, r.stderr)
+        assert f"kernel {kernel} " in parse_frames(r.stdout)[0]["header"][0]
+    agent.stop()
+
+    # And a client certificate.
+    agent = agent_factory(f"--web.config.file={tmp_path / 'mtls.yml'}", "--no-bpf", health_url="tcp")
+    url = f"https://127.0.0.1:{agent.port}"
+    r = top_run("--url", url, env={**ca, **auth})
+    assert r.returncode == 1 and "client certificate" in r.stderr, r.stderr
+    r = top_run("--url", url, env={**ca, **auth, "CGSCOPE_CERT_FILE": str(tmp_path / "top.crt"),
+                                   "CGSCOPE_KEY_FILE": str(tmp_path / "top.key")})
+    assert r.returncode == 0, r.stderr

@@ -36,8 +36,14 @@ static void test_url(void **state)
 	assert_int_equal(http_url_parse("HTTP://[::1]:80/cgscope//", &u), 0);
 	assert_string_equal(u.host, "::1");
 	assert_string_equal(u.base, "/cgscope");
-	assert_int_equal(http_url_parse("https://h:1", &u), -EINVAL);
+	assert_false(u.https);
+	assert_string_equal(u.auth, "");
+	assert_int_equal(http_url_parse("https://h:1", &u), 0);
+	assert_true(u.https);
+	assert_int_equal(http_url_parse("HTTPS://h", &u), 0);
+	assert_string_equal(u.port, "443");
 	assert_int_equal(http_url_parse("h:1", &u), -EINVAL);
+	assert_int_equal(http_url_parse("ftp://h:1", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://h:", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://h:0", &u), -EINVAL);
@@ -45,8 +51,42 @@ static void test_url(void **state)
 	assert_int_equal(http_url_parse("http://h:1x", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://[::1", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://[::1]x", &u), -EINVAL);
-	assert_int_equal(http_url_parse("http://user@h", &u), -EINVAL);
 	assert_int_equal(http_url_parse("http://h/x?y", &u), -EINVAL);
+}
+
+/* User info: percent-decoded, the last '@' before the path ends it, and
+ * never shown. */
+static void test_url_userinfo(void **state)
+{
+	struct http_url u;
+	char shown[256];
+
+	(void)state;
+	assert_int_equal(http_url_parse("http://alice:s3cret@127.0.0.1:9753/base", &u), 0);
+	assert_string_equal(u.auth, "alice:s3cret");
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_string_equal(u.port, "9753");
+	http_url_display(&u, shown, sizeof(shown));
+	assert_string_equal(shown, "http://alice@127.0.0.1:9753/base");
+	assert_int_equal(http_url_parse("https://al%69ce:p%40ss%3Aw@rd@[::1]:1", &u), 0);
+	assert_string_equal(u.auth, "alice:p@ss:w@rd");
+	assert_string_equal(u.host, "::1");
+	http_url_display(&u, shown, sizeof(shown));
+	assert_string_equal(shown, "https://alice@[::1]:1");
+	/* A user alone: an empty password, as curl reads it. */
+	assert_int_equal(http_url_parse("http://user@h", &u), 0);
+	assert_string_equal(u.auth, "user:");
+	assert_string_equal(u.host, "h");
+	/* An '@' in the path is not user info. */
+	assert_int_equal(http_url_parse("http://h:1/a@b", &u), 0);
+	assert_string_equal(u.auth, "");
+	assert_string_equal(u.base, "/a@b");
+	assert_int_equal(http_url_parse("http://@h", &u), -EINVAL);
+	assert_int_equal(http_url_parse("http://:pw@h", &u), -EINVAL);
+	assert_int_equal(http_url_parse("http://a:%4@h", &u), -EINVAL);
+	assert_int_equal(http_url_parse("http://a:%zz@h", &u), -EINVAL);
+	assert_int_equal(http_url_parse("http://a:%00@h", &u), -EINVAL);
+	assert_int_equal(http_url_parse("http://a:b@", &u), -EINVAL);
 }
 
 static void parse_ok(const char *raw, int status, const char *body)
@@ -163,6 +203,28 @@ static void test_get(void **state)
 	assert_non_null(strstr(s.request, "GET /base/api/v1/cgroups?x=1 HTTP/1.1\r\n"));
 	assert_non_null(strstr(s.request, "\r\nConnection: close\r\n"));
 	assert_non_null(strstr(s.request, "\r\nHost: 127.0.0.1:"));
+	assert_null(strstr(s.request, "Authorization"));
+
+	/* Basic auth: "Aladdin:open sesame" is RFC 7617's example; the lengths
+	 * 1, 2 and 3 mod 3 of base64's padding too. */
+	static const struct { const char *auth, *header; } auths[] = {
+		{ "Aladdin:open sesame", "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n" },
+		{ "a:", "Authorization: Basic YTo=\r\n" },
+		{ "ab:c", "Authorization: Basic YWI6Yw==\r\n" },
+		{ "abc:de", "Authorization: Basic YWJjOmRl\r\n" },
+	};
+	for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
+		server_start(&s, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+		snprintf(url, sizeof(url), "http://127.0.0.1:%s", s.port);
+		assert_int_equal(http_url_parse(url, &u), 0);
+		strcpy(u.auth, auths[i].auth);
+		assert_int_equal(http_get(&u, "/", 2000, 1 << 20, &r), 0);
+		server_stop(&s);
+		assert_int_equal(r.status, 401);
+		http_response_free(&r);
+		if (!strstr(s.request, auths[i].header))
+			fail_msg("want %s in\n%s", auths[i].header, s.request);
+	}
 
 	/* Bigger than the caller allows. */
 	server_start(&s, "HTTP/1.1 200 OK\r\n\r\n0123456789");
@@ -186,6 +248,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_get),
 	};
