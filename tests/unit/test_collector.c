@@ -2,6 +2,9 @@
 /* The collector on a copy of a fixture tree in a temporary directory: new and
  * removed cgroups, renames, malformed files, descriptors. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +17,9 @@
 
 #include "unit.h"
 
+#include "collect/cgroup_tree.h"
 #include "collect/collector.h"
+#include "collect/fd_budget.h"
 #include "fixture.h"
 
 struct tree {
@@ -297,6 +302,99 @@ static void test_fd_budget_below_cgroups(void **state)
 	setrlimit(RLIMIT_NOFILE, &old);
 }
 
+static struct cg_node *walk_find(const struct cgroup_walk *w, const char *path)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->order[i]->path, path))
+			return w->order[i];
+	return NULL;
+}
+
+static void mkdir_in(const char *root, const char *rel)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void rmdir_in(const char *root, const char *rel)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(rmdir(p), 0);
+}
+
+/* The tree on its own, with nothing but a descriptor budget: its directories
+ * are held while the budget has room, and each node has a small slot that is
+ * reported when the node goes and given again only from the next walk on. */
+static void test_tree_slots_and_budget(void **state)
+{
+	struct tree *t = *state;
+	struct fd_budget dirs;
+	struct cgroup_tree *tree;
+	struct cgroup_walk w;
+	struct cg_node *n;
+	uint32_t slot_b, slot_a;
+	bool seen[8] = { false };
+
+	/* /, /a, /b, /c, /workload: four below the root, two held. */
+	mkdir_in(t->root, "a");
+	mkdir_in(t->root, "b");
+	mkdir_in(t->root, "c");
+	fd_budget_init(&dirs, 2);
+	assert_int_equal(cgroup_tree_open(t->root, &dirs, &tree), 0);
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.n, 5);
+	assert_int_equal(w.nremoved, 0);
+	assert_int_equal(dirs.held, 2);
+	assert_int_equal(cgroup_tree_slots(tree), 5);
+	for (size_t i = 0; i < w.n; i++) {
+		assert_true(w.order[i]->slot < 5);
+		assert_false(seen[w.order[i]->slot]);
+		seen[w.order[i]->slot] = true;
+	}
+	/* The ones past the budget are still read, by path. */
+	n = walk_find(&w, "/workload");
+	assert_int_equal(n->dirfd, -1);
+	{
+		int fd = cgroup_tree_openat(tree, n, "cpu.stat", O_RDONLY);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+
+	/* b goes: its slot is reported, its directory given back. */
+	slot_b = walk_find(&w, "/b")->slot;
+	rmdir_in(t->root, "b");
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.nremoved, 1);
+	assert_int_equal(w.removed[0], slot_b);
+	assert_int_equal(dirs.held, 1);
+
+	/* a goes and d comes in the same walk: d does not take a's slot,
+	 * reported by this very walk, but b's, reported by the last. */
+	slot_a = walk_find(&w, "/a")->slot;
+	rmdir_in(t->root, "a");
+	mkdir_in(t->root, "d");
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.nremoved, 1);
+	assert_int_equal(w.removed[0], slot_a);
+	assert_int_equal(walk_find(&w, "/d")->slot, slot_b);
+	assert_int_equal(cgroup_tree_slots(tree), 5);
+	assert_int_equal(dirs.held, 1);		/* d's held, a's given back */
+	assert_true(walk_find(&w, "/d")->dirfd >= 0);
+
+	/* A walk with no change reports nothing removed. */
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.nremoved, 0);
+	assert_int_equal(w.n, 4);
+	cgroup_tree_free(tree);
+	assert_int_equal(dirs.held, 0);
+}
+
 static void test_missing_root(void **state)
 {
 	struct collector *c = NULL;
@@ -314,6 +412,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_fd_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_slots_and_budget, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 	};
 	return UNIT_RUN("collector", tests, argc, argv);
