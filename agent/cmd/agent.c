@@ -31,6 +31,7 @@ struct agent_config {
 	const char *web_config_file;
 	const char *user;
 	uint64_t interval_ms;
+	uint32_t files;			/* to read: metric_groups_files() */
 	struct http_server_opts http;
 	struct cycle_opts cycle;
 	struct event_source_opts events;
@@ -361,12 +362,12 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 	f->n_exclude = a->n_exclude;
 	f->max_depth = a->max_depth;
 	f->max_cgroups = a->max_cgroups;
-	f->files = metric_groups_files(&a->groups);
 	cfg->cycle.compat = a->compat;
 	cfg->cgroup_root = a->cgroup_root;
 	cfg->web_config_file = a->web_config_file;
 	cfg->user = a->user;
 	cfg->interval_ms = a->interval_ms;
+	cfg->files = metric_groups_files(&a->groups);
 	cfg->events = (struct event_source_opts){
 		.bpf = !a->no_bpf,
 		.ringbuf_bytes = a->ringbuf_bytes,
@@ -424,7 +425,8 @@ int cmd_agent(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r = collector_new(root, &c);
+	/* A group switched off is never read. */
+	r = collector_new_files(root, cfg.files, &c);
 	if (r < 0) {
 		log_error("cannot open cgroup root %s: %s", root, strerror(-r));
 		goto out;

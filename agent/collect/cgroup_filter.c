@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include "collect/cgroup_filter.h"
-#include "collect/metric_groups.h"
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
 void cgroup_filter_init(struct cgroup_filter *f)
 {
-	*f = (struct cgroup_filter){ .max_depth = -1, .files = METRIC_FILES_ALL };
+	*f = (struct cgroup_filter){ .max_depth = -1 };
 }
 
 int cgroup_filter_check_glob(const char *glob)
@@ -26,8 +25,7 @@ int cgroup_filter_check_glob(const char *glob)
 
 static bool keeps_everything(const struct cgroup_filter *f)
 {
-	return !f->n_include && !f->n_exclude && f->max_depth < 0 && !f->max_cgroups &&
-	       (f->files & METRIC_FILES_ALL) == METRIC_FILES_ALL;
+	return !f->n_include && !f->n_exclude && f->max_depth < 0 && !f->max_cgroups;
 }
 
 static bool match_any(const char *const *globs, size_t n, const char *path)
@@ -265,7 +263,6 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 		r = -ENOMEM;
 		goto out;
 	}
-	snapshot_mask_files(t, f->files);
 	*ret = t;
 	*ret_result = res;
 	r = 0;

@@ -40,12 +40,9 @@ struct cgroup_filter {
 	size_t n_exclude;
 	int max_depth;			/* -1: no limit */
 	size_t max_cgroups;		/* 0: no limit */
-	/* Files whose values are served: bits (1 << enum cg_file), see
-	 * metric_groups.h; the others' present bits are cleared. */
-	uint32_t files;
 };
 
-/* A filter that keeps everything: no globs, no limits, every file. */
+/* A filter that keeps everything: no globs, no limits. */
 void cgroup_filter_init(struct cgroup_filter *f);
 
 /* 0 if glob can be an include or exclude glob: it must start with "/" (paths

@@ -43,6 +43,10 @@ struct cg_state {
 
 struct collector {
 	char *root;
+	uint32_t files;			/* to read: bits (1 << enum cg_file) */
+	/* Some file to read needs its controller: cgroup.controllers says
+	 * whether it is there. */
+	bool need_controllers;
 	struct cgroup_tree *tree;
 	struct table tables[MAX_TABLES];
 	int ntables;
@@ -259,8 +263,9 @@ static void node_probe(struct collector *c, const struct cg_node *n, struct cg_s
 {
 	for (int f = 0; f < F_NR; f++) {
 		const char *ctl = cg_files[f].controller;
-		bool want = !ctl || cs->ctl_fd == -1 ||
-			    controller_listed(cs->ctl, cs->ctl_len, ctl);
+		bool want = ((c->files >> f) & 1) &&
+			    (!ctl || cs->ctl_fd == -1 ||
+			     controller_listed(cs->ctl, cs->ctl_len, ctl));
 		int err;
 
 		if (!want) {
@@ -306,7 +311,7 @@ static bool node_claim(struct collector *c, const struct cg_node *n, struct cg_s
 
 	cs->table = (int8_t)c->on_table;
 	c->unclaimed--;
-	cs->ctl_fd = hold_file(c, n, "cgroup.controllers", &err);
+	cs->ctl_fd = c->need_controllers ? hold_file(c, n, "cgroup.controllers", &err) : -1;
 	alive = node_refresh_controllers(c, n, cs);
 	if (alive && (cs->ctl_fd == -1 || cs->ctl_len == 0))
 		node_probe(c, n, cs);	/* no controllers: still the core files */
@@ -491,7 +496,8 @@ static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 	 * and the snapshot's stamp comes after all of it. */
 	double dt = (double)(s->read_mono_ns - prev->read_mono_ns) / 1e9;
 
-	if (dt <= 0)
+	/* Rates are made of cpu.stat and io.stat only. */
+	if (dt <= 0 || !(cg_has(&cur->v, F_CPU_STAT) || cg_has(&cur->v, F_IO_STAT)))
 		return;
 	cur->has_rates = 1;
 	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
@@ -642,7 +648,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	return 0;
 }
 
-int collector_new(const char *root, struct collector **ret)
+int collector_new_files(const char *root, uint32_t files, struct collector **ret)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 	int r;
@@ -650,6 +656,10 @@ int collector_new(const char *root, struct collector **ret)
 	if (!c)
 		return -ENOMEM;
 	c->root = strdup(root);
+	c->files = files & CG_FILES_ALL;
+	for (int f = 0; f < F_NR; f++)
+		if (((c->files >> f) & 1) && cg_files[f].controller)
+			c->need_controllers = true;
 	c->ntables = 1;
 	fd_budget_init_nofile(&c->tables[0].fds, FD_RESERVE);
 	c->buf_cap = 64 * 1024;
@@ -666,6 +676,11 @@ int collector_new(const char *root, struct collector **ret)
 fail:
 	collector_free(c);
 	return r;
+}
+
+int collector_new(const char *root, struct collector **ret)
+{
+	return collector_new_files(root, CG_FILES_ALL, ret);
 }
 
 void collector_free(struct collector *c)

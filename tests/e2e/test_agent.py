@@ -157,3 +157,44 @@ def test_port_in_use(agent_factory):
     a = agent_factory()
     r = run("agent", f"--web.listen-address=127.0.0.1:{a.port}")
     assert r.returncode == 1 and "Address already in use" in r.stderr
+
+
+PSI_FILES = ("cpu.pressure", "memory.pressure", "io.pressure", "irq.pressure")
+
+
+def test_group_switched_off_is_not_read(cgtree, agent_factory):
+    """--collect.pressure=false opens none of the PSI files: the agent holds
+    exactly the PSI files of every cgroup fewer (four where the kernel has
+    irq.pressure, three where it does not), and serves no PSI series."""
+    for parts in (("a",), ("a", "b"), ("c",), ("c", "d"), ("c", "d", "e")):
+        cgtree.mkdir(*parts)
+    dirs = [d for d, _, _ in os.walk(cgtree.path)]
+    psi = {d: sum(os.path.exists(os.path.join(d, f)) for f in PSI_FILES) for d in dirs}
+    with_psi = [d for d in dirs if psi[d]]
+    assert len(with_psi) == len(dirs) == 6 and min(psi.values()) >= 3, psi
+    per_cgroup = psi[cgtree.path]
+    assert all(n == per_cgroup for n in psi.values()), psi
+
+    args = ("--interval=200ms", "--no-bpf", f"--cgroup-root={cgtree.path}")
+    on = agent_factory(*args)
+    off = agent_factory(*args, "--collect.pressure=false")
+
+    def settled(agent):
+        def ready():
+            m = scrape(agent)
+            return m if series(m, "cgscope_cgroups") == 6 and \
+                series(m, "cgscope_collect_cycles_total") >= 2 else None
+        m = wait_for(ready)
+        assert m, f"{agent.url}: not 6 cgroups"
+        return m
+    m_on, m_off = settled(on), settled(off)
+    held_on = series(m_on, "cgscope_files_held")
+    held_off = series(m_off, "cgscope_files_held")
+    assert held_on - held_off == sum(psi.values()), (held_on, held_off, psi)
+    assert (held_on - held_off) / len(with_psi) == per_cgroup
+    assert series(m_on, "cgroup_pressure_stalled_seconds_total", cgroup="/", kind="some",
+                  resource="cpu") is not None
+    assert not [k for k in m_off if k[0].startswith("cgroup_pressure_")]
+    assert series(m_off, "cgscope_read_errors_total", file="cpu.pressure") == 0
+    # The rest is read as before.
+    assert series(m_off, "cgroup_cpu_usage_seconds_total", cgroup="/c/d/e") is not None

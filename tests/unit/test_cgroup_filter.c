@@ -366,27 +366,33 @@ static void test_metric_groups_args(void **state)
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collector.io"), 0);
 }
 
-/* A group switched off leaves nothing on the page, on the captured tree. */
+/* A group switched off is not read, and leaves nothing on the page, on the
+ * captured tree. */
 static void test_groups_on_page(void **state)
 {
-	struct collector *c;
-	struct snapshot *s, *t;
-	struct cgroup_filter f;
-	struct cgroup_filter_result res;
+	struct collector *c, *all;
+	struct snapshot *t, *s;
 	struct metric_groups mg;
 	struct strbuf sb = {0};
 
 	(void)state;
-	assert_int_equal(collector_new(V2, &c), 0);
-	assert_int_equal(collector_collect(c, &s), 0);
 	metric_groups_init(&mg);
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collect.memory.stat=false"), 1);
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collect.io=false"), 1);
-	cgroup_filter_init(&f);
-	f.files = metric_groups_files(&mg);
-	assert_int_equal(cgroup_filter_apply(&f, s, &t, &res), 0);
-	assert_ptr_not_equal(t, s);
-	assert_int_equal(res.kept, 2);
+	assert_int_equal(collector_new_files(V2, metric_groups_files(&mg), &c), 0);
+	assert_int_equal(collector_collect(c, &t), 0);
+	assert_int_equal(t->n, 2);
+	/* Not opened: two files fewer held for / and for /workload, which
+	 * have both. */
+	assert_int_equal(collector_new(V2, &all), 0);
+	assert_int_equal(collector_collect(all, &s), 0);
+	assert_true(cg_has(&s->cgroups[1].v, F_MEMORY_STAT));
+	assert_true(cg_has(&s->cgroups[1].v, F_IO_STAT));
+	assert_int_equal(t->stats.files_held + 4, s->stats.files_held);
+	assert_false(cg_has(&t->cgroups[1].v, F_MEMORY_STAT));
+	assert_false(cg_has(&t->cgroups[1].v, F_IO_STAT));
+	assert_int_equal(t->io.len, 0);
+	assert_int_equal(t->mem_stat.len, 0);
 	assert_int_equal(prom_render(t, &sb), 0);
 	assert_null(strstr(sb.buf, "cgroup_memory_stat_bytes"));
 	assert_null(strstr(sb.buf, "cgroup_io_read_bytes_total"));
@@ -394,12 +400,11 @@ static void test_groups_on_page(void **state)
 	assert_null(strstr(sb.buf, "cgroup_memory_working_set_bytes"));
 	assert_non_null(strstr(sb.buf, "cgroup_memory_usage_bytes{cgroup=\"/workload\"} 561152"));
 	assert_non_null(strstr(sb.buf, "cgroup_cpu_usage_seconds_total{cgroup=\"/workload\"}"));
-	/* The collector's own snapshot still has everything. */
-	assert_true(cg_has(&s->cgroups[1].v, F_MEMORY_STAT));
 	sb_free(&sb);
 	snapshot_unref(t);
 	snapshot_unref(s);
 	collector_free(c);
+	collector_free(all);
 }
 
 static void test_self_metric(void **state)
