@@ -319,8 +319,15 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			log_error("collection cycle failed: %s", strerror(-r));
 		} else {
 			if (res.over_limit && !warned_limit) {
-				log_warn("--max-cgroups %zu reached: %zu of %zu cgroups left out, the largest by CPU and memory kept; cgscope_cgroups_dropped{reason=\"limit\"} counts them",
-					 o->filter.max_cgroups, res.over_limit, res.kept + res.over_limit);
+				log_warn("--max-cgroups %zu reached: %zu of %zu cgroups left out, %s; cgscope_cgroups_dropped{reason=\"limit\"} counts them",
+					 o->filter.max_cgroups, res.over_limit, res.kept + res.over_limit,
+					 res.ranked_by_cpu && res.ranked_by_memory ?
+					 "the largest by CPU and memory kept" :
+					 res.ranked_by_cpu ?
+					 "the largest by CPU kept (no cgroup has memory.current to rank by: no memory controller on this cgroup2 tree, or --collect.memory=false)" :
+					 res.ranked_by_memory ?
+					 "the largest by memory kept (no cgroup has cpu.stat to rank by: --collect.cpu=false)" :
+					 "the shallowest kept (no cgroup has cpu.stat or memory.current to rank by)");
 				warned_limit = true;
 			}
 			if (s->stats.fd_table_error && !warned_tables) {

@@ -198,3 +198,41 @@ def test_group_switched_off_is_not_read(cgtree, agent_factory):
     assert series(m_off, "cgscope_read_errors_total", file="cpu.pressure") == 0
     # The rest is read as before.
     assert series(m_off, "cgroup_cpu_usage_seconds_total", cgroup="/c/d/e") is not None
+
+
+def served(m):
+    return {dict(k[1])["cgroup"] for k in m if k[0] == "cgroup_info"}
+
+
+def test_max_cgroups_keeps_busy_leaf_without_memory(cgtree, agent_factory):
+    """--max-cgroups on a tree where no cgroup has memory.current (this
+    host's cgroup2 has no memory controller; also --collect.memory=false):
+    the memory ranking has no data and is skipped, rather than ranking every
+    cgroup at 0 and taking the idle ones with the smallest ids. The busy leaf
+    four levels down comes with its three ancestors and the root: 5."""
+    for n in ("idle1", "idle2", "idle3"):
+        cgtree.mkdir(n)			# made first: the smallest ids
+    cgtree.mkdir("a")
+    cgtree.mkdir("a", "b")
+    cgtree.mkdir("a", "b", "busy")
+    # A second busy process in a itself, so that a and the test's directory
+    # rank above b and the leaf by CPU: the order in which the old ranking
+    # gave two of the five places to idle cgroups.
+    cgtree.spawn(BUSY, "a")
+    cgtree.spawn(BUSY, "a", "b", "busy")
+    leaf = cgtree.rel("a", "b", "busy")
+    for extra in ((), ("--collect.memory=false",)):
+        agent = agent_factory("--interval=200ms", "--no-bpf", "--max-cgroups=5",
+                              f"--include={cgtree.rel()}", *extra)
+
+        def ready():
+            m = scrape(agent)
+            return m if series(m, "cgscope_collect_cycles_total") >= 4 else None
+        m = wait_for(ready)
+        assert m
+        want = {"/", cgtree.rel(), cgtree.rel("a"), cgtree.rel("a", "b"), leaf}
+        assert served(m) == want, served(m)
+        assert series(m, "cgroup_populated", cgroup=leaf) == 1
+        assert series(m, "cgscope_cgroups_dropped", reason="limit") == 3
+        log = agent.stop()
+        assert "by CPU" in log and "memory.current" in log, log
