@@ -450,6 +450,54 @@ static bool add_table(struct collector *c)
 	return true;
 }
 
+/* What the lower tables must keep free besides the files they take in,
+ * before the last table is given back: so that a tree that shrank and grows
+ * a little again does not start a table, and move its nodes back, every
+ * few cycles. */
+static size_t shrink_margin(const struct collector *c)
+{
+	size_t m = c->tables[0].fds.limit / 8;
+
+	return m > 4 * NODE_FILES_MAX ? m : 4 * NODE_FILES_MAX;
+}
+
+/* Gives back the last table, thread and all, while the tables below have
+ * room for its files: a tree that shrank (4,019 cgroups to 1,042) has no
+ * use for it. Its nodes are claimed by the tables below in this cycle's
+ * read, and their files opened there once; the table's end closes them
+ * where they were. */
+static void shrink_tables(struct collector *c)
+{
+	while (c->ntables > 1) {
+		int last = c->ntables - 1;
+		struct table *tb = &c->tables[last];
+		size_t room = 0;
+
+		for (int k = 0; k < last; k++) {
+			size_t r = fd_budget_room(&c->tables[k].fds);
+
+			/* A table claims a node only with room for the most
+			 * files one can have. */
+			room += r > NODE_FILES_MAX ? r - NODE_FILES_MAX : 0;
+		}
+		if (tb->fds.held + shrink_margin(c) > room)
+			return;
+		for (size_t i = 0; i < c->st_cap; i++) {
+			struct cg_state *cs = &c->st[i];
+			int32_t prev = cs->prev_idx;	/* rates go on */
+
+			if (cs->table != last)
+				continue;
+			state_reset(cs);
+			cs->prev_idx = prev;
+		}
+		fd_table_free(tb->thread);
+		free(tb->closing);
+		*tb = (struct table){ 0 };
+		c->ntables--;
+	}
+}
+
 /* Reads every node of this walk, on each table in turn (the collector's
  * state has one writer at a time): nodes that have a table on it, new ones
  * on the first table with room, on a new table when none has, or, past the
@@ -602,6 +650,8 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 			state_removed(c, &c->st[w.removed[i]]);
 	if (r < 0)
 		return r;
+	if (w.nremoved)
+		shrink_tables(c);
 	if (c->norder > c->tab_cap) {
 		int8_t *tab = realloc(c->tab, c->norder);
 

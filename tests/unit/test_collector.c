@@ -220,7 +220,57 @@ static void test_fd_tables(void **state)
 	assert_int_equal(s->n, 2);
 	/* and the one directory held besides the root's, which is not counted */
 	assert_int_equal(collector_open_fds(c), s->stats.files_held + 1);
+	/* Table 0 has room for what is left: the others are given back. */
+	assert_int_equal(s->stats.fd_tables, 1);
 	snapshot_unref(s);
+	collector_free(c);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* The tree shrinks and the cgroups left are those a table of a thread of
+ * its own held: table 0 has room for them again, so they move there (opened
+ * again there once) and the other table is given back, thread and all. */
+static void test_fd_tables_given_back(void **state)
+{
+	struct tree *t = *state;
+	struct rlimit old;
+	struct collector *c;
+	struct snapshot *s;
+	char cmd[512];
+	size_t held;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && for i in $(seq 10 49); do cp -r workload w$i; done",
+		 t->root);
+	assert_int_equal(system(cmd), 0);
+	lower_nofile(&old);
+	assert_int_equal(collector_new(t->root, &c), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_true(s->stats.fd_tables >= 2);
+	snapshot_unref(s);
+	/* The first in tree order go: what is left was claimed last. */
+	snprintf(cmd, sizeof(cmd), "cd %s && rm -rf workload w1* w2* w3* w40 w41 w42 w43 w44",
+		 t->root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 6);
+	assert_int_equal(s->stats.fd_tables, 1);
+	snapshot_unref(s);
+	/* Read from table 0 from now on, every file held, every value read. */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_int_equal(s->n, 6);
+		assert_int_equal(s->stats.fd_tables, 1);
+		assert_int_equal(s->stats.files_reopened, 0);
+		for (size_t i = 1; i < s->n; i++) {
+			assert_true(cg_has(&s->cgroups[i].v, F_MEMORY_STAT));
+			assert_int_equal(s->cgroups[i].v.mem_events[MEMEV_OOM_KILL], 1);
+		}
+		held = s->stats.files_held;
+		/* the five directories besides the root's, which is not counted */
+		assert_int_equal(collector_open_fds(c), held + 5);
+		snapshot_unref(s);
+	}
+	assert_true(held > 5 * 20);
 	collector_free(c);
 	setrlimit(RLIMIT_NOFILE, &old);
 }
@@ -410,6 +460,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_tables_given_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_slots_and_budget, setup, teardown),
