@@ -300,7 +300,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
 		     const sigset_t *sigs)
 {
-	bool warned_limit = false, warned_tables = false;
+	bool warned_limit = false, warned_tables = false, warned_include = false;
 	uint64_t seen[F_NR] = {0};
 	struct timespec last_log[F_NR] = {{0}};
 	int sig = 0;
@@ -329,6 +329,10 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 					 "the largest by memory kept (no cgroup has cpu.stat to rank by: --collect.cpu=false)" :
 					 "the shallowest kept (no cgroup has cpu.stat or memory.current to rank by)");
 				warned_limit = true;
+			}
+			if (o->filter.n_include && !res.included && !warned_include) {
+				log_warn("--include matches no cgroup: nothing is served until one does (globs are fnmatch(3) patterns of paths below the cgroup root, such as '/system.slice/*.service')");
+				warned_include = true;
 			}
 			if (s->stats.fd_table_error && !warned_tables) {
 				log_warn("cannot start a descriptor table of its own (%s): files past "

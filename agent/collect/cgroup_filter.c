@@ -250,7 +250,7 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 
 	if (keeps_everything(f)) {
 		*ret = snapshot_ref(s);
-		*ret_result = (struct cgroup_filter_result){ .kept = s->n };
+		*ret_result = (struct cgroup_filter_result){ .included = s->n, .kept = s->n };
 		return 0;
 	}
 	parent = malloc(sizeof(*parent) * (s->n ? s->n : 1));
@@ -272,6 +272,7 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 		exc[i] = (p >= 0 && exc[p]) || match_any(f->exclude, f->n_exclude, path);
 		keep[i] = inc[i] && !exc[i] &&
 			  (f->max_depth < 0 || c->depth <= (uint32_t)f->max_depth);
+		res.included += inc[i];
 	}
 	/* And children come after: one pass up keeps the ancestors of what is
 	 * kept. An ancestor is never excluded nor too deep when its

@@ -59,6 +59,10 @@ void cgroup_filter_init(struct cgroup_filter *f);
 int cgroup_filter_check_glob(const char *glob);
 
 struct cgroup_filter_result {
+	/* Selected by include: matched, or below a match (not the ancestors
+	 * kept with them); every cgroup without include globs. 0 with globs
+	 * that match nothing, which serves nothing. */
+	size_t included;
 	size_t kept;
 	size_t filtered;	/* dropped by include, exclude or max_depth */
 	size_t over_limit;	/* dropped by max_cgroups */

@@ -236,3 +236,17 @@ def test_max_cgroups_keeps_busy_leaf_without_memory(cgtree, agent_factory):
         assert series(m, "cgscope_cgroups_dropped", reason="limit") == 3
         log = agent.stop()
         assert "by CPU" in log and "memory.current" in log, log
+
+
+def test_include_matching_nothing_warns_once(cgtree, agent_factory):
+    """--include that matches no cgroup serves nothing, and says so once."""
+    cgtree.mkdir("x")
+    agent = agent_factory("--interval=100ms", "--no-bpf", f"--include={cgtree.rel('nope*')}")
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_collect_cycles_total") >= 5
+                          else None)(scrape(agent)))
+    assert m
+    assert series(m, "cgscope_cgroups") == 0
+    assert not served(m)
+    log = agent.stop()
+    warnings = [l for l in log.splitlines() if "--include matches no cgroup" in l]
+    assert len(warnings) == 1 and "level=warn" in warnings[0], log

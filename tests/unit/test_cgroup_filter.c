@@ -195,6 +195,7 @@ static void test_include(void **state)
 	static const char *const inc1[] = { "/system.slice" };
 	static const char *const inc2[] = { "/system.slice/*.service" };
 	static const char *const inc3[] = { "/kubepods.slice/*/pod-?", "/user.slice/*" };
+	static const char *const nothing[] = { "/system.slice/nope.service" };
 	struct cgroup_filter f;
 	struct cgroup_filter_result res;
 
@@ -217,6 +218,21 @@ static void test_include(void **state)
 			    "/kubepods.slice/kubepods-burstable.slice\n"
 			    "/kubepods.slice/kubepods-burstable.slice/pod-a\n"
 			    "/kubepods.slice/kubepods-burstable.slice/pod-b\n");
+	/* What the globs selected (the ancestors kept with it aside). */
+	assert_int_equal(res.included, 3);
+	f.include = inc1, f.n_include = 1;
+	run(&f, &res);
+	assert_int_equal(res.included, 4);
+	/* A glob that matches nothing: nothing served, and the result says
+	 * so, for the agent to. */
+	f.include = nothing;
+	assert_string_equal(run(&f, &res), "");
+	assert_int_equal(res.included, 0);
+	assert_int_equal(res.filtered, NTREE);
+	/* No include glob: everything is selected. */
+	f.n_include = 0;
+	run(&f, &res);
+	assert_int_equal(res.included, NTREE);
 }
 
 static void test_exclude(void **state)
