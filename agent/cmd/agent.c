@@ -17,10 +17,12 @@
 #include "cmd/flags.h"
 #include "collect/cgroup_filter.h"
 #include "collect/metric_groups.h"
+#include "collect/schedule.h"
 #include "events/bpf_loader.h"
 #include "events/event_source.h"
 #include "http/http_server.h"
 #include "http/web_config.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/privileges.h"
 #include "lib/units.h"
@@ -273,10 +275,21 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
 	}
 }
 
+/* What the collection loop adds to each snapshot before it is rendered. */
+struct loop_ctx {
+	struct event_source *es;
+	struct cycle_schedule sched;
+};
+
 static void enrich(void *ctx, struct snapshot *s)
 {
-	event_source_after_cycle(ctx, s);
+	struct loop_ctx *l = ctx;
+
+	s->stats.overruns = l->sched.overruns;
+	s->stats.overrun_streak = l->sched.streak;
+	event_source_after_cycle(l->es, s);
 }
+
 
 /* Says once, at start, which hook serves each event feature. */
 static void log_hooks(const struct event_source_opts *o, struct event_source *es)
@@ -298,20 +311,21 @@ static void log_hooks(const struct event_source_opts *o, struct event_source *es
 
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
-		     const sigset_t *sigs)
+		     const sigset_t *sigs, struct cycle_schedule *sched)
 {
 	bool warned_limit = false, warned_tables = false, warned_include = false;
+	bool warned_overrun = false, first = true;
 	uint64_t seen[F_NR] = {0};
 	struct timespec last_log[F_NR] = {{0}};
+	uint64_t next_ns = clock_ns(CLOCK_MONOTONIC);
 	int sig = 0;
 
+	cycle_schedule_init(sched, next_ns, interval_ms * 1000000);
 	while (!sig) {
-		struct timespec t0, t1, wait;
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t1;
 		struct snapshot *s;
-		uint64_t spent_ms;
 		int r;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		struct cgroup_filter_result res;
 
 		r = cycle_run_opts(c, o, &s, &res);
@@ -347,16 +361,24 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			 * of cgroups or connections stays resident for good. */
 			malloc_trim(0);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-				      (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (spent_ms >= interval_ms)
-			spent_ms = interval_ms - 1;
-		wait.tv_sec = (time_t)((interval_ms - spent_ms) / 1000);
-		wait.tv_nsec = (long)((interval_ms - spent_ms) % 1000) * 1000000;
-		sig = sigtimedwait(sigs, NULL, &wait);
-		if (sig < 0)
-			sig = 0;	/* the interval passed (EAGAIN) or EINTR */
+		/* On the interval's ticks; a cycle that overran skips the ticks
+		 * it ran into (collect/schedule.h). The first opens every file:
+		 * slow once, and not worth a warning. */
+		t1 = clock_ns(CLOCK_MONOTONIC);
+		next_ns = cycle_schedule_next(sched, t1);
+		if (sched->streak && !first && !warned_overrun) {
+			log_warn("a collection cycle took %lu ms, longer than --interval %lu ms: the next starts on the first tick after it, the ticks missed are skipped; cgscope_collect_overruns_total counts such cycles, and /healthz answers 503 while several in a row do",
+				 (unsigned long)((t1 - t0) / 1000000), (unsigned long)interval_ms);
+			warned_overrun = true;
+		}
+		first = false;
+		while (!sig && (t1 = clock_ns(CLOCK_MONOTONIC)) < next_ns) {
+			struct timespec wait = ns_to_timespec(next_ns - t1);
+
+			sig = sigtimedwait(sigs, NULL, &wait);
+			if (sig < 0)
+				sig = 0;	/* the wait ended (EAGAIN) or EINTR */
+		}
 	}
 	log_info("received signal %d, shutting down", sig);
 }
@@ -404,6 +426,7 @@ int cmd_agent(int argc, char **argv)
 	struct http_server *http = NULL;
 	struct collector *c = NULL;
 	struct event_source *es = NULL;
+	struct loop_ctx loop = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
 	struct timespec started;
@@ -466,8 +489,9 @@ int cmd_agent(int argc, char **argv)
 			 "; loading BPF needs root or CAP_BPF and CAP_PERFMON" : "");
 	else
 		log_hooks(&cfg.events, es);
+	loop.es = es;
 	cfg.cycle.enrich = enrich;
-	cfg.cycle.enrich_ctx = es;
+	cfg.cycle.enrich_ctx = &loop;
 	cfg.http.ring = event_source_ring(es);
 	r = http_server_start(&cfg.http, &http);
 	if (r < 0) {
@@ -486,7 +510,7 @@ int cmd_agent(int argc, char **argv)
 		 cgscope_version, root, (unsigned long)cfg.interval_ms,
 		 wc.cert_pem ? "https" : "http", cfg.http.listen_address,
 		 cfg.http.metrics_path, (unsigned)geteuid());
-	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs);
+	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs, &loop.sched);
 	r = 0;
 out:
 	http_server_stop(http);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The agent against this machine's real cgroup2 tree, through HTTP."""
 import gzip
+import json
 import os
 import subprocess
 import time
@@ -250,3 +251,49 @@ def test_include_matching_nothing_warns_once(cgtree, agent_factory):
     log = agent.stop()
     warnings = [l for l in log.splitlines() if "--include matches no cgroup" in l]
     assert len(warnings) == 1 and "level=warn" in warnings[0], log
+
+
+def health(agent):
+    try:
+        with urllib.request.urlopen(agent.url + "/healthz", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_interval_shorter_than_a_cycle(cgtree, agent_factory):
+    """--interval shorter than a cycle: the agent keeps to the interval's
+    ticks, skipping those a cycle ran into, counts the cycles that overran,
+    warns once, and /healthz says it is behind."""
+    for i in range(300):		# 2,400 files: well over 1 ms a cycle
+        cgtree.mkdir(f"c{i:03d}")
+    root = f"--cgroup-root={cgtree.path}"
+    # Ready when it listens: /healthz would not say ok for long.
+    fast = agent_factory("--interval=1ms", "--no-bpf", root, health_url="tcp")
+
+    def cycled():
+        try:
+            m = scrape(fast)
+        except urllib.error.HTTPError:	# 503: no cycle yet
+            return None
+        return m if series(m, "cgscope_collect_cycles_total") >= 20 else None
+    m = wait_for(cycled)
+    assert m
+    cycles = series(m, "cgscope_collect_cycles_total")
+    overruns = series(m, "cgscope_collect_overruns_total")
+    # Counted when the next cycle starts: all but the last one.
+    assert cycles - 2 <= overruns <= cycles, (cycles, overruns)
+    status, body = health(fast)
+    assert status == 503 and body.startswith("behind: "), (status, body)
+    assert json.loads(fast.get("/api/v1/status"))["overruns"] >= overruns
+    log = fast.stop()
+    warnings = [l for l in log.splitlines() if "longer than --interval" in l]
+    assert len(warnings) == 1 and "level=warn" in warnings[0], log
+
+    # An interval the cycles fit in: no overrun, healthy.
+    slow = agent_factory("--interval=500ms", "--no-bpf", root)
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_collect_cycles_total") >= 3
+                          else None)(scrape(slow)))
+    assert m and series(m, "cgscope_collect_overruns_total") == 0
+    assert health(slow) == (200, "ok\n")
+    assert "longer than --interval" not in slow.stop()

@@ -20,6 +20,7 @@
 #include "collect/cgroup_tree.h"
 #include "collect/collector.h"
 #include "collect/fd_budget.h"
+#include "collect/schedule.h"
 #include "fixture.h"
 
 struct tree {
@@ -445,6 +446,41 @@ static void test_tree_slots_and_budget(void **state)
 	assert_int_equal(dirs.held, 0);
 }
 
+/* Cycles start on the interval's ticks from the first; one that runs past
+ * the next tick skips the ticks it ran into, and the next starts on the
+ * first tick after it ended: never at once, back to back. */
+static void test_schedule(void **state)
+{
+	struct cycle_schedule s;
+	const uint64_t ms = 1000000;
+
+	(void)state;
+	cycle_schedule_init(&s, 5 * ms, 100 * ms);
+	/* On time: the next tick, wherever in the interval the cycle ended. */
+	assert_int_equal(cycle_schedule_next(&s, 60 * ms), 105 * ms);
+	assert_int_equal(cycle_schedule_next(&s, 204 * ms), 205 * ms);
+	assert_int_equal(s.overruns, 0);
+	/* 150 ms: past 305, the tick at 305 is skipped, the next at 405. */
+	assert_int_equal(cycle_schedule_next(&s, 355 * ms), 405 * ms);
+	assert_int_equal(s.overruns, 1);
+	assert_int_equal(s.ticks_skipped, 1);
+	assert_int_equal(s.streak, 1);
+	/* 340 ms: three ticks skipped (505, 605, 705), next at 805. */
+	assert_int_equal(cycle_schedule_next(&s, 745 * ms), 805 * ms);
+	assert_int_equal(s.overruns, 2);
+	assert_int_equal(s.ticks_skipped, 4);
+	assert_int_equal(s.streak, 2);
+	/* Ending right on the next tick is an overrun too: it is skipped
+	 * rather than started at once. */
+	assert_int_equal(cycle_schedule_next(&s, 905 * ms), 1005 * ms);
+	assert_int_equal(s.streak, 3);
+	/* Back on time: the streak ends, the counts stay. */
+	assert_int_equal(cycle_schedule_next(&s, 1010 * ms), 1105 * ms);
+	assert_int_equal(s.streak, 0);
+	assert_int_equal(s.overruns, 3);
+	assert_int_equal(s.ticks_skipped, 5);
+}
+
 static void test_missing_root(void **state)
 {
 	struct collector *c = NULL;
@@ -464,6 +500,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_slots_and_budget, setup, teardown),
+		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_missing_root),
 	};
 	return UNIT_RUN("collector", tests, argc, argv);
