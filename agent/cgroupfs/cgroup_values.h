@@ -67,6 +67,9 @@ struct cgroup_values {
 	uint32_t io_first, io_count;	/* a range of the snapshot's io array */
 };
 
+/* Every file of the table. */
+#define CG_FILES_ALL ((uint32_t)((1ull << F_NR) - 1))
+
 static inline int cg_has(const struct cgroup_values *v, enum cg_file f)
 {
 	return (v->present >> f) & 1;

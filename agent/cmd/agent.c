@@ -18,11 +18,13 @@
 #include "cmd/flags.h"
 #include "collect/cgroup_filter.h"
 #include "collect/metric_groups.h"
+#include "collect/schedule.h"
 #include "events/bpf_loader.h"
 #include "events/event_source.h"
 #include "events/hook.h"
 #include "http/http_server.h"
 #include "http/web_config.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/privileges.h"
 #include "lib/units.h"
@@ -33,6 +35,7 @@ struct agent_config {
 	const char *web_config_file;
 	const char *user;
 	uint64_t interval_ms;
+	uint32_t files;			/* to read: metric_groups_files() */
 	struct http_server_opts http;
 	struct cycle_opts cycle;
 	struct event_source_opts events;
@@ -274,9 +277,19 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
 	}
 }
 
+/* What the collection loop adds to each snapshot before it is rendered. */
+struct loop_ctx {
+	struct event_source *es;
+	struct cycle_schedule sched;
+};
+
 static void enrich(void *ctx, struct snapshot *s)
 {
-	event_source_after_cycle(ctx, s);
+	struct loop_ctx *l = ctx;
+
+	s->stats.overruns = l->sched.overruns;
+	s->stats.overrun_streak = l->sched.streak;
+	event_source_after_cycle(l->es, s);
 }
 
 /* Says once, at start, which hook serves each event feature; a feature
@@ -387,20 +400,21 @@ static void *reload_loop(void *arg)
 
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
-		     const sigset_t *sigs)
+		     const sigset_t *sigs, struct cycle_schedule *sched)
 {
-	bool warned_limit = false, warned_tables = false;
+	bool warned_limit = false, warned_tables = false, warned_include = false;
+	bool warned_overrun = false, first = true;
 	uint64_t seen[F_NR] = {0}, lost_logged = 0;
 	struct timespec last_log[F_NR] = {{0}}, last_lost = {0};
+	uint64_t next_ns = clock_ns(CLOCK_MONOTONIC);
 	int sig = 0;
 
+	cycle_schedule_init(sched, next_ns, interval_ms * 1000000);
 	while (!sig) {
-		struct timespec t0, t1, wait;
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t1;
 		struct snapshot *s;
-		uint64_t spent_ms;
 		int r;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		struct cgroup_filter_result res;
 
 		r = cycle_run_opts(c, o, &s, &res);
@@ -408,9 +422,20 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			log_error("collection cycle failed: %s", strerror(-r));
 		} else {
 			if (res.over_limit && !warned_limit) {
-				log_warn("--max-cgroups %zu reached: %zu of %zu cgroups left out, the largest by CPU and memory kept; cgscope_cgroups_dropped{reason=\"limit\"} counts them",
-					 o->filter.max_cgroups, res.over_limit, res.kept + res.over_limit);
+				log_warn("--max-cgroups %zu reached: %zu of %zu cgroups left out, %s; cgscope_cgroups_dropped{reason=\"limit\"} counts them",
+					 o->filter.max_cgroups, res.over_limit, res.kept + res.over_limit,
+					 res.ranked_by_cpu && res.ranked_by_memory ?
+					 "the largest by CPU and memory kept" :
+					 res.ranked_by_cpu ?
+					 "the largest by CPU kept (no cgroup has memory.current to rank by: no memory controller on this cgroup2 tree, or --collect.memory=false)" :
+					 res.ranked_by_memory ?
+					 "the largest by memory kept (no cgroup has cpu.stat to rank by: --collect.cpu=false)" :
+					 "the shallowest kept (no cgroup has cpu.stat or memory.current to rank by)");
 				warned_limit = true;
+			}
+			if (o->filter.n_include && !res.included && !warned_include) {
+				log_warn("--include matches no cgroup: nothing is served until one does (globs are fnmatch(3) patterns of paths below the cgroup root, such as '/system.slice/*.service')");
+				warned_include = true;
 			}
 			if (s->stats.fd_table_error && !warned_tables) {
 				log_warn("cannot start a descriptor table of its own (%s): files past "
@@ -426,16 +451,24 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			 * of cgroups or connections stays resident for good. */
 			malloc_trim(0);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-				      (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (spent_ms >= interval_ms)
-			spent_ms = interval_ms - 1;
-		wait.tv_sec = (time_t)((interval_ms - spent_ms) / 1000);
-		wait.tv_nsec = (long)((interval_ms - spent_ms) % 1000) * 1000000;
-		sig = sigtimedwait(sigs, NULL, &wait);
-		if (sig < 0)
-			sig = 0;	/* the interval passed (EAGAIN) or EINTR */
+		/* On the interval's ticks; a cycle that overran skips the ticks
+		 * it ran into (collect/schedule.h). The first opens every file:
+		 * slow once, and not worth a warning. */
+		t1 = clock_ns(CLOCK_MONOTONIC);
+		next_ns = cycle_schedule_next(sched, t1);
+		if (sched->streak && !first && !warned_overrun) {
+			log_warn("a collection cycle took %lu ms, longer than --interval %lu ms: the next starts on the first tick after it, the ticks missed are skipped; cgscope_collect_overruns_total counts such cycles, and /healthz answers 503 while several in a row do",
+				 (unsigned long)((t1 - t0) / 1000000), (unsigned long)interval_ms);
+			warned_overrun = true;
+		}
+		first = false;
+		while (!sig && (t1 = clock_ns(CLOCK_MONOTONIC)) < next_ns) {
+			struct timespec wait = ns_to_timespec(next_ns - t1);
+
+			sig = sigtimedwait(sigs, NULL, &wait);
+			if (sig < 0)
+				sig = 0;	/* the wait ended (EAGAIN) or EINTR */
+		}
 	}
 	log_info("received signal %d, shutting down", sig);
 }
@@ -452,12 +485,12 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 	f->n_exclude = a->n_exclude;
 	f->max_depth = a->max_depth;
 	f->max_cgroups = a->max_cgroups;
-	f->files = metric_groups_files(&a->groups);
 	cfg->cycle.compat = a->compat;
 	cfg->cgroup_root = a->cgroup_root;
 	cfg->web_config_file = a->web_config_file;
 	cfg->user = a->user;
 	cfg->interval_ms = a->interval_ms;
+	cfg->files = metric_groups_files(&a->groups);
 	cfg->events = (struct event_source_opts){
 		.bpf = !a->no_bpf,
 		.ringbuf_bytes = a->ringbuf_bytes,
@@ -485,6 +518,7 @@ int cmd_agent(int argc, char **argv)
 	struct http_server *http = NULL;
 	struct collector *c = NULL;
 	struct event_source *es = NULL;
+	struct loop_ctx loop = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
 	struct timespec started;
@@ -531,7 +565,8 @@ int cmd_agent(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r = collector_new(root, &c);
+	/* A group switched off is never read. */
+	r = collector_new_files(root, cfg.files, &c);
 	if (r < 0) {
 		log_error("cannot open cgroup root %s: %s", root, strerror(-r));
 		goto out;
@@ -560,8 +595,9 @@ int cmd_agent(int argc, char **argv)
 			 "; loading BPF needs root or CAP_BPF and CAP_PERFMON" : "");
 	else
 		log_hooks(es);
+	loop.es = es;
 	cfg.cycle.enrich = enrich;
-	cfg.cycle.enrich_ctx = es;
+	cfg.cycle.enrich_ctx = &loop;
 	cfg.http.ring = event_source_ring(es);
 	r = http_server_start(&cfg.http, &http, err, sizeof(err));
 	if (r < 0) {
@@ -589,7 +625,7 @@ int cmd_agent(int argc, char **argv)
 		 cgscope_version, root, (unsigned long)cfg.interval_ms,
 		 tls ? "https" : "http", cfg.http.listen_address,
 		 cfg.http.metrics_path, (unsigned)geteuid());
-	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs);
+	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs, &loop.sched);
 	r = 0;
 out:
 	if (reloading) {

@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include "collect/cgroup_filter.h"
-#include "collect/metric_groups.h"
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
 void cgroup_filter_init(struct cgroup_filter *f)
 {
-	*f = (struct cgroup_filter){ .max_depth = -1, .files = METRIC_FILES_ALL };
+	*f = (struct cgroup_filter){ .max_depth = -1 };
 }
 
 int cgroup_filter_check_glob(const char *glob)
@@ -26,8 +25,7 @@ int cgroup_filter_check_glob(const char *glob)
 
 static bool keeps_everything(const struct cgroup_filter *f)
 {
-	return !f->n_include && !f->n_exclude && f->max_depth < 0 && !f->max_cgroups &&
-	       (f->files & METRIC_FILES_ALL) == METRIC_FILES_ALL;
+	return !f->n_include && !f->n_exclude && f->max_depth < 0 && !f->max_cgroups;
 }
 
 static bool match_any(const char *const *globs, size_t n, const char *path)
@@ -75,6 +73,7 @@ struct rank {
 	double cores;
 	uint64_t cpu_usec, mem;
 	uint64_t id;
+	uint32_t depth;
 	size_t idx;
 };
 
@@ -97,6 +96,15 @@ static int cmp_mem(const void *a, const void *b)
 	return c ? c : CMP(x->id, y->id);
 }
 
+/* With nothing to rank by: the shallowest first, then by id. */
+static int cmp_depth(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+	int c = CMP(x->depth, y->depth);
+
+	return c ? c : CMP(x->id, y->id);
+}
+
 /* Chooses cgroup idx and its ancestors not chosen yet, if they fit. */
 static void choose(size_t idx, const ptrdiff_t *parent, bool *chosen, size_t *nchosen,
 		   size_t max)
@@ -113,14 +121,18 @@ static void choose(size_t idx, const ptrdiff_t *parent, bool *chosen, size_t *nc
 	*nchosen += cost;
 }
 
-/* Narrows keep[] (n_keep set) to at most f->max_cgroups. */
+/* Narrows keep[] (n_keep set) to at most f->max_cgroups. Each ranking takes
+ * only the cgroups that have its file: one that has none for a cgroup would
+ * rank it at 0 and take such cgroups by id, crowding out the ones with data
+ * (on a hybrid host, no cgroup2 cgroup has memory.current). */
 static int limit(const struct cgroup_filter *f, const struct snapshot *s,
-		 const ptrdiff_t *parent, bool *keep, size_t n_keep)
+		 const ptrdiff_t *parent, bool *keep, size_t n_keep,
+		 struct cgroup_filter_result *res)
 {
 	struct rank *by_cpu = malloc(sizeof(*by_cpu) * n_keep);
 	struct rank *by_mem = malloc(sizeof(*by_mem) * n_keep);
 	bool *chosen = calloc(s->n, sizeof(*chosen));
-	size_t k = 0, nchosen = 0;
+	size_t n_cpu = 0, n_mem = 0, nchosen = 0;
 
 	if (!by_cpu || !by_mem || !chosen) {
 		free(by_cpu);
@@ -131,27 +143,50 @@ static int limit(const struct cgroup_filter *f, const struct snapshot *s,
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_sample *c = &s->cgroups[i];
 		const struct cgroup_values *v = &c->v;
+		struct rank r;
 
 		if (!keep[i])
 			continue;
-		by_cpu[k] = (struct rank){
+		r = (struct rank){
 			.cores = c->has_rates ? c->cpu_cores : 0,
 			.cpu_usec = cg_has(v, F_CPU_STAT) && v->cpu[CPU_USAGE] != CG_UNSET ?
 				    v->cpu[CPU_USAGE] : 0,
-			.mem = cg_has(v, F_MEMORY_CURRENT) ? v->mem_current : 0,
+			.mem = v->mem_current,
 			.id = c->id,
+			.depth = c->depth,
 			.idx = i,
 		};
-		k++;
+		if (cg_has(v, F_CPU_STAT))
+			by_cpu[n_cpu++] = r;
+		if (cg_has(v, F_MEMORY_CURRENT))
+			by_mem[n_mem++] = r;
 	}
-	memcpy(by_mem, by_cpu, sizeof(*by_cpu) * n_keep);
-	qsort(by_cpu, n_keep, sizeof(*by_cpu), cmp_cpu);
-	qsort(by_mem, n_keep, sizeof(*by_mem), cmp_mem);
+	res->ranked_by_cpu = n_cpu > 0;
+	res->ranked_by_memory = n_mem > 0;
+	qsort(by_cpu, n_cpu, sizeof(*by_cpu), cmp_cpu);
+	qsort(by_mem, n_mem, sizeof(*by_mem), cmp_mem);
 	/* In turn, so that neither a CPU-bound nor a memory-heavy cgroup is
 	 * crowded out by the other kind. */
-	for (size_t i = 0; i < n_keep && nchosen < f->max_cgroups; i++) {
-		choose(by_cpu[i].idx, parent, chosen, &nchosen, f->max_cgroups);
-		choose(by_mem[i].idx, parent, chosen, &nchosen, f->max_cgroups);
+	for (size_t i = 0; (i < n_cpu || i < n_mem) && nchosen < f->max_cgroups; i++) {
+		if (i < n_cpu)
+			choose(by_cpu[i].idx, parent, chosen, &nchosen, f->max_cgroups);
+		if (i < n_mem)
+			choose(by_mem[i].idx, parent, chosen, &nchosen, f->max_cgroups);
+	}
+	/* Room left when cgroups have neither file (nothing to rank by at all,
+	 * or parts of the tree without the controller): the shallowest of
+	 * those not taken, then by id. */
+	if (nchosen < f->max_cgroups) {
+		size_t n_rest = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			if (keep[i] && !chosen[i])
+				by_mem[n_rest++] = (struct rank){ .id = s->cgroups[i].id,
+								  .depth = s->cgroups[i].depth,
+								  .idx = i };
+		qsort(by_mem, n_rest, sizeof(*by_mem), cmp_depth);
+		for (size_t i = 0; i < n_rest && nchosen < f->max_cgroups; i++)
+			choose(by_mem[i].idx, parent, chosen, &nchosen, f->max_cgroups);
 	}
 	memcpy(keep, chosen, sizeof(*keep) * s->n);
 	free(by_cpu);
@@ -215,7 +250,7 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 
 	if (keeps_everything(f)) {
 		*ret = snapshot_ref(s);
-		*ret_result = (struct cgroup_filter_result){ .kept = s->n };
+		*ret_result = (struct cgroup_filter_result){ .included = s->n, .kept = s->n };
 		return 0;
 	}
 	parent = malloc(sizeof(*parent) * (s->n ? s->n : 1));
@@ -237,6 +272,7 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 		exc[i] = (p >= 0 && exc[p]) || match_any(f->exclude, f->n_exclude, path);
 		keep[i] = inc[i] && !exc[i] &&
 			  (f->max_depth < 0 || c->depth <= (uint32_t)f->max_depth);
+		res.included += inc[i];
 	}
 	/* And children come after: one pass up keeps the ancestors of what is
 	 * kept. An ancestor is never excluded nor too deep when its
@@ -249,7 +285,7 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 	res.filtered = s->n - n_keep;
 
 	if (f->max_cgroups && n_keep > f->max_cgroups) {
-		r = limit(f, s, parent, keep, n_keep);
+		r = limit(f, s, parent, keep, n_keep, &res);
 		if (r < 0)
 			goto out;
 		res.over_limit = n_keep;
@@ -265,7 +301,6 @@ int cgroup_filter_apply(const struct cgroup_filter *f, struct snapshot *s,
 		r = -ENOMEM;
 		goto out;
 	}
-	snapshot_mask_files(t, f->files);
 	*ret = t;
 	*ret_result = res;
 	r = 0;

@@ -4,7 +4,9 @@
  * Applied after each collection, to what every reader is served (the page,
  * the JSON API). The collector still reads every cgroup: the ranking of
  * --max-cgroups needs the values of all of them, and a cgroup dropped in one
- * cycle keeps its rates so that it can come back in the next.
+ * cycle keeps its rates so that it can come back in the next. It reads only
+ * the files of the metric groups switched on, though (collector_new_files):
+ * a ranking whose file is switched off has no data, and is skipped.
  *
  * Rules, in this order; the tree stays whole after each (a kept cgroup's
  * parent is kept, so parent ids and depths keep meaning what they say):
@@ -24,10 +26,16 @@
  *            largest by CPU rate (cores over the last interval; cumulative
  *            CPU time on a cgroup's first cycle) and the next largest by
  *            memory.current, each with its ancestors not yet kept, while they
- *            fit. The rest are counted in over_limit. */
+ *            fit. Each ranking takes only the cgroups that have its file
+ *            (cpu.stat, memory.current): one that no cgroup has data for
+ *            (a hybrid host's cgroup2 has no memory.current; a group switched
+ *            off) is skipped, rather than ranking all at 0 and taking them by
+ *            id. Room left after both: the shallowest of the rest, then by
+ *            id. The rest are counted in over_limit. */
 #ifndef CGSCOPE_CGROUP_FILTER_H
 #define CGSCOPE_CGROUP_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,12 +48,9 @@ struct cgroup_filter {
 	size_t n_exclude;
 	int max_depth;			/* -1: no limit */
 	size_t max_cgroups;		/* 0: no limit */
-	/* Files whose values are served: bits (1 << enum cg_file), see
-	 * metric_groups.h; the others' present bits are cleared. */
-	uint32_t files;
 };
 
-/* A filter that keeps everything: no globs, no limits, every file. */
+/* A filter that keeps everything: no globs, no limits. */
 void cgroup_filter_init(struct cgroup_filter *f);
 
 /* 0 if glob can be an include or exclude glob: it must start with "/" (paths
@@ -54,9 +59,16 @@ void cgroup_filter_init(struct cgroup_filter *f);
 int cgroup_filter_check_glob(const char *glob);
 
 struct cgroup_filter_result {
+	/* Selected by include: matched, or below a match (not the ancestors
+	 * kept with them); every cgroup without include globs. 0 with globs
+	 * that match nothing, which serves nothing. */
+	size_t included;
 	size_t kept;
 	size_t filtered;	/* dropped by include, exclude or max_depth */
 	size_t over_limit;	/* dropped by max_cgroups */
+	/* What max_cgroups ranked by, when it left any out: a ranking no
+	 * cgroup has data for is skipped. */
+	bool ranked_by_cpu, ranked_by_memory;
 };
 
 /* The snapshot readers should be served: a new reference to s itself when

@@ -27,8 +27,15 @@ struct cgroup_tree {
 	size_t norder, order_cap;
 	struct child *kids;		/* scratch for one directory's listing */
 	size_t kids_cap;
-	const struct cgroup_tree_ops *ops;
-	void *ctx;
+	struct fd_budget *dirs;
+	/* Slots: nslots given so far; free ones to give again; those freed
+	 * by this walk, reported by it and free for the next. Both arrays
+	 * have room for every slot, so that freeing one never fails (a slot
+	 * lost from the report would be given again with a user's stale state
+	 * in it). */
+	uint32_t nslots, slots_cap;
+	uint32_t *free_slots, nfree;
+	uint32_t *removed, nremoved;
 	struct cgroup_tree_stats stats;
 };
 
@@ -169,6 +176,31 @@ static void watch(struct cgroup_tree *t, struct cg_node *n, int dirfd)
 	t->by_wd[b] = n;
 }
 
+/* A slot for a new node: a free one, else the next. */
+static int slot_take(struct cgroup_tree *t, uint32_t *ret)
+{
+	if (t->nfree) {
+		*ret = t->free_slots[--t->nfree];
+		return 0;
+	}
+	if (t->nslots == t->slots_cap) {
+		uint32_t cap = t->slots_cap ? t->slots_cap * 2 : 256;
+		uint32_t *f = realloc(t->free_slots, cap * sizeof(*f));
+		uint32_t *r;
+
+		if (!f)
+			return -ENOMEM;
+		t->free_slots = f;
+		r = realloc(t->removed, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		t->removed = r;
+		t->slots_cap = cap;
+	}
+	*ret = t->nslots++;
+	return 0;
+}
+
 static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *name,
 		    char *path, struct cg_node **ret)
 {
@@ -186,7 +218,8 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 		close(fd);
 		return r;
 	}
-	if (t->nnodes + 1 > t->nbuckets && (r = grow(t)) < 0) {
+	if ((t->nnodes + 1 > t->nbuckets && (r = grow(t)) < 0) ||
+	    (r = slot_take(t, &n->slot)) < 0) {
 		close(fd);
 		free(n);
 		return r;
@@ -198,16 +231,11 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 	n->depth = parent ? parent->depth + 1 : 0;
 	n->wd = -1;
 	n->dirty = true;	/* its children are not known yet */
-	n->prev_idx = -1;
-	n->table = -1;
-	n->ctl_fd = -1;
-	for (int f = 0; f < F_NR; f++)
-		n->fds[f] = -1;
 	/* Watch before listing: a child made in between is then not missed. */
 	watch(t, n, fd);
 	/* Held while the budget allows (the root always): the rest are opened
 	 * by path when needed. */
-	if (parent && !t->ops->take_fd(t->ctx)) {
+	if (parent && !fd_budget_take(t->dirs)) {
 		close(fd);
 		n->dirfd = -1;
 	}
@@ -217,14 +245,12 @@ static int node_new(struct cgroup_tree *t, struct cg_node *parent, const char *n
 	t->nnodes++;
 	if (t->gen > 1)		/* those there at start are not news */
 		t->stats.created++;
-	t->ops->added(t->ctx, n);
 	*ret = n;
 	return 0;
 }
 
 static void node_free(struct cgroup_tree *t, struct cg_node *n)
 {
-	t->ops->removed(t->ctx, n);
 	if (n->wd >= 0) {
 		unhash_wd(t, n);
 		/* EINVAL when the kernel already dropped it with the directory. */
@@ -233,7 +259,7 @@ static void node_free(struct cgroup_tree *t, struct cg_node *n)
 	if (n->dirfd >= 0) {
 		close(n->dirfd);
 		if (n != t->root)
-			t->ops->give_fd(t->ctx);
+			fd_budget_give(t->dirs);
 	}
 	free(n->path);
 	free(n);
@@ -413,6 +439,9 @@ static void drop_unreached(struct cgroup_tree *t)
 				*pp = n->hnext;
 				t->nnodes--;
 				t->stats.removed++;
+				/* Reported by this walk, given again from the
+				 * next on. */
+				t->removed[t->nremoved++] = n->slot;
 				node_free(t, n);
 			} else {
 				pp = &n->hnext;
@@ -421,10 +450,15 @@ static void drop_unreached(struct cgroup_tree *t)
 	}
 }
 
-int cgroup_tree_walk(struct cgroup_tree *t, struct cg_node ***ret_order, size_t *ret_n)
+int cgroup_tree_walk(struct cgroup_tree *t, struct cgroup_walk *ret)
 {
 	bool all;
 
+	/* Last walk's removed slots are free from now on. */
+	if (t->nremoved)
+		memcpy(t->free_slots + t->nfree, t->removed, t->nremoved * sizeof(*t->removed));
+	t->nfree += t->nremoved;
+	t->nremoved = 0;
 	t->gen++;
 	t->norder = 0;
 	drain_events(t);
@@ -433,9 +467,16 @@ int cgroup_tree_walk(struct cgroup_tree *t, struct cg_node ***ret_order, size_t 
 	if (all)
 		t->relist_all = false;
 	drop_unreached(t);
-	*ret_order = t->order;
-	*ret_n = t->norder;
+	*ret = (struct cgroup_walk){
+		.order = t->order, .n = t->norder,
+		.removed = t->removed, .nremoved = t->nremoved,
+	};
 	return 0;
+}
+
+uint32_t cgroup_tree_slots(const struct cgroup_tree *t)
+{
+	return t->nslots;
 }
 
 void cgroup_tree_vanished(struct cgroup_tree *t, struct cg_node *n)
@@ -450,8 +491,7 @@ void cgroup_tree_stats(const struct cgroup_tree *t, struct cgroup_tree_stats *re
 	*ret = t->stats;
 }
 
-int cgroup_tree_open(const char *root, const struct cgroup_tree_ops *ops, void *ctx,
-		     struct cgroup_tree **ret)
+int cgroup_tree_open(const char *root, struct fd_budget *dirs, struct cgroup_tree **ret)
 {
 	struct cgroup_tree *t = calloc(1, sizeof(*t));
 	char *path = strdup("/");
@@ -462,8 +502,7 @@ int cgroup_tree_open(const char *root, const struct cgroup_tree_ops *ops, void *
 		free(path);
 		return -ENOMEM;
 	}
-	t->ops = ops;
-	t->ctx = ctx;
+	t->dirs = dirs;
 	t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	t->stats.watching = t->ifd >= 0;
 	r = node_new(t, NULL, root, path, &t->root);
@@ -491,5 +530,7 @@ void cgroup_tree_free(struct cgroup_tree *t)
 	free(t->by_wd);
 	free(t->order);
 	free(t->kids);
+	free(t->free_slots);
+	free(t->removed);
 	free(t);
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgroupfs/cgroup_values.h"
+#include "collect/fd_budget.h"
 
 struct cg_node {
 	uint64_t id;
@@ -19,42 +19,41 @@ struct cg_node {
 	struct cg_node *parent, *first_child, *next_sibling;
 	char *path;			/* "/" or "/a/b" */
 	uint32_t depth;
+	/* A small number of its own while it lives, below cgroup_tree_slots():
+	 * where a user of the tree keeps what it knows of the node, in an array
+	 * of its own. A slot is given again only after a walk reported it
+	 * removed, and never within the walk that reported it. */
+	uint32_t slot;
 	int dirfd;			/* -1 past the descriptor budget: see
 					   cgroup_tree_openat */
 	int wd;				/* inotify watch, -1 for none */
 	bool dirty;			/* its children must be listed again */
 	uint64_t gen;			/* the walk that last reached it */
-
-	/* Owned by the collector. */
-	int table;			/* descriptor table of fds[], -1 for none yet */
-	int ctl_fd;			/* cgroup.controllers; -1 in a bare capture */
-	int fds[F_NR];			/* -1: the file is not there */
-	char ctl[256];			/* last contents of cgroup.controllers */
-	size_t ctl_len;
-	int32_t prev_idx;		/* its index in the previous snapshot */
-	bool vanished;
-};
-
-/* Called for each node that appears (after its directory is open) and
- * before each node that disappears is freed. */
-struct cgroup_tree_ops {
-	void (*added)(void *ctx, struct cg_node *n);
-	void (*removed)(void *ctx, struct cg_node *n);
-	/* The descriptor budget shared with the owner: may one more be held?
-	 * (counts it when yes), and one held is closed. */
-	bool (*take_fd)(void *ctx);
-	void (*give_fd)(void *ctx);
 };
 
 struct cgroup_tree;
 
-int cgroup_tree_open(const char *root, const struct cgroup_tree_ops *ops, void *ctx,
-		     struct cgroup_tree **ret);
+/* dirs: the budget the directories below the root are held from (the root's
+ * is always held, and not counted), shared with whoever else holds
+ * descriptors on this table; it must outlive the tree. */
+int cgroup_tree_open(const char *root, struct fd_budget *dirs, struct cgroup_tree **ret);
 void cgroup_tree_free(struct cgroup_tree *t);
 
-/* Brings the tree up to date. *ret_order is every node in tree order
- * (parents first, siblings by name), valid until the next walk. */
-int cgroup_tree_walk(struct cgroup_tree *t, struct cg_node ***ret_order, size_t *ret_n);
+/* What a walk found, valid until the next walk. */
+struct cgroup_walk {
+	struct cg_node **order;		/* every node in tree order (parents
+					   first, siblings by name) */
+	size_t n;
+	const uint32_t *removed;	/* slots of the nodes that vanished */
+	size_t nremoved;
+};
+
+/* Brings the tree up to date. */
+int cgroup_tree_walk(struct cgroup_tree *t, struct cgroup_walk *ret);
+
+/* One more than the highest slot a node has had: the size of an array by
+ * slot. */
+uint32_t cgroup_tree_slots(const struct cgroup_tree *t);
 
 /* Opens a file (or ".") of a node, by its held directory descriptor, or by
  * its path from the root when the budget left it none. -errno. */

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "collect/cgroup_tree.h"
 #include "collect/collector.h"
+#include "collect/fd_budget.h"
 #include "collect/fd_table.h"
 
 /* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
@@ -23,13 +23,30 @@
 
 struct table {
 	struct fd_table *thread;	/* NULL for table 0 */
-	size_t held, budget;
+	/* Table 0's is shared with the tree, which holds directories on it. */
+	struct fd_budget fds;
 	int *closing;			/* of removed nodes, closed at the next run */
 	size_t nclosing, closing_cap;
 };
 
+/* What the collector knows of one cgroup, kept by the tree's slot of its
+ * node (cgroup_tree.h): the tree knows nothing of it. */
+struct cg_state {
+	int8_t table;			/* descriptor table of fds[], -1 for none yet */
+	bool vanished;			/* gone while being read this cycle */
+	int32_t prev_idx;		/* its index in the previous snapshot */
+	int ctl_fd;			/* cgroup.controllers; -1 in a bare capture */
+	int fds[F_NR];			/* -1: the file is not there */
+	size_t ctl_len;
+	char ctl[256];			/* last contents of cgroup.controllers */
+};
+
 struct collector {
 	char *root;
+	uint32_t files;			/* to read: bits (1 << enum cg_file) */
+	/* Some file to read needs its controller: cgroup.controllers says
+	 * whether it is there. */
+	bool need_controllers;
 	struct cgroup_tree *tree;
 	struct table tables[MAX_TABLES];
 	int ntables;
@@ -37,6 +54,8 @@ struct collector {
 	size_t unclaimed;		/* nodes of this walk in no table yet */
 	struct cg_node **order;		/* this cycle's walk, tree order */
 	size_t norder;
+	struct cg_state *st;		/* by slot */
+	size_t st_cap;
 	/* order[i]'s table, so that each table's pass skips the nodes of
 	 * others without touching them (a cache miss each, 5 passes at
 	 * 10,000 cgroups). */
@@ -77,7 +96,7 @@ static int closing_push(struct table *tb, int fd)
 
 /* Closes a node's descriptor on its own table: now, when this is that
  * table's thread, else at the table's next run. */
-static void release_fd(struct collector *c, const struct cg_node *n, int *fd)
+static void release_fd(struct collector *c, const struct cg_state *cs, int *fd)
 {
 	struct table *tb;
 
@@ -85,43 +104,60 @@ static void release_fd(struct collector *c, const struct cg_node *n, int *fd)
 		*fd = -1;
 		return;
 	}
-	tb = &c->tables[n->table];
-	tb->held--;
-	if (n->table == c->on_table)
+	tb = &c->tables[cs->table];
+	if (cs->table == c->on_table) {
 		close(*fd);
-	else if (closing_push(tb, *fd) < 0)
-		/* Left open until the table ends, rather than closed on a table
-		 * where the number means another file. */
-		tb->held++;
+		fd_budget_give(&tb->fds);
+	} else if (closing_push(tb, *fd) == 0) {
+		fd_budget_give(&tb->fds);	/* counted in nclosing until then */
+	}
+	/* else left open, and held, until the table ends, rather than closed
+	 * on a table where the number means another file. */
 	*fd = -1;
 }
 
-/* The tree drops a node: its descriptors go with it. */
-static void node_removed(void *ctx, struct cg_node *n)
+static void state_reset(struct cg_state *cs)
 {
-	struct collector *c = ctx;
-
-	if (n->table < 0)
-		return;
+	cs->table = -1;
+	cs->vanished = false;
+	cs->prev_idx = -1;
+	cs->ctl_fd = -1;
 	for (int f = 0; f < F_NR; f++)
-		release_fd(c, n, &n->fds[f]);
-	release_fd(c, n, &n->ctl_fd);
+		cs->fds[f] = -1;
+	cs->ctl_len = 0;
 }
 
-/* Directories are held on table 0, from the same budget as files. */
-static bool take_fd(void *ctx)
+/* A node the tree dropped: its descriptors go with it, and its slot is
+ * ready for a node of a later walk. */
+static void state_removed(struct collector *c, struct cg_state *cs)
 {
-	struct table *tb = &((struct collector *)ctx)->tables[0];
-
-	if (tb->held >= tb->budget)
-		return false;
-	tb->held++;
-	return true;
+	if (cs->table >= 0) {
+		for (int f = 0; f < F_NR; f++)
+			release_fd(c, cs, &cs->fds[f]);
+		release_fd(c, cs, &cs->ctl_fd);
+	}
+	state_reset(cs);
 }
 
-static void give_fd(void *ctx)
+/* Room for every slot of the tree, the new ones as new nodes. */
+static int states_grow(struct collector *c, size_t nslots)
 {
-	((struct collector *)ctx)->tables[0].held--;
+	struct cg_state *p;
+	size_t cap;
+
+	if (nslots <= c->st_cap)
+		return 0;
+	cap = c->st_cap ? c->st_cap : 256;
+	while (cap < nslots)
+		cap *= 2;
+	p = realloc(c->st, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = c->st_cap; i < cap; i++)
+		state_reset(&p[i]);
+	c->st = p;
+	c->st_cap = cap;
+	return 0;
 }
 
 static void note_error(struct collector *c, enum cg_file f,
@@ -163,11 +199,10 @@ static int hold_file(struct collector *c, const struct cg_node *n, const char *n
 	*err = fd < 0 ? fd : 0;
 	if (fd < 0)
 		return -1;
-	if (tb->held >= tb->budget) {
+	if (!fd_budget_take(&tb->fds)) {
 		close(fd);
 		return FD_UNHELD;
 	}
-	tb->held++;
 	return fd;
 }
 
@@ -224,21 +259,22 @@ static bool controller_listed(const char *list, size_t len, const char *name)
 
 /* Opens the files that cgroup.controllers says exist and closes those that
  * no longer do. Without cgroup.controllers (a bare capture) tries them all. */
-static void node_probe(struct collector *c, struct cg_node *n)
+static void node_probe(struct collector *c, const struct cg_node *n, struct cg_state *cs)
 {
 	for (int f = 0; f < F_NR; f++) {
 		const char *ctl = cg_files[f].controller;
-		bool want = !ctl || n->ctl_fd == -1 ||
-			    controller_listed(n->ctl, n->ctl_len, ctl);
+		bool want = ((c->files >> f) & 1) &&
+			    (!ctl || cs->ctl_fd == -1 ||
+			     controller_listed(cs->ctl, cs->ctl_len, ctl));
 		int err;
 
 		if (!want) {
-			release_fd(c, n, &n->fds[f]);
+			release_fd(c, cs, &cs->fds[f]);
 			continue;
 		}
-		if (n->fds[f] != -1)
+		if (cs->fds[f] != -1)
 			continue;
-		n->fds[f] = hold_file(c, n, cg_files[f].name, &err);
+		cs->fds[f] = hold_file(c, n, cg_files[f].name, &err);
 		/* ENOENT and the like: the file is not there, which is normal. */
 		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
 			note_error(c, (enum cg_file)f, n, err);
@@ -246,49 +282,41 @@ static void node_probe(struct collector *c, struct cg_node *n)
 }
 
 /* Re-reads cgroup.controllers; returns false if the cgroup vanished. */
-static bool node_refresh_controllers(struct collector *c, struct cg_node *n)
+static bool node_refresh_controllers(struct collector *c, const struct cg_node *n,
+				     struct cg_state *cs)
 {
 	ssize_t len;
 
-	if (n->ctl_fd == -1)
+	if (cs->ctl_fd == -1)
 		return true;
-	len = read_node_file(c, n, n->ctl_fd, "cgroup.controllers");
+	len = read_node_file(c, n, cs->ctl_fd, "cgroup.controllers");
 	if (len < 0)
 		return !vanished_errno((int)-len);
-	if ((size_t)len > sizeof(n->ctl))
-		len = sizeof(n->ctl);
-	if ((size_t)len != n->ctl_len || memcmp(n->ctl, c->buf, (size_t)len)) {
-		memcpy(n->ctl, c->buf, (size_t)len);
-		n->ctl_len = (size_t)len;
-		node_probe(c, n);
+	if ((size_t)len > sizeof(cs->ctl))
+		len = sizeof(cs->ctl);
+	if ((size_t)len != cs->ctl_len || memcmp(cs->ctl, c->buf, (size_t)len)) {
+		memcpy(cs->ctl, c->buf, (size_t)len);
+		cs->ctl_len = (size_t)len;
+		node_probe(c, n, cs);
 	}
 	return true;
 }
 
 /* This thread's table takes a new node: opens the files it has. Returns
  * false if the cgroup vanished. */
-static bool node_claim(struct collector *c, struct cg_node *n)
+static bool node_claim(struct collector *c, const struct cg_node *n, struct cg_state *cs)
 {
 	bool alive;
 	int err;
 
-	n->table = c->on_table;
+	cs->table = (int8_t)c->on_table;
 	c->unclaimed--;
-	n->ctl_fd = hold_file(c, n, "cgroup.controllers", &err);
-	alive = node_refresh_controllers(c, n);
-	if (alive && (n->ctl_fd == -1 || n->ctl_len == 0))
-		node_probe(c, n);	/* no controllers: still the core files */
+	cs->ctl_fd = c->need_controllers ? hold_file(c, n, "cgroup.controllers", &err) : -1;
+	alive = node_refresh_controllers(c, n, cs);
+	if (alive && (cs->ctl_fd == -1 || cs->ctl_len == 0))
+		node_probe(c, n, cs);	/* no controllers: still the core files */
 	return alive;
 }
-
-/* New nodes wait for a table with room: see node_pass. */
-static void node_added(void *ctx, struct cg_node *n)
-{
-	(void)ctx;
-	n->table = -1;
-}
-
-static const struct cgroup_tree_ops tree_ops = { node_added, node_removed, take_fd, give_fd };
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -300,13 +328,13 @@ static uint64_t now_ns(clockid_t clk)
 
 /* What the self-metrics say of descriptors: files held, files opened for
  * each read. Counted as each node is read, while it is in the cache. */
-static void count_node_files(struct collector *c, const struct cg_node *n)
+static void count_node_files(struct collector *c, const struct cg_state *cs)
 {
-	c->held += n->ctl_fd >= 0;
-	c->reopened += n->ctl_fd == FD_UNHELD;
+	c->held += cs->ctl_fd >= 0;
+	c->reopened += cs->ctl_fd == FD_UNHELD;
 	for (int f = 0; f < F_NR; f++) {
-		c->held += n->fds[f] >= 0;
-		c->reopened += n->fds[f] == FD_UNHELD;
+		c->held += cs->fds[f] >= 0;
+		c->reopened += cs->fds[f] == FD_UNHELD;
 	}
 }
 
@@ -319,19 +347,19 @@ struct pass {
 	struct value_arrays *arr;
 };
 
-static void read_node(struct collector *c, struct cg_node *n, struct cgroup_sample *sample,
-		      struct value_arrays *arr)
+static void read_node(struct collector *c, struct cg_node *n, struct cg_state *cs,
+		      struct cgroup_sample *sample, struct value_arrays *arr)
 {
 	for (int f = 0; f < F_NR; f++) {
 		ssize_t len;
 		int r;
 
-		if (n->fds[f] == -1)
+		if (cs->fds[f] == -1)
 			continue;
-		len = read_node_file(c, n, n->fds[f], cg_files[f].name);
+		len = read_node_file(c, n, cs->fds[f], cg_files[f].name);
 		if (len < 0) {
 			if (vanished_errno((int)-len)) {
-				n->vanished = true;
+				cs->vanished = true;
 				cgroup_tree_vanished(c->tree, n);
 				return;
 			}
@@ -367,25 +395,28 @@ static void node_pass(struct pass *p)
 	tb->nclosing = 0;
 	for (size_t i = 0; i < c->norder; i++) {
 		struct cg_node *n;
+		struct cg_state *cs;
 		bool alive;
 
 		if (c->tab[i] == -1 &&
-		    (p->claim_all || tb->held + NODE_FILES_MAX <= tb->budget)) {
+		    (p->claim_all || fd_budget_has_room(&tb->fds, NODE_FILES_MAX))) {
 			n = c->order[i];
-			alive = node_claim(c, n);
-			c->tab[i] = (int8_t)n->table;
+			cs = &c->st[n->slot];
+			alive = node_claim(c, n, cs);
+			c->tab[i] = cs->table;
 		} else if (c->tab[i] == p->table) {
 			n = c->order[i];
-			alive = node_refresh_controllers(c, n);
+			cs = &c->st[n->slot];
+			alive = node_refresh_controllers(c, n, cs);
 		} else {
 			continue;
 		}
-		n->vanished = !alive;
+		cs->vanished = !alive;
 		if (!alive)
 			cgroup_tree_vanished(c->tree, n);
 		else
-			read_node(c, n, &p->samples[i], p->arr);
-		count_node_files(c, n);
+			read_node(c, n, cs, &p->samples[i], p->arr);
+		count_node_files(c, cs);
 	}
 }
 
@@ -403,11 +434,9 @@ static void pass_on_table(void *arg)
 static bool add_table(struct collector *c)
 {
 	struct table *tb;
-	struct rlimit rl;
 	int r;
 
-	if (c->ntables == MAX_TABLES || c->tables[0].budget < 4 * NODE_FILES_MAX ||
-	    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (c->ntables == MAX_TABLES || c->tables[0].fds.limit < 4 * NODE_FILES_MAX)
 		return false;
 	tb = &c->tables[c->ntables];
 	r = fd_table_new(cgroup_tree_root_fd(c->tree), &tb->thread);
@@ -416,9 +445,57 @@ static bool add_table(struct collector *c)
 		return false;
 	}
 	/* 0-2 and the root's directory, and a few for libc. */
-	tb->budget = rl.rlim_cur > 64 ? rl.rlim_cur - 16 : 16;
+	fd_budget_init_nofile(&tb->fds, 16);
 	c->ntables++;
 	return true;
+}
+
+/* What the lower tables must keep free besides the files they take in,
+ * before the last table is given back: so that a tree that shrank and grows
+ * a little again does not start a table, and move its nodes back, every
+ * few cycles. */
+static size_t shrink_margin(const struct collector *c)
+{
+	size_t m = c->tables[0].fds.limit / 8;
+
+	return m > 4 * NODE_FILES_MAX ? m : 4 * NODE_FILES_MAX;
+}
+
+/* Gives back the last table, thread and all, while the tables below have
+ * room for its files: a tree that shrank (4,019 cgroups to 1,042) has no
+ * use for it. Its nodes are claimed by the tables below in this cycle's
+ * read, and their files opened there once; the table's end closes them
+ * where they were. */
+static void shrink_tables(struct collector *c)
+{
+	while (c->ntables > 1) {
+		int last = c->ntables - 1;
+		struct table *tb = &c->tables[last];
+		size_t room = 0;
+
+		for (int k = 0; k < last; k++) {
+			size_t r = fd_budget_room(&c->tables[k].fds);
+
+			/* A table claims a node only with room for the most
+			 * files one can have. */
+			room += r > NODE_FILES_MAX ? r - NODE_FILES_MAX : 0;
+		}
+		if (tb->fds.held + shrink_margin(c) > room)
+			return;
+		for (size_t i = 0; i < c->st_cap; i++) {
+			struct cg_state *cs = &c->st[i];
+			int32_t prev = cs->prev_idx;	/* rates go on */
+
+			if (cs->table != last)
+				continue;
+			state_reset(cs);
+			cs->prev_idx = prev;
+		}
+		fd_table_free(tb->thread);
+		free(tb->closing);
+		*tb = (struct table){ 0 };
+		c->ntables--;
+	}
 }
 
 /* Reads every node of this walk, on each table in turn (the collector's
@@ -432,7 +509,7 @@ static void read_all(struct collector *c, struct cgroup_sample *samples,
 
 	c->unclaimed = 0;
 	for (size_t i = 0; i < c->norder; i++) {
-		c->tab[i] = (int8_t)c->order[i]->table;
+		c->tab[i] = c->st[c->order[i]->slot].table;
 		c->unclaimed += c->tab[i] == -1;
 	}
 	c->held = c->reopened = 0;
@@ -467,7 +544,8 @@ static void compute_rates(const struct snapshot *prev, struct snapshot *s,
 	 * and the snapshot's stamp comes after all of it. */
 	double dt = (double)(s->read_mono_ns - prev->read_mono_ns) / 1e9;
 
-	if (dt <= 0)
+	/* Rates are made of cpu.stat and io.stat only. */
+	if (dt <= 0 || !(cg_has(&cur->v, F_CPU_STAT) || cg_has(&cur->v, F_IO_STAT)))
 		return;
 	cur->has_rates = 1;
 	if (cg_has(&cur->v, F_CPU_STAT) && cg_has(&old->v, F_CPU_STAT) &&
@@ -517,16 +595,17 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 	size_t slen = 0, o = 0, k = 0;
 
 	for (size_t i = 0; i < c->norder; i++)
-		if (!c->order[i]->vanished)
+		if (!c->st[c->order[i]->slot].vanished)
 			slen += strlen(c->order[i]->path) + 1;
 	s->strings = malloc(slen ? slen : 1);
 	if (!s->strings)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->norder; i++) {
 		struct cg_node *n = c->order[i];
+		struct cg_state *cs = &c->st[n->slot];
 		size_t pl;
 
-		if (n->vanished)
+		if (cs->vanished)
 			continue;	/* its parent is listed again next cycle */
 		if (k != i)
 			samples[k] = samples[i];	/* a whole sample: not onto itself */
@@ -537,10 +616,10 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 		pl = strlen(n->path) + 1;
 		memcpy(s->strings + o, n->path, pl);
 		o += pl;
-		if (c->prev && n->prev_idx >= 0)
+		if (c->prev && cs->prev_idx >= 0)
 			compute_rates(c->prev, s, &samples[k],
-				      &c->prev->cgroups[n->prev_idx]);
-		n->prev_idx = (int32_t)k;
+				      &c->prev->cgroups[cs->prev_idx]);
+		cs->prev_idx = (int32_t)k;
 		k++;
 	}
 	s->strings_len = o;
@@ -554,12 +633,25 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	struct cgroup_sample *samples;
 	struct cgroup_tree_stats ts;
+	struct cgroup_walk w;
 	struct snapshot *s;
 	int r;
 
-	r = cgroup_tree_walk(c->tree, &c->order, &c->norder);
+	r = cgroup_tree_walk(c->tree, &w);
 	if (r < 0)
 		return r;
+	c->order = w.order;
+	c->norder = w.n;
+	/* Before anything else: a slot reported removed is given to a new
+	 * node from the next walk on, and must then be found empty. */
+	r = states_grow(c, cgroup_tree_slots(c->tree));
+	for (size_t i = 0; i < w.nremoved; i++)
+		if (w.removed[i] < c->st_cap)
+			state_removed(c, &c->st[w.removed[i]]);
+	if (r < 0)
+		return r;
+	if (w.nremoved)
+		shrink_tables(c);
 	if (c->norder > c->tab_cap) {
 		int8_t *tab = realloc(c->tab, c->norder);
 
@@ -606,27 +698,27 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	return 0;
 }
 
-int collector_new(const char *root, struct collector **ret)
+int collector_new_files(const char *root, uint32_t files, struct collector **ret)
 {
 	struct collector *c = calloc(1, sizeof(*c));
-	struct rlimit rl;
 	int r;
 
 	if (!c)
 		return -ENOMEM;
 	c->root = strdup(root);
+	c->files = files & CG_FILES_ALL;
+	for (int f = 0; f < F_NR; f++)
+		if (((c->files >> f) & 1) && cg_files[f].controller)
+			c->need_controllers = true;
 	c->ntables = 1;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		rl.rlim_cur = 1024;
-	c->tables[0].budget = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE :
-							      rl.rlim_cur / 2;
+	fd_budget_init_nofile(&c->tables[0].fds, FD_RESERVE);
 	c->buf_cap = 64 * 1024;
 	c->buf = malloc(c->buf_cap);
 	if (!c->root || !c->buf) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = cgroup_tree_open(root, &tree_ops, c, &c->tree);
+	r = cgroup_tree_open(root, &c->tables[0].fds, &c->tree);
 	if (r < 0)
 		goto fail;
 	*ret = c;
@@ -636,10 +728,19 @@ fail:
 	return r;
 }
 
+int collector_new(const char *root, struct collector **ret)
+{
+	return collector_new_files(root, CG_FILES_ALL, ret);
+}
+
 void collector_free(struct collector *c)
 {
 	if (!c)
 		return;
+	/* Table 0's files here; the others' go with their tables. */
+	for (size_t i = 0; i < c->st_cap; i++)
+		if (c->st[i].table == 0)
+			state_removed(c, &c->st[i]);
 	cgroup_tree_free(c->tree);
 	for (int k = 0; k < c->ntables; k++) {
 		fd_table_free(c->tables[k].thread);
@@ -650,6 +751,7 @@ void collector_free(struct collector *c)
 	snapshot_unref(c->prev);
 	free(c->buf);
 	free(c->tab);
+	free(c->st);
 	free(c->root);
 	free(c);
 }
@@ -668,6 +770,6 @@ size_t collector_open_fds(const struct collector *c)
 	size_t n = 0;
 
 	for (int k = 0; k < c->ntables; k++)
-		n += c->tables[k].held + c->tables[k].nclosing;
+		n += c->tables[k].fds.held + c->tables[k].nclosing;
 	return n;
 }

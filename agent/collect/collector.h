@@ -13,7 +13,10 @@
 struct collector;
 
 /* root: a cgroup2 mount, a directory below one, or a plain directory holding
- * a captured tree. */
+ * a captured tree. files: the files to read, bits (1 << enum cg_file); the
+ * others are never opened, and no sample has them. collector_new reads every
+ * file (CG_FILES_ALL). */
+int collector_new_files(const char *root, uint32_t files, struct collector **ret);
 int collector_new(const char *root, struct collector **ret);
 void collector_free(struct collector *c);
 

@@ -124,24 +124,6 @@ uint32_t metric_groups_files(const struct metric_groups *mg)
 	return files;
 }
 
-void snapshot_mask_files(struct snapshot *s, uint32_t files)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		struct cgroup_sample *c = &s->cgroups[i];
-
-		c->v.present &= files;
-		if (!cg_has(&c->v, F_IO_STAT)) {
-			c->v.io_count = 0;
-			c->io_read_bps = c->io_write_bps = 0;
-		}
-		if (!cg_has(&c->v, F_CPU_STAT))
-			c->cpu_cores = 0;
-		/* Rates are made of cpu.stat and io.stat only. */
-		if (!cg_has(&c->v, F_CPU_STAT) && !cg_has(&c->v, F_IO_STAT))
-			c->has_rates = 0;
-	}
-}
-
 const char *metric_groups_names(void)
 {
 	static char names[256];

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Metric groups that can be switched off as a whole, as node_exporter's
  * --collector.<name> flags do: each group is a set of cgroup files, and a
- * file switched off is as if its controller were off (no series, no JSON
- * key).
+ * file switched off is as if its controller were off: the collector never
+ * opens it (collector_new_files), so it costs nothing, and there is no
+ * series and no JSON key of it.
  *
  * Flags, taken out of argv before getopt sees it:
  *   --collect.<group>            on (the default for every group)
@@ -60,11 +61,6 @@ const char *metric_groups_names(void);
 uint32_t metric_groups_files(const struct metric_groups *mg);
 
 /* Every file of the table (what no flag changes). */
-#define METRIC_FILES_ALL ((uint32_t)((1ull << F_NR) - 1))
-
-/* Clears, in every sample of s, the present bit of each file not in files,
- * and the rates made from them. Only for a snapshot the caller owns alone
- * (cgroup_filter_apply does it on its copy). */
-void snapshot_mask_files(struct snapshot *s, uint32_t files);
+#define METRIC_FILES_ALL CG_FILES_ALL
 
 #endif

@@ -86,6 +86,11 @@ struct collector_stats {
 	uint64_t files_reopened;	/* past every table's budget: opened per read */
 	uint32_t fd_tables;		/* descriptor tables holding them */
 	int fd_table_error;		/* why no further table could start */
+	/* From the loop that schedules cycles (collect/schedule.h), 0 without
+	 * one: cycles that ran past the next tick, as of the cycle before this
+	 * one, and how many of those in a row. */
+	uint64_t overruns;
+	uint32_t overrun_streak;
 	uint64_t hist_counts[COLLECT_HIST_BUCKETS + 1];	/* last: +Inf */
 	double hist_sum;
 	double last_duration;

@@ -199,6 +199,11 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
 	return reply_snapshot_bytes(conn, s, PROM_CONTENT_TYPE, body, len, gz);
 }
 
+/* Cycles in a row past the interval before /healthz says the collector
+ * cannot keep up: one slow cycle (the first, which opens every file, or a
+ * burst of new cgroups) is not that. */
+#define HEALTH_BEHIND_STREAK 3
+
 static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *conn)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
@@ -215,6 +220,12 @@ static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection
 		age_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - s->taken_ms;
 		if (age_ms > (int64_t)h->opts.stale_after_ms) {
 			snprintf(body, sizeof(body), "stale: last cycle %lld ms ago\n", (long long)age_ms);
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		} else if (s->stats.overrun_streak >= HEALTH_BEHIND_STREAK) {
+			/* Served, but on a slower schedule than asked. */
+			snprintf(body, sizeof(body),
+				 "behind: %u cycles in a row took longer than the interval (last collect %.3f s)\n",
+				 (unsigned)s->stats.overrun_streak, s->stats.last_duration);
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		} else {
 			snprintf(body, sizeof(body), "ok\n");

@@ -216,6 +216,8 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	jw_u64(&w, (uint64_t)s->taken_ms);
 	jw_key(&w, "last_collect_seconds");
 	jw_double(&w, s->stats.last_duration);
+	jw_key(&w, "overruns");
+	jw_u64(&w, s->stats.overruns);
 	jw_key(&w, "read_errors");
 	jw_object(&w);
 	for (int f = 0; f < F_NR; f++) {

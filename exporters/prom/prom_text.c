@@ -427,6 +427,9 @@ static void render_self(struct prom_page *pg)
 	sb_printf(sb, "cgroup_removed_total %lu\n", (unsigned long)st->removed);
 	prom_family(pg, "cgscope_collect_cycles_total", "counter", "Collection cycles completed.");
 	sb_printf(sb, "cgscope_collect_cycles_total %lu\n", (unsigned long)st->cycles);
+	prom_family(pg, "cgscope_collect_overruns_total", "counter",
+	       "Collection cycles that took longer than --interval: the ticks they ran into were skipped.");
+	sb_printf(sb, "cgscope_collect_overruns_total %lu\n", (unsigned long)st->overruns);
 	prom_family(pg, "cgscope_collect_duration_seconds", "histogram",
 	       "Time to walk the cgroup tree and read every file, per cycle.");
 	for (int i = 0; i <= COLLECT_HIST_BUCKETS; i++) {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The agent against this machine's real cgroup2 tree, through HTTP."""
 import gzip
+import json
 import os
 import subprocess
 import time
@@ -157,3 +158,142 @@ def test_port_in_use(agent_factory):
     a = agent_factory()
     r = run("agent", f"--web.listen-address=127.0.0.1:{a.port}")
     assert r.returncode == 1 and "Address already in use" in r.stderr
+
+
+PSI_FILES = ("cpu.pressure", "memory.pressure", "io.pressure", "irq.pressure")
+
+
+def test_group_switched_off_is_not_read(cgtree, agent_factory):
+    """--collect.pressure=false opens none of the PSI files: the agent holds
+    exactly the PSI files of every cgroup fewer (four where the kernel has
+    irq.pressure, three where it does not), and serves no PSI series."""
+    for parts in (("a",), ("a", "b"), ("c",), ("c", "d"), ("c", "d", "e")):
+        cgtree.mkdir(*parts)
+    dirs = [d for d, _, _ in os.walk(cgtree.path)]
+    psi = {d: sum(os.path.exists(os.path.join(d, f)) for f in PSI_FILES) for d in dirs}
+    with_psi = [d for d in dirs if psi[d]]
+    assert len(with_psi) == len(dirs) == 6 and min(psi.values()) >= 3, psi
+    per_cgroup = psi[cgtree.path]
+    assert all(n == per_cgroup for n in psi.values()), psi
+
+    args = ("--interval=200ms", "--no-bpf", f"--cgroup-root={cgtree.path}")
+    on = agent_factory(*args)
+    off = agent_factory(*args, "--collect.pressure=false")
+
+    def settled(agent):
+        def ready():
+            m = scrape(agent)
+            return m if series(m, "cgscope_cgroups") == 6 and \
+                series(m, "cgscope_collect_cycles_total") >= 2 else None
+        m = wait_for(ready)
+        assert m, f"{agent.url}: not 6 cgroups"
+        return m
+    m_on, m_off = settled(on), settled(off)
+    held_on = series(m_on, "cgscope_files_held")
+    held_off = series(m_off, "cgscope_files_held")
+    assert held_on - held_off == sum(psi.values()), (held_on, held_off, psi)
+    assert (held_on - held_off) / len(with_psi) == per_cgroup
+    assert series(m_on, "cgroup_pressure_stalled_seconds_total", cgroup="/", kind="some",
+                  resource="cpu") is not None
+    assert not [k for k in m_off if k[0].startswith("cgroup_pressure_")]
+    assert series(m_off, "cgscope_read_errors_total", file="cpu.pressure") == 0
+    # The rest is read as before.
+    assert series(m_off, "cgroup_cpu_usage_seconds_total", cgroup="/c/d/e") is not None
+
+
+def served(m):
+    return {dict(k[1])["cgroup"] for k in m if k[0] == "cgroup_info"}
+
+
+def test_max_cgroups_keeps_busy_leaf_without_memory(cgtree, agent_factory):
+    """--max-cgroups on a tree where no cgroup has memory.current (this
+    host's cgroup2 has no memory controller; also --collect.memory=false):
+    the memory ranking has no data and is skipped, rather than ranking every
+    cgroup at 0 and taking the idle ones with the smallest ids. The busy leaf
+    four levels down comes with its three ancestors and the root: 5."""
+    for n in ("idle1", "idle2", "idle3"):
+        cgtree.mkdir(n)			# made first: the smallest ids
+    cgtree.mkdir("a")
+    cgtree.mkdir("a", "b")
+    cgtree.mkdir("a", "b", "busy")
+    # A second busy process in a itself, so that a and the test's directory
+    # rank above b and the leaf by CPU: the order in which the old ranking
+    # gave two of the five places to idle cgroups.
+    cgtree.spawn(BUSY, "a")
+    cgtree.spawn(BUSY, "a", "b", "busy")
+    leaf = cgtree.rel("a", "b", "busy")
+    for extra in ((), ("--collect.memory=false",)):
+        agent = agent_factory("--interval=200ms", "--no-bpf", "--max-cgroups=5",
+                              f"--include={cgtree.rel()}", *extra)
+
+        def ready():
+            m = scrape(agent)
+            return m if series(m, "cgscope_collect_cycles_total") >= 4 else None
+        m = wait_for(ready)
+        assert m
+        want = {"/", cgtree.rel(), cgtree.rel("a"), cgtree.rel("a", "b"), leaf}
+        assert served(m) == want, served(m)
+        assert series(m, "cgroup_populated", cgroup=leaf) == 1
+        assert series(m, "cgscope_cgroups_dropped", reason="limit") == 3
+        log = agent.stop()
+        assert "by CPU" in log and "memory.current" in log, log
+
+
+def test_include_matching_nothing_warns_once(cgtree, agent_factory):
+    """--include that matches no cgroup serves nothing, and says so once."""
+    cgtree.mkdir("x")
+    agent = agent_factory("--interval=100ms", "--no-bpf", f"--include={cgtree.rel('nope*')}")
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_collect_cycles_total") >= 5
+                          else None)(scrape(agent)))
+    assert m
+    assert series(m, "cgscope_cgroups") == 0
+    assert not served(m)
+    log = agent.stop()
+    warnings = [l for l in log.splitlines() if "--include matches no cgroup" in l]
+    assert len(warnings) == 1 and "level=warn" in warnings[0], log
+
+
+def health(agent):
+    try:
+        with urllib.request.urlopen(agent.url + "/healthz", timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_interval_shorter_than_a_cycle(cgtree, agent_factory):
+    """--interval shorter than a cycle: the agent keeps to the interval's
+    ticks, skipping those a cycle ran into, counts the cycles that overran,
+    warns once, and /healthz says it is behind."""
+    for i in range(300):		# 2,400 files: well over 1 ms a cycle
+        cgtree.mkdir(f"c{i:03d}")
+    root = f"--cgroup-root={cgtree.path}"
+    # Ready when it listens: /healthz would not say ok for long.
+    fast = agent_factory("--interval=1ms", "--no-bpf", root, health_url="tcp")
+
+    def cycled():
+        try:
+            m = scrape(fast)
+        except urllib.error.HTTPError:	# 503: no cycle yet
+            return None
+        return m if series(m, "cgscope_collect_cycles_total") >= 20 else None
+    m = wait_for(cycled)
+    assert m
+    cycles = series(m, "cgscope_collect_cycles_total")
+    overruns = series(m, "cgscope_collect_overruns_total")
+    # Counted when the next cycle starts: all but the last one.
+    assert cycles - 2 <= overruns <= cycles, (cycles, overruns)
+    status, body = health(fast)
+    assert status == 503 and body.startswith("behind: "), (status, body)
+    assert json.loads(fast.get("/api/v1/status"))["overruns"] >= overruns
+    log = fast.stop()
+    warnings = [l for l in log.splitlines() if "longer than --interval" in l]
+    assert len(warnings) == 1 and "level=warn" in warnings[0], log
+
+    # An interval the cycles fit in: no overrun, healthy.
+    slow = agent_factory("--interval=500ms", "--no-bpf", root)
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_collect_cycles_total") >= 3
+                          else None)(scrape(slow)))
+    assert m and series(m, "cgscope_collect_overruns_total") == 0
+    assert health(slow) == (200, "ok\n")
+    assert "longer than --interval" not in slow.stop()

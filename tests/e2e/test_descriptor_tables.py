@@ -83,3 +83,58 @@ def test_files_past_rlimit_are_held_on_tables_of_their_own(cgtree, agent_factory
     assert m3, "the removed cgroups' descriptors were not closed"
     assert series(m3, "cgscope_files_held") <= held - 100 * 5
     assert series(m3, "cgroup_populated", cgroup=cgtree.rel(names[99])) == 0
+
+
+def test_table_given_back_when_the_tree_shrinks(cgtree, agent_factory):
+    """The tree shrinks and the cgroups left are those the extra table held
+    (claimed last): the agent's own table has room for them again, so they
+    move there, and the extra table is given back, thread and all."""
+    names = [f"g{i:03d}" for i in range(200)]
+    for n in names:
+        cgtree.mkdir(n)
+    last = names[-1]
+    cgtree.spawn(BUSY, last)
+    # Its own tree: other tests' cgroups coming and going on this machine
+    # would move the counts compared below.
+    agent = agent_factory("--interval=200ms", "--no-bpf", f"--cgroup-root={cgtree.path}",
+                          nofile=NOFILE)
+
+    def rel(name):
+        return "/" + name
+
+    def ready():
+        m = parse_metrics(agent.get("/metrics"))
+        return m if series(m, "cgroup_cpu_usage_seconds_total", cgroup=rel(last)) else None
+    m = wait_for(ready)
+    assert m, "the last cgroup's CPU was not read"
+    assert series(m, "cgscope_descriptor_tables") >= 2, m
+    assert table_threads(agent.proc.pid)
+
+    # The first 180 in tree order go; the 20 left were claimed last.
+    for n in names[:180]:
+        cgtree.rmdir(n)
+    gone = rel(names[0])
+
+    def given_back():
+        m = parse_metrics(agent.get("/metrics"))
+        if series(m, "cgroup_cpu_usage_seconds_total", cgroup=gone) is not None:
+            return None
+        return m if series(m, "cgscope_descriptor_tables") == 1 else None
+    m2 = wait_for(given_back)
+    assert m2, "the extra descriptor table was kept: " + \
+        str(series(parse_metrics(agent.get("/metrics")), "cgscope_descriptor_tables"))
+    assert wait_for(lambda: not table_threads(agent.proc.pid)), table_threads(agent.proc.pid)
+    # Every file of the 20 left is held on the agent's own table, and read.
+    assert series(m2, "cgscope_files_reopened") == 0
+    held = series(m2, "cgscope_files_held")
+    assert held >= 21 * 5, held
+    fds = len(os.listdir(f"/proc/{agent.proc.pid}/fd"))
+    assert fds >= held, (fds, held)
+    u1 = series(m2, "cgroup_cpu_usage_seconds_total", cgroup=rel(last))
+    time.sleep(1.0)
+    m3 = parse_metrics(agent.get("/metrics"))
+    assert series(m3, "cgroup_cpu_usage_seconds_total", cgroup=rel(last)) > u1
+    assert series(m3, "cgscope_descriptor_tables") == 1
+    assert series(m3, "cgscope_files_held") == held
+    files = json.loads(agent.get("/api/v1/status"))["files"]
+    assert files["descriptor_tables"] == 1 and files["reopened"] == 0

@@ -51,37 +51,60 @@ static const struct node tree[] = {
  * times, so this happens). */
 static double worker_cores;
 
-static struct snapshot *make_tree(void)
+/* A hybrid host's cgroup2 tree: no memory.current anywhere, and a busy
+ * leaf four levels down, its ancestors each as busy as it (they hold it),
+ * idle cgroups made before it (smaller ids). */
+static const struct node hybrid[] = {
+	{ "/", 1, 0, 0, 2.0, 0 },
+	{ "/idle-a", 2, 1, 1, 0, 0 },
+	{ "/idle-b", 3, 1, 1, 0, 0 },
+	{ "/t", 4, 1, 1, 1.0, 0 },
+	{ "/t/idle-c", 5, 4, 2, 0, 0 },
+	{ "/t/x", 6, 4, 2, 1.0, 0 },
+	{ "/t/x/y", 7, 6, 3, 1.0, 0 },
+	{ "/t/x/y/busy", 8, 7, 4, 1.0, 0 },
+};
+#define NHYBRID (sizeof(hybrid) / sizeof(hybrid[0]))
+
+/* Which files make_tree_of gives each cgroup (the root never has
+ * memory.current). */
+static bool no_memory, no_cpu;
+
+static struct snapshot *make_tree_of(const struct node *nodes, size_t ntree)
 {
 	struct snapshot *s = snapshot_new();
 	size_t len = 0;
 
-	for (size_t i = 0; i < NTREE; i++)
-		len += strlen(tree[i].path) + 1;
+	for (size_t i = 0; i < ntree; i++)
+		len += strlen(nodes[i].path) + 1;
 	s->strings = malloc(len);
-	s->cgroups = calloc(NTREE, sizeof(*s->cgroups));
-	s->io.items = calloc(NTREE * 2, sizeof(*s->io.items));
-	s->io.cap = NTREE * 2;
+	s->cgroups = calloc(ntree, sizeof(*s->cgroups));
+	s->io.items = calloc(ntree * 2, sizeof(*s->io.items));
+	s->io.cap = (uint32_t)ntree * 2;
 	s->root = strdup("/sys/fs/cgroup");
-	for (size_t i = 0; i < NTREE; i++) {
+	for (size_t i = 0; i < ntree; i++) {
 		struct cgroup_sample *c = &s->cgroups[i];
 
-		c->id = tree[i].id;
-		c->parent_id = tree[i].parent_id;
-		c->depth = tree[i].depth;
+		c->id = nodes[i].id;
+		c->parent_id = nodes[i].parent_id;
+		c->depth = nodes[i].depth;
 		c->path_off = (uint32_t)s->strings_len;
-		strcpy(s->strings + s->strings_len, tree[i].path);
-		s->strings_len += strlen(tree[i].path) + 1;
+		strcpy(s->strings + s->strings_len, nodes[i].path);
+		s->strings_len += strlen(nodes[i].path) + 1;
 		c->has_rates = 1;
-		c->cpu_cores = tree[i].cores;
-		if (worker_cores > 0 && c->id == 4)
+		c->cpu_cores = nodes[i].cores;
+		if (worker_cores > 0 && c->id == 4 && nodes == tree)
 			c->cpu_cores = worker_cores;
-		c->v.present = 1u << F_CPU_STAT | 1u << F_IO_STAT | 1u << F_MEMORY_STAT;
-		if (i > 0) {
+		c->v.present = 1u << F_IO_STAT | 1u << F_MEMORY_STAT;
+		if (!no_cpu)
+			c->v.present |= 1u << F_CPU_STAT;
+		else
+			c->cpu_cores = 0;
+		if (i > 0 && !no_memory) {
 			c->v.present |= 1u << F_MEMORY_CURRENT;
-			c->v.mem_current = tree[i].mem;
+			c->v.mem_current = nodes[i].mem;
 		}
-		c->v.cpu[CPU_USAGE] = (uint64_t)(tree[i].cores * 1e6);
+		c->v.cpu[CPU_USAGE] = (uint64_t)(nodes[i].cores * 1e6);
 		/* Two devices each, so ranges are not all of length one. */
 		c->v.io_first = s->io.len;
 		c->v.io_count = 2;
@@ -92,8 +115,13 @@ static struct snapshot *make_tree(void)
 		for (int k = 0; k < MEMSTAT_NR; k++)
 			s->mem_stat.rows[c->v.mem_stat_row][k] = c->id * 100 + (uint64_t)k;
 	}
-	s->n = NTREE;
+	s->n = ntree;
 	return s;
+}
+
+static struct snapshot *make_tree(void)
+{
+	return make_tree_of(tree, NTREE);
 }
 
 /* The paths of t, one per line, and checks that every kept cgroup's parent
@@ -167,6 +195,7 @@ static void test_include(void **state)
 	static const char *const inc1[] = { "/system.slice" };
 	static const char *const inc2[] = { "/system.slice/*.service" };
 	static const char *const inc3[] = { "/kubepods.slice/*/pod-?", "/user.slice/*" };
+	static const char *const nothing[] = { "/system.slice/nope.service" };
 	struct cgroup_filter f;
 	struct cgroup_filter_result res;
 
@@ -189,6 +218,21 @@ static void test_include(void **state)
 			    "/kubepods.slice/kubepods-burstable.slice\n"
 			    "/kubepods.slice/kubepods-burstable.slice/pod-a\n"
 			    "/kubepods.slice/kubepods-burstable.slice/pod-b\n");
+	/* What the globs selected (the ancestors kept with it aside). */
+	assert_int_equal(res.included, 3);
+	f.include = inc1, f.n_include = 1;
+	run(&f, &res);
+	assert_int_equal(res.included, 4);
+	/* A glob that matches nothing: nothing served, and the result says
+	 * so, for the agent to. */
+	f.include = nothing;
+	assert_string_equal(run(&f, &res), "");
+	assert_int_equal(res.included, 0);
+	assert_int_equal(res.filtered, NTREE);
+	/* No include glob: everything is selected. */
+	f.n_include = 0;
+	run(&f, &res);
+	assert_int_equal(res.included, NTREE);
 }
 
 static void test_exclude(void **state)
@@ -286,6 +330,64 @@ static void test_max_cgroups(void **state)
 	assert_int_equal(res.over_limit, 0);
 }
 
+static char *run_on(const struct node *nodes, size_t n, const struct cgroup_filter *f,
+		    struct cgroup_filter_result *res)
+{
+	struct snapshot *s = make_tree_of(nodes, n), *t;
+	char *p;
+
+	assert_int_equal(cgroup_filter_apply(f, s, &t, res), 0);
+	p = paths_of(t);
+	assert_int_equal(res->kept + res->filtered + res->over_limit, n);
+	snapshot_unref(t);
+	snapshot_unref(s);
+	return p;
+}
+
+/* A ranking with no data is skipped: where no cgroup has memory.current
+ * (a hybrid host, or --collect.memory=false), ranking by it put every cgroup
+ * at 0 and took them by id, so the idle ones made first crowded out the busy
+ * leaf. */
+static void test_max_cgroups_without_data(void **state)
+{
+	struct cgroup_filter f;
+	struct cgroup_filter_result res;
+
+	(void)state;
+	cgroup_filter_init(&f);
+	f.max_cgroups = 5;
+	no_memory = true;
+	assert_string_equal(run_on(hybrid, NHYBRID, &f, &res),
+			    "/\n/t\n/t/x\n/t/x/y\n/t/x/y/busy\n");
+	assert_int_equal(res.over_limit, 3);
+	assert_true(res.ranked_by_cpu);
+	assert_false(res.ranked_by_memory);
+
+	/* The same by memory alone, CPU switched off: the largest by
+	 * memory.current, pod-b (1,400 bytes) and its ancestors first. */
+	no_memory = false;
+	no_cpu = true;
+	f.max_cgroups = 4;
+	assert_string_equal(run(&f, &res),
+			    "/\n/kubepods.slice\n/kubepods.slice/kubepods-burstable.slice\n"
+			    "/kubepods.slice/kubepods-burstable.slice/pod-b\n");
+	assert_false(res.ranked_by_cpu);
+	assert_true(res.ranked_by_memory);
+
+	/* Neither: the shallowest first, then by id. */
+	no_memory = true;
+	assert_string_equal(run(&f, &res), "/\n/system.slice\n/user.slice\n/kubepods.slice\n");
+	assert_false(res.ranked_by_cpu);
+	assert_false(res.ranked_by_memory);
+	no_memory = no_cpu = false;
+
+	/* Both, as ever. */
+	assert_string_equal(run(&f, &res),
+			    "/\n/kubepods.slice\n/kubepods.slice/kubepods-burstable.slice\n"
+			    "/kubepods.slice/kubepods-burstable.slice/pod-b\n");
+	assert_true(res.ranked_by_cpu && res.ranked_by_memory);
+}
+
 static void test_check_glob(void **state)
 {
 	(void)state;
@@ -366,27 +468,33 @@ static void test_metric_groups_args(void **state)
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collector.io"), 0);
 }
 
-/* A group switched off leaves nothing on the page, on the captured tree. */
+/* A group switched off is not read, and leaves nothing on the page, on the
+ * captured tree. */
 static void test_groups_on_page(void **state)
 {
-	struct collector *c;
-	struct snapshot *s, *t;
-	struct cgroup_filter f;
-	struct cgroup_filter_result res;
+	struct collector *c, *all;
+	struct snapshot *t, *s;
 	struct metric_groups mg;
 	struct strbuf sb = {0};
 
 	(void)state;
-	assert_int_equal(collector_new(V2, &c), 0);
-	assert_int_equal(collector_collect(c, &s), 0);
 	metric_groups_init(&mg);
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collect.memory.stat=false"), 1);
 	assert_int_equal(metric_groups_parse_arg(&mg, "--collect.io=false"), 1);
-	cgroup_filter_init(&f);
-	f.files = metric_groups_files(&mg);
-	assert_int_equal(cgroup_filter_apply(&f, s, &t, &res), 0);
-	assert_ptr_not_equal(t, s);
-	assert_int_equal(res.kept, 2);
+	assert_int_equal(collector_new_files(V2, metric_groups_files(&mg), &c), 0);
+	assert_int_equal(collector_collect(c, &t), 0);
+	assert_int_equal(t->n, 2);
+	/* Not opened: two files fewer held for / and for /workload, which
+	 * have both. */
+	assert_int_equal(collector_new(V2, &all), 0);
+	assert_int_equal(collector_collect(all, &s), 0);
+	assert_true(cg_has(&s->cgroups[1].v, F_MEMORY_STAT));
+	assert_true(cg_has(&s->cgroups[1].v, F_IO_STAT));
+	assert_int_equal(t->stats.files_held + 4, s->stats.files_held);
+	assert_false(cg_has(&t->cgroups[1].v, F_MEMORY_STAT));
+	assert_false(cg_has(&t->cgroups[1].v, F_IO_STAT));
+	assert_int_equal(t->io.len, 0);
+	assert_int_equal(t->mem_stat.len, 0);
 	assert_int_equal(prom_render(t, &sb), 0);
 	assert_null(strstr(sb.buf, "cgroup_memory_stat_bytes"));
 	assert_null(strstr(sb.buf, "cgroup_io_read_bytes_total"));
@@ -394,12 +502,11 @@ static void test_groups_on_page(void **state)
 	assert_null(strstr(sb.buf, "cgroup_memory_working_set_bytes"));
 	assert_non_null(strstr(sb.buf, "cgroup_memory_usage_bytes{cgroup=\"/workload\"} 561152"));
 	assert_non_null(strstr(sb.buf, "cgroup_cpu_usage_seconds_total{cgroup=\"/workload\"}"));
-	/* The collector's own snapshot still has everything. */
-	assert_true(cg_has(&s->cgroups[1].v, F_MEMORY_STAT));
 	sb_free(&sb);
 	snapshot_unref(t);
 	snapshot_unref(s);
 	collector_free(c);
+	collector_free(all);
 }
 
 static void test_self_metric(void **state)
@@ -427,6 +534,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exclude),
 		cmocka_unit_test(test_max_depth),
 		cmocka_unit_test(test_max_cgroups),
+		cmocka_unit_test(test_max_cgroups_without_data),
 		cmocka_unit_test(test_check_glob),
 		cmocka_unit_test(test_metric_groups_args),
 		cmocka_unit_test(test_groups_on_page),

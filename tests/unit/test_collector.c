@@ -2,6 +2,9 @@
 /* The collector on a copy of a fixture tree in a temporary directory: new and
  * removed cgroups, renames, malformed files, descriptors. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +17,10 @@
 
 #include "unit.h"
 
+#include "collect/cgroup_tree.h"
 #include "collect/collector.h"
+#include "collect/fd_budget.h"
+#include "collect/schedule.h"
 #include "fixture.h"
 
 struct tree {
@@ -215,7 +221,57 @@ static void test_fd_tables(void **state)
 	assert_int_equal(s->n, 2);
 	/* and the one directory held besides the root's, which is not counted */
 	assert_int_equal(collector_open_fds(c), s->stats.files_held + 1);
+	/* Table 0 has room for what is left: the others are given back. */
+	assert_int_equal(s->stats.fd_tables, 1);
 	snapshot_unref(s);
+	collector_free(c);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* The tree shrinks and the cgroups left are those a table of a thread of
+ * its own held: table 0 has room for them again, so they move there (opened
+ * again there once) and the other table is given back, thread and all. */
+static void test_fd_tables_given_back(void **state)
+{
+	struct tree *t = *state;
+	struct rlimit old;
+	struct collector *c;
+	struct snapshot *s;
+	char cmd[512];
+	size_t held;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && for i in $(seq 10 49); do cp -r workload w$i; done",
+		 t->root);
+	assert_int_equal(system(cmd), 0);
+	lower_nofile(&old);
+	assert_int_equal(collector_new(t->root, &c), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_true(s->stats.fd_tables >= 2);
+	snapshot_unref(s);
+	/* The first in tree order go: what is left was claimed last. */
+	snprintf(cmd, sizeof(cmd), "cd %s && rm -rf workload w1* w2* w3* w40 w41 w42 w43 w44",
+		 t->root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(collector_collect(c, &s), 0);
+	assert_int_equal(s->n, 6);
+	assert_int_equal(s->stats.fd_tables, 1);
+	snapshot_unref(s);
+	/* Read from table 0 from now on, every file held, every value read. */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		assert_int_equal(collector_collect(c, &s), 0);
+		assert_int_equal(s->n, 6);
+		assert_int_equal(s->stats.fd_tables, 1);
+		assert_int_equal(s->stats.files_reopened, 0);
+		for (size_t i = 1; i < s->n; i++) {
+			assert_true(cg_has(&s->cgroups[i].v, F_MEMORY_STAT));
+			assert_int_equal(s->cgroups[i].v.mem_events[MEMEV_OOM_KILL], 1);
+		}
+		held = s->stats.files_held;
+		/* the five directories besides the root's, which is not counted */
+		assert_int_equal(collector_open_fds(c), held + 5);
+		snapshot_unref(s);
+	}
+	assert_true(held > 5 * 20);
 	collector_free(c);
 	setrlimit(RLIMIT_NOFILE, &old);
 }
@@ -297,6 +353,134 @@ static void test_fd_budget_below_cgroups(void **state)
 	setrlimit(RLIMIT_NOFILE, &old);
 }
 
+static struct cg_node *walk_find(const struct cgroup_walk *w, const char *path)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->order[i]->path, path))
+			return w->order[i];
+	return NULL;
+}
+
+static void mkdir_in(const char *root, const char *rel)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void rmdir_in(const char *root, const char *rel)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(rmdir(p), 0);
+}
+
+/* The tree on its own, with nothing but a descriptor budget: its directories
+ * are held while the budget has room, and each node has a small slot that is
+ * reported when the node goes and given again only from the next walk on. */
+static void test_tree_slots_and_budget(void **state)
+{
+	struct tree *t = *state;
+	struct fd_budget dirs;
+	struct cgroup_tree *tree;
+	struct cgroup_walk w;
+	struct cg_node *n;
+	uint32_t slot_b, slot_a;
+	bool seen[8] = { false };
+
+	/* /, /a, /b, /c, /workload: four below the root, two held. */
+	mkdir_in(t->root, "a");
+	mkdir_in(t->root, "b");
+	mkdir_in(t->root, "c");
+	fd_budget_init(&dirs, 2);
+	assert_int_equal(cgroup_tree_open(t->root, &dirs, &tree), 0);
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.n, 5);
+	assert_int_equal(w.nremoved, 0);
+	assert_int_equal(dirs.held, 2);
+	assert_int_equal(cgroup_tree_slots(tree), 5);
+	for (size_t i = 0; i < w.n; i++) {
+		assert_true(w.order[i]->slot < 5);
+		assert_false(seen[w.order[i]->slot]);
+		seen[w.order[i]->slot] = true;
+	}
+	/* The ones past the budget are still read, by path. */
+	n = walk_find(&w, "/workload");
+	assert_int_equal(n->dirfd, -1);
+	{
+		int fd = cgroup_tree_openat(tree, n, "cpu.stat", O_RDONLY);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+
+	/* b goes: its slot is reported, its directory given back. */
+	slot_b = walk_find(&w, "/b")->slot;
+	rmdir_in(t->root, "b");
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.nremoved, 1);
+	assert_int_equal(w.removed[0], slot_b);
+	assert_int_equal(dirs.held, 1);
+
+	/* a goes and d comes in the same walk: d does not take a's slot,
+	 * reported by this very walk, but b's, reported by the last. */
+	slot_a = walk_find(&w, "/a")->slot;
+	rmdir_in(t->root, "a");
+	mkdir_in(t->root, "d");
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.nremoved, 1);
+	assert_int_equal(w.removed[0], slot_a);
+	assert_int_equal(walk_find(&w, "/d")->slot, slot_b);
+	assert_int_equal(cgroup_tree_slots(tree), 5);
+	assert_int_equal(dirs.held, 1);		/* d's held, a's given back */
+	assert_true(walk_find(&w, "/d")->dirfd >= 0);
+
+	/* A walk with no change reports nothing removed. */
+	assert_int_equal(cgroup_tree_walk(tree, &w), 0);
+	assert_int_equal(w.nremoved, 0);
+	assert_int_equal(w.n, 4);
+	cgroup_tree_free(tree);
+	assert_int_equal(dirs.held, 0);
+}
+
+/* Cycles start on the interval's ticks from the first; one that runs past
+ * the next tick skips the ticks it ran into, and the next starts on the
+ * first tick after it ended: never at once, back to back. */
+static void test_schedule(void **state)
+{
+	struct cycle_schedule s;
+	const uint64_t ms = 1000000;
+
+	(void)state;
+	cycle_schedule_init(&s, 5 * ms, 100 * ms);
+	/* On time: the next tick, wherever in the interval the cycle ended. */
+	assert_int_equal(cycle_schedule_next(&s, 60 * ms), 105 * ms);
+	assert_int_equal(cycle_schedule_next(&s, 204 * ms), 205 * ms);
+	assert_int_equal(s.overruns, 0);
+	/* 150 ms: past 305, the tick at 305 is skipped, the next at 405. */
+	assert_int_equal(cycle_schedule_next(&s, 355 * ms), 405 * ms);
+	assert_int_equal(s.overruns, 1);
+	assert_int_equal(s.ticks_skipped, 1);
+	assert_int_equal(s.streak, 1);
+	/* 340 ms: three ticks skipped (505, 605, 705), next at 805. */
+	assert_int_equal(cycle_schedule_next(&s, 745 * ms), 805 * ms);
+	assert_int_equal(s.overruns, 2);
+	assert_int_equal(s.ticks_skipped, 4);
+	assert_int_equal(s.streak, 2);
+	/* Ending right on the next tick is an overrun too: it is skipped
+	 * rather than started at once. */
+	assert_int_equal(cycle_schedule_next(&s, 905 * ms), 1005 * ms);
+	assert_int_equal(s.streak, 3);
+	/* Back on time: the streak ends, the counts stay. */
+	assert_int_equal(cycle_schedule_next(&s, 1010 * ms), 1105 * ms);
+	assert_int_equal(s.streak, 0);
+	assert_int_equal(s.overruns, 3);
+	assert_int_equal(s.ticks_skipped, 5);
+}
+
 static void test_missing_root(void **state)
 {
 	struct collector *c = NULL;
@@ -312,8 +496,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_tables_given_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_slots_and_budget, setup, teardown),
+		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_missing_root),
 	};
 	return UNIT_RUN("collector", tests, argc, argv);
