@@ -88,6 +88,7 @@ static int kubelet_labels(const cJSON *labels, struct container_names *n)
 static int parse_crio(const cJSON *root, struct container_names *n)
 {
 	const cJSON *a;
+	char type[16] = "";
 	int r;
 
 	r = object_member(root, "annotations", &a);
@@ -97,7 +98,12 @@ static int parse_crio(const cJSON *root, struct container_names *n)
 	if (!r)
 		r = copy_member(a, "io.kubernetes.cri-o.ImageName", n->image, sizeof(n->image));
 	if (!r)
-		r = copy_member(a, "io.kubernetes.cri-o.Name", n->name, sizeof(n->name));
+		r = copy_member(a, "io.kubernetes.cri-o.ContainerType", type, sizeof(type));
+	/* cAdvisor's name is the container's: a sandbox's infra container has
+	 * its own (k8s_POD_...) beside the sandbox's. */
+	if (!r)
+		r = copy_member(a, !strcmp(type, "sandbox") ? "io.kubernetes.cri-o.ContainerName" :
+				"io.kubernetes.cri-o.Name", n->name, sizeof(n->name));
 	return r;
 }
 

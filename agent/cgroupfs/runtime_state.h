@@ -29,7 +29,8 @@
  *     io.kubernetes.pod.namespace, io.kubernetes.pod.name,
  *     io.kubernetes.container.name       "POD" for the sandbox (infra)
  *     io.kubernetes.cri-o.ImageName      the image ("SomeNameOfTheImage")
- *     io.kubernetes.cri-o.Name           cAdvisor's `name` (Aliases[0])
+ *     io.kubernetes.cri-o.Name           cAdvisor's `name` (Aliases[0]), or
+ *     io.kubernetes.cri-o.ContainerName  for a sandbox (its infra container)
  *     io.kubernetes.cri-o.ContainerType  "sandbox" | "container"
  *
  * Docker: the container's config.v2.json under the data root,
