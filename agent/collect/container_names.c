@@ -277,6 +277,15 @@ static bool own_cgroup(const char *path, const char *id)
 	return base && strstr(base, id);
 }
 
+/* A cgroup whose name is too short to hold a pod UID (32) or a container id
+ * (64) names neither: most of a host's cgroups, not parsed each cycle. */
+static bool may_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base && strlen(base + 1) >= 32;
+}
+
 static const char *field(const char *names, enum cgroup_name f)
 {
 	for (int i = 0; i < (int)f; i++)
@@ -317,8 +326,8 @@ void container_names_update(struct container_names_cache *c, const struct snapsh
 		struct cgroup_identity id;
 		struct entry *e;
 
-		if (cgroup_identity_parse(path, &id) < 0 || !id.container_id[0] ||
-		    !own_cgroup(path, id.container_id))
+		if (!may_name(path) || cgroup_identity_parse(path, &id) < 0 ||
+		    !id.container_id[0] || !own_cgroup(path, id.container_id))
 			continue;
 		e = find(c, old_n, id.container_id);
 		if (e) {
@@ -406,7 +415,7 @@ int container_names_attach(const struct container_names_cache *c, struct snapsho
 		const struct entry *e = NULL;
 		int nf = CN_NR;
 
-		if (cgroup_identity_parse(path, &id) < 0)
+		if (!may_name(path) || cgroup_identity_parse(path, &id) < 0)
 			continue;
 		if (id.container_id[0] && own_cgroup(path, id.container_id)) {
 			e = find(c, c->n, id.container_id);
