@@ -33,7 +33,7 @@ import urllib.request
 import pytest
 import yaml
 
-from conftest import BUSY, SLEEP, free_port, parse_metrics, series, wait_for
+from conftest import BUSY, CGSCOPE, SLEEP, free_port, parse_metrics, series, wait_for
 
 PROMETHEUS = "/usr/bin/prometheus"
 UID = "5f8c1f2e-4b9a-4c7d-9e3f-1a2b3c4d5e6f"
@@ -306,3 +306,52 @@ def test_kube_prometheus_rules_see_the_pod(kubelet_node):
         assert not bad, bad
     finally:
         prom.stop()
+
+
+def test_without_the_capability_the_names_stay_empty_and_nothing_else(cgtree, tmp_path):
+    """A bounding set without CAP_DAC_READ_SEARCH (a unit or pod that does
+    not grant it): the bundles cannot be opened as nobody. Labels empty, the
+    files counted as unreadable and logged once, everything else served."""
+    rootfs = str(tmp_path / "rootfs")
+    put_bundle(rootfs, SID, "containerd-sandbox.config.json")
+    put_bundle(rootfs, CID, "containerd-container.config.json")
+    path = ()
+    for d in POD:
+        path += (d,)
+        cgtree.mkdir(*path)
+    for cid in (SID, CID):
+        cgtree.mkdir(*POD, "cri-containerd-%s.scope" % cid)
+    cgtree.spawn(BUSY, *POD, "cri-containerd-%s.scope" % CID)
+    port = free_port()
+    proc = subprocess.Popen(
+        ["setpriv", "--bounding-set", "-dac_read_search", CGSCOPE, "agent",
+         "--web.listen-address=127.0.0.1:%d" % port, "--cgroup-root", cgtree.path,
+         "--path.rootfs", rootfs, "--compat=cadvisor", "--no-bpf", "--interval", "200ms"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def get(p):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, p), timeout=5) as r:
+                    return r.read().decode()
+            except OSError:
+                return None
+
+        def errors():
+            page = get("/metrics")
+            m = parse_metrics(page) if page else {}
+            return m if series(m, "cgscope_identity_errors_total", reason="unreadable") == 2 else None
+        m = wait_for(errors, timeout=20)
+        assert m, get("/metrics")
+        assert series(m, "cgscope_identity_errors_total", reason="missing") == 0
+        container_id = "/" + "/".join(POD) + "/cri-containerd-%s.scope" % CID
+        cad = parse_metrics(get("/metrics/cadvisor"))
+        assert cpu_series(cad, container="", id=container_id, image="", name_=CID,
+                          namespace="", pod="") is not None
+        # The rest is served as ever.
+        assert series(m, "cgroup_cpu_usage_seconds_total", cgroup=container_id) > 0
+        assert series(m, "cgscope_read_errors_total", file="cpu.stat") == 0
+    finally:
+        stop(proc)
+    log = proc.stdout.read()
+    lines = [l for l in log.splitlines() if "gave no names" in l]
+    assert len(lines) == 1 and "Permission denied" in lines[0], log
