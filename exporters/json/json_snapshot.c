@@ -521,7 +521,22 @@ int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret)
 	if (get_u64(item(doc, "cycle", NULL), &u) == 0)
 		s->cycle = u;
 	o = item(doc, "root", NULL);
-	s->root = strdup(cJSON_IsString(o) ? o->valuestring : "");
+	if (cJSON_IsString(o)) {
+		/* Escaped as a path is (lib/utf8.h): its own bytes again. */
+		struct strbuf rb = {0};
+
+		if (utf8_unescape(&rb, o->valuestring, strlen(o->valuestring)) < 0) {
+			sb_free(&rb);
+			goto out;
+		}
+		s->root = sb_steal(&rb, NULL);
+	} else {
+		s->root = strdup("");
+	}
+	if (!s->root) {
+		r = -ENOMEM;
+		goto out;
+	}
 	sb_putc(&names, '\0');
 	cJSON_ArrayForEach(o, arr) {
 		uint32_t nm[CN_NR];

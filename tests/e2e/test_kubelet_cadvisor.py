@@ -44,6 +44,9 @@ POD = ("kubepods.slice", "kubepods-burstable.slice",
        "kubepods-burstable-pod%s.slice" % UID.replace("-", "_"))
 IMAGE = "docker.io/library/nginx:1.25.3"
 PAUSE = "registry.k8s.io/pause:3.10"
+# A pause container that wakes now and then: CPU usage above 0, so that its
+# container_cpu_usage_seconds_total is there (cAdvisor leaves out a 0).
+PAUSE_PROC = ["sh", "-c", "while :; do sleep 0.3; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done"]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "runtime-state")
 
@@ -194,7 +197,7 @@ def kubelet_node(cgtree, agent_factory):
             cgtree.mkdir(*path)
         for cid in (SID, CID, BAD):
             cgtree.mkdir(*POD, "cri-containerd-%s.scope" % cid)
-        cgtree.spawn(SLEEP, *POD, "cri-containerd-%s.scope" % SID)
+        cgtree.spawn(PAUSE_PROC, *POD, "cri-containerd-%s.scope" % SID)
         cgtree.spawn(BUSY, *POD, "cri-containerd-%s.scope" % CID)
         cgtree.spawn(SLEEP, *POD, "cri-containerd-%s.scope" % BAD)
         agent = agent_factory("--cgroup-root", cgtree.path, "--path.rootfs", rootfs,
@@ -300,7 +303,8 @@ def test_kube_prometheus_rules_see_the_pod(kubelet_node):
         # The sandbox is in the pod's sum (container=""), the malformed
         # container nowhere (image="" is filtered out), and every rule of
         # the groups evaluates.
-        assert prom.query(rule + '{namespace="shop",pod="web-0",container=""}')
+        assert wait_for(lambda: prom.query(rule + '{namespace="shop",pod="web-0",container=""}'),
+                        timeout=30, interval=1)
         assert not prom.query(rule + '{pod=""}')
         bad = {k: v for k, v in prom.rule_health().items() if v[0] == "err"}
         assert not bad, bad
