@@ -366,7 +366,8 @@ void container_names_update(struct container_names_cache *c, const struct snapsh
 		c->e[w++] = c->e[i];
 	}
 	c->n = w;
-	qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
+	if (c->n > 1)
+		qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
 	index_pods(c);
 }
 
