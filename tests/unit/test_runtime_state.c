@@ -230,6 +230,9 @@ static struct snapshot *snapshot_of(const char *const *paths, size_t n)
 #define OTHER_CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define BAD_CID "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HUGE_CID "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define CRIO_CID "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define DOCKER_CID "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define PODMAN_CID "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
 
 static const char *const tree[] = {
 	"/",
@@ -243,6 +246,10 @@ static const char *const tree[] = {
 	"/system.slice/docker-" BAD_CID ".scope",
 	"/system.slice/docker-" HUGE_CID ".scope",
 	"/system.slice/nginx.service",
+	"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/crio-" CRIO_CID ".scope",
+	"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/crio-conmon-" CRIO_CID ".scope",
+	"/system.slice/docker-" DOCKER_CID ".scope",
+	"/machine.slice/libpod-" PODMAN_CID ".scope",
 };
 
 static void expect_names(const struct snapshot *s, size_t i, const char *ns, const char *pod,
@@ -256,6 +263,22 @@ static void expect_names(const struct snapshot *s, size_t i, const char *ns, con
 			 sample_name(s, i, CN_POD), sample_name(s, i, CN_CONTAINER),
 			 sample_name(s, i, CN_IMAGE), sample_name(s, i, CN_NAME), ns, pod, container,
 			 image, name);
+}
+
+/* A fixture file at a path below the rootfs, its directories made. */
+static void put_state(struct rootfs *r, const char *dir, const char *file, const char *fixture)
+{
+	char path[700], src[512];
+	size_t len;
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, dir);
+	mkdirs(path, 0700);
+	snprintf(path, sizeof(path), "%s/%s/%s", r->dir, dir, file);
+	snprintf(src, sizeof(src), "%s/%s", STATE, fixture);
+	buf = fixture_read(src, &len);
+	put_file(path, buf, len);
+	free(buf);
 }
 
 static void setup_rootfs(struct rootfs *r)
@@ -279,6 +302,10 @@ static void setup_rootfs(struct rootfs *r)
 	memcpy(huge, "{}", 2);
 	put_file(path, huge, RUNTIME_STATE_MAX_BYTES + 2);
 	free(huge);
+	/* CRI-O's run directory and Docker's data root, at their defaults. */
+	put_state(r, "run/containers/storage/overlay-containers/" CRIO_CID "/userdata", "config.json",
+		  "crio-container.config.json");
+	put_state(r, "var/lib/docker/containers/" DOCKER_CID, "config.v2.json", "docker.config.v2.json");
 }
 
 static void test_cache(void **state)
@@ -310,6 +337,11 @@ static void test_cache(void **state)
 	expect_names(s, 8, "", "", "", "", "");		/* malformed */
 	expect_names(s, 9, "", "", "", "", "");		/* too large */
 	expect_names(s, 10, "", "", "", "", "");
+	expect_names(s, 11, "shop", "web-0", "nginx", "docker.io/library/nginx:1.25.3",
+		     "k8s_nginx_web-0_shop_" UID "_0");
+	expect_names(s, 12, "", "", "", "", "");	/* conmon: the runtime's, no one's */
+	expect_names(s, 13, "", "", "", "nginx:1.25.3", "web");
+	expect_names(s, 14, "", "", "", "", "");	/* Podman: not looked up, no error */
 
 	container_names_errors(c, &e);
 	assert_int_equal(e.count[IDERR_MISSING], 1);
@@ -320,7 +352,7 @@ static void test_cache(void **state)
 	assert_memory_equal(s->identity_errors, e.count, sizeof(e.count));
 	/* The cgroupfs driver's bare id: every runtime's place was tried, and
 	 * the last path named is the last tried. */
-	assert_int_equal(container_names_count(c), 5);
+	assert_int_equal(container_names_count(c), 8);
 
 	/* Read once: a changed file is not read again while the container
 	 * lives, and the errors are not counted again. */
