@@ -17,6 +17,7 @@
 #include "cmd/cycle.h"
 #include "cmd/flags.h"
 #include "collect/cgroup_filter.h"
+#include "collect/container_names.h"
 #include "collect/metric_groups.h"
 #include "collect/schedule.h"
 #include "events/bpf_loader.h"
@@ -45,6 +46,7 @@ struct agent_config {
  * them into the options of each part. */
 struct agent_flags {
 	const char *cgroup_root;
+	const char *rootfs;
 	uint64_t interval_ms;
 	/* --include/--exclude globs: at most one per argument, so argc-sized. */
 	const char **include, **exclude;
@@ -133,6 +135,9 @@ static const struct flag agent_flags[] = {
 	  .parse = flag_duration, .off = F(interval_ms), .min = 1, .max = 86400000,
 	  .want = "a duration from 1ms to 1d, such as 1s, 500ms or 2m30s",
 	  .help = "time between collection cycles: 500ms, 1s, 1m, 2m30s" },
+	{ .name = "path.rootfs", .arg = "DIR", .def = "/", .parse = flag_string, .off = F(rootfs),
+	  .help = "where the host's root filesystem is, for the container runtimes' state "
+		  "(names of pods and containers: docs/cadvisor.md)" },
 
 	FLAG_SECTION("What is served (the page and the JSON API):"),
 	{ .name = "include", .arg = "GLOB", .parse = parse_glob, .opts = FLAG_REPEAT,
@@ -283,6 +288,27 @@ struct loop_ctx {
 	struct cycle_schedule sched;
 };
 
+/* Logs state files that gave no names since the last look, at most once a
+ * minute. */
+static void log_identity_errors(const struct container_names_cache *names, uint64_t *seen,
+				struct timespec *last)
+{
+	struct container_names_errors e;
+	struct timespec now;
+
+	container_names_errors(names, &e);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (e.total == *seen || (last->tv_sec && now.tv_sec - last->tv_sec < 60))
+		return;
+	log_warn("%lu container state file(s) gave no names (their labels stay empty), last %s: %s; "
+		 "cgscope_identity_errors_total counts them",
+		 (unsigned long)(e.total - *seen), e.last_path,
+		 e.last_reason == IDERR_MALFORMED ? "malformed contents" :
+		 e.last_reason == IDERR_TOO_LARGE ? "larger than 4 MiB" : strerror(-e.last_err));
+	*seen = e.total;
+	*last = now;
+}
+
 static void enrich(void *ctx, struct snapshot *s)
 {
 	struct loop_ctx *l = ctx;
@@ -404,8 +430,8 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 {
 	bool warned_limit = false, warned_tables = false, warned_include = false;
 	bool warned_overrun = false, first = true;
-	uint64_t seen[F_NR] = {0}, lost_logged = 0;
-	struct timespec last_log[F_NR] = {{0}}, last_lost = {0};
+	uint64_t seen[F_NR] = {0}, lost_logged = 0, seen_identity = 0;
+	struct timespec last_log[F_NR] = {{0}}, last_lost = {0}, last_identity = {0};
 	uint64_t next_ns = clock_ns(CLOCK_MONOTONIC);
 	int sig = 0;
 
@@ -445,6 +471,8 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			}
 			log_read_errors(c, s, seen, last_log);
 			log_lost(s, &lost_logged, &last_lost);
+			if (o->names)
+				log_identity_errors(o->names, &seen_identity, &last_identity);
 			snapshot_publish(slot, s);
 			/* The old snapshot is freed now, unless a reader still has
 			 * it. Give the pages back: without this, the peak of a burst
@@ -615,7 +643,14 @@ int cmd_agent(int argc, char **argv)
 		goto out;
 	}
 	reloading = true;
-	r = drop_privileges(cfg.user);
+	r = container_names_new(flags.rootfs, &cfg.cycle.names);
+	if (r < 0) {
+		log_error("--path.rootfs %s: %s", flags.rootfs, strerror(-r));
+		goto out;
+	}
+	/* This thread reads the runtimes' state, in directories only root may
+	 * enter: it alone keeps CAP_DAC_READ_SEARCH, raised for those reads. */
+	r = drop_privileges_keep_read_search(cfg.user);
 	if (r < 0) {
 		log_error("cannot switch to user %s: %s", cfg.user,
 			  r == -ENOENT ? "no such user" : strerror(-r));
@@ -636,6 +671,7 @@ out:
 	event_source_stop(es);
 	snapshot_slot_destroy(&slot);
 	collector_free(c);
+	container_names_free(cfg.cycle.names);
 	web_config_free(&wc);
 	free(flags.include);
 	free(flags.exclude);

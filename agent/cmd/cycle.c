@@ -19,10 +19,17 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 	r = collector_collect(c, &raw);
 	if (r < 0)
 		return r;
+	/* Every cgroup, so that a container the filter leaves out now and
+	 * then is not read again each time it comes back. */
+	if (o->names)
+		container_names_update(o->names, raw);
 	r = cgroup_filter_apply(&o->filter, raw, &s, &res);
 	snapshot_unref(raw);
 	if (r < 0)
 		return r;
+	/* Without names (no memory) the labels are "", nothing else changes. */
+	if (o->names)
+		container_names_attach(o->names, s);
 	if (o->enrich)
 		o->enrich(o->enrich_ctx, s);
 	snapshot_page_start(&sb);
@@ -30,8 +37,11 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 	if (r >= 0) {
 		prom_render_info(s, &sb);
 		prom_render_filter(&res, &sb);
-		if (o->compat == COMPAT_CADVISOR)
+		if (o->compat == COMPAT_CADVISOR) {
+			s->has_cadvisor = true;
+			s->cadvisor_off = sb.len;
 			cadvisor_render(s, &sb);
+		}
 		r = sb_error(&sb);
 	}
 	if (r < 0) {

@@ -323,6 +323,9 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 	case 'd':
 		t->view.flat = !t->view.flat;
 		break;
+	case 'n':
+		t->view.names = !t->view.names;
+		break;
 	case '/':
 		t->editing = true;
 		memcpy(t->filter_saved, t->filter, sizeof(t->filter));
@@ -364,7 +367,7 @@ static void status_line(const struct top *t, char *buf, size_t size)
 	else if (t->filter[0])
 		snprintf(buf, size, "filter: %s   (/ to change)", t->filter);
 	else
-		snprintf(buf, size, "keys: c m i p t T P o sort  d tree/flat  / filter  "
+		snprintf(buf, size, "keys: c m i p t T P o sort  d tree/flat  n names  / filter  "
 			 "+/- refresh  </> depth  q quit");
 }
 

@@ -52,6 +52,13 @@ void snapshot_page_start(struct strbuf *sb)
 	}
 }
 
+const char *const identity_error_reasons[IDERR_NR] = {
+	[IDERR_MISSING] = "missing",
+	[IDERR_UNREADABLE] = "unreadable",
+	[IDERR_MALFORMED] = "malformed",
+	[IDERR_TOO_LARGE] = "too_large",
+};
+
 struct snapshot *snapshot_new(void)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -81,6 +88,8 @@ void snapshot_unref(struct snapshot *s)
 	free(s->strings);
 	free(s->io.items);
 	free(s->mem_stat.rows);
+	free(s->names);
+	free(s->names_strings);
 	page_recycle(s->metrics);
 	free(s);
 }

@@ -96,7 +96,26 @@ struct collector_stats {
 	double last_duration;
 };
 
-enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, CACHE_JSON_GZ, SNAPSHOT_CACHE_NR };
+enum snapshot_cache { CACHE_METRICS_GZ, CACHE_JSON, CACHE_JSON_GZ, CACHE_CADVISOR_GZ, SNAPSHOT_CACHE_NR };
+
+/* Who runs in a cgroup, by name, from the container runtime's state on disk
+ * (collect/container_names.h), with the kubelet's cAdvisor conventions. */
+enum cgroup_name {
+	CN_NAMESPACE, CN_POD, CN_CONTAINER, CN_IMAGE,
+	CN_NAME,			/* cAdvisor's `name`: the runtime's name, else the id */
+	CN_NR
+};
+
+/* Why a container's names could not be read: the reason label of
+ * cgscope_identity_errors_total. */
+enum identity_error {
+	IDERR_MISSING,			/* no state file where its runtime keeps it */
+	IDERR_UNREADABLE,		/* there, but open or read failed */
+	IDERR_MALFORMED,		/* not the runtime's format */
+	IDERR_TOO_LARGE,		/* larger than RUNTIME_STATE_MAX_BYTES */
+	IDERR_NR
+};
+extern const char *const identity_error_reasons[IDERR_NR];
 
 struct snapshot {
 	atomic_int refs;
@@ -116,6 +135,15 @@ struct snapshot {
 	/* The Prometheus page, rendered once when the snapshot is made. */
 	char *metrics;
 	size_t metrics_len;
+	/* The cAdvisor families alone (/metrics/cadvisor) are the end of the
+	 * page from this offset, when has_cadvisor (--compat=cadvisor). */
+	bool has_cadvisor;
+	size_t cadvisor_off;
+	/* names[i]: offsets into names_strings of cgroup i's names ("" at 0);
+	 * NULL when no names were looked up (sample_name gives ""). */
+	uint32_t (*names)[CN_NR];
+	char *names_strings;
+	uint64_t identity_errors[IDERR_NR];	/* since the agent started */
 	/* Other forms, each made at most once, by the first reader that asks. */
 	pthread_mutex_t cache_lock;
 	struct {
@@ -146,6 +174,12 @@ static inline const uint64_t *sample_keyed(const struct snapshot *s,
 	if (f == F_MEMORY_STAT)
 		return sample_mem_stat(s, v);
 	return (const uint64_t *)((const char *)v + off);
+}
+
+/* Names of cgroup i of s: "" when unknown. */
+static inline const char *sample_name(const struct snapshot *s, size_t i, enum cgroup_name f)
+{
+	return s->names ? s->names_strings + s->names[i][f] : "";
 }
 
 struct snapshot *snapshot_new(void);

@@ -76,6 +76,10 @@ static void fill(struct top_row *r, const struct snapshot *s, const struct cgrou
 	uint64_t x;
 
 	r->path = sample_path(s, c);
+	r->namespace_ = sample_name(s, (size_t)(c - s->cgroups), CN_NAMESPACE);
+	r->pod = sample_name(s, (size_t)(c - s->cgroups), CN_POD);
+	r->container = sample_name(s, (size_t)(c - s->cgroups), CN_CONTAINER);
+	r->image = sample_name(s, (size_t)(c - s->cgroups), CN_IMAGE);
 	r->id = c->id;
 	r->parent_id = c->parent_id;
 	r->depth = c->depth;

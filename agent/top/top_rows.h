@@ -17,6 +17,9 @@
 
 struct top_row {
 	const char *path;		/* into the current snapshot */
+	/* Who runs in it (collect/container_names.h), "" when unknown: into
+	 * the current snapshot too. */
+	const char *namespace_, *pod, *container, *image;
 	uint64_t id, parent_id;
 	uint32_t depth;
 	size_t parent;			/* row index of the parent; SIZE_MAX for none */

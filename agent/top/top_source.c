@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "collect/collector.h"
+#include "collect/container_names.h"
 #include "events/hook.h"
 #include "top/http_get.h"
 #include "json/json_snapshot.h"
@@ -28,6 +29,8 @@ struct top_source {
 	char *name;
 	/* local */
 	struct collector *collector;
+	/* Pod and container names, from this host's runtimes' state. */
+	struct container_names_cache *names;
 	int root_fd;
 	/* agent */
 	struct http_url url;
@@ -61,6 +64,9 @@ int top_source_open_local(const char *root, struct top_source **ret)
 		goto fail;
 	}
 	r = collector_new(root, &s->collector);
+	if (r < 0)
+		goto fail;
+	r = container_names_new("/", &s->names);
 	if (r < 0)
 		goto fail;
 	/* top loads no BPF: what it can say happened is what two snapshots
@@ -122,6 +128,7 @@ void top_source_free(struct top_source *s)
 	if (!s)
 		return;
 	collector_free(s->collector);
+	container_names_free(s->names);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	http_tls_client_free(s->url.tls);
@@ -366,6 +373,9 @@ int top_source_fetch(struct top_source *s, struct snapshot **ret, uint64_t **ret
 		if (r < 0)
 			return r;
 		note_read_errors(s, snap);
+		/* Without names (no memory) rows show their paths. */
+		container_names_update(s->names, snap);
+		container_names_attach(s->names, snap);
 		r = local_tasks(s, snap, &tasks);
 		if (r < 0) {
 			snapshot_unref(snap);

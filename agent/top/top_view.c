@@ -107,7 +107,10 @@ static bool depth_ok(const struct top_view *v, const struct top_row *r)
 
 static bool filter_ok(const struct top_view *v, const struct top_row *r)
 {
-	return !v->filter || !v->filter[0] || strstr(r->path, v->filter);
+	if (!v->filter || !v->filter[0] || strstr(r->path, v->filter))
+		return true;
+	return v->names && r->pod && (strstr(r->namespace_, v->filter) ||
+				      strstr(r->pod, v->filter) || strstr(r->container, v->filter));
 }
 
 /* Pushes the children of p so that the first of them pops first. */
@@ -382,25 +385,38 @@ static unsigned col_width(enum col c, bool raw)
 }
 
 /* What the path column shows: the whole path in a flat list, the last
- * component indented by depth in a tree. */
+ * component indented by depth in a tree; with names, who runs there. buf
+ * holds what is made for the row. */
 static const char *display_path(const struct top_view *v, const struct top_row *r,
-				unsigned *ret_indent)
+				char *buf, size_t size, unsigned *ret_indent)
 {
 	const char *slash;
 
-	*ret_indent = 0;
+	*ret_indent = v->flat || r->depth == 0 ? 0 : 2 * r->depth;
+	if (v->names && r->pod && r->pod[0]) {
+		bool container = r->container[0] || r->image[0];
+		const char *what = r->container[0] ? r->container : "(sandbox)";
+
+		if (container && !v->flat)
+			snprintf(buf, size, "%s", what);
+		else if (container)
+			snprintf(buf, size, "%s/%s/%s", r->namespace_, r->pod, what);
+		else
+			snprintf(buf, size, "%s/%s", r->namespace_, r->pod);
+		return buf;
+	}
 	if (v->flat || r->depth == 0)
 		return r->path;
 	slash = strrchr(r->path, '/');
-	*ret_indent = 2 * r->depth;
 	return slash && slash[1] ? slash + 1 : r->path;
 }
 
 static void path_cell(struct line *l, const struct top_view *v, const struct top_row *r,
 		      unsigned w)
 {
+	char buf[1024];
 	unsigned indent;
-	const char *p = display_path(v, r, &indent);
+	const char *p = display_path(v, r, buf, sizeof(buf), &indent);
 	size_t n = cols_of(p, strlen(p));
 
 	if (indent >= w)
@@ -576,8 +592,9 @@ int top_render(const struct top_frame *f, const struct top_view *v,
 	for (int c = 0; c < C_NR; c++)
 		numw += 1 + col_width((enum col)c, o->raw);
 	for (size_t k = 0; k < nshow; k++) {
+		char buf[1024];
 		unsigned indent;
-		const char *p = display_path(v, &f->rows[order[k]], &indent);
+		const char *p = display_path(v, &f->rows[order[k]], buf, sizeof(buf), &indent);
 		size_t len = cols_of(p, strlen(p)) + indent;
 
 		if (len > pathw)

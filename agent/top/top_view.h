@@ -29,6 +29,11 @@ struct top_view {
 	bool flat;			/* full paths in one list; else a tree */
 	int max_depth;			/* -1: any */
 	const char *filter;		/* a substring of the path; NULL or "": none */
+	/* Pods and containers by name instead of their cgroup's path, where
+	 * the name is known: a pod's cgroup as "NAMESPACE/POD", a container's
+	 * as its name in a tree ("NAMESPACE/POD/NAME" in a flat list), a
+	 * sandbox's as "(sandbox)". The filter then matches names too. */
+	bool names;
 };
 
 /* The indexes of the rows to show, in display order, into ret (room for n);

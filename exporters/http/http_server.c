@@ -180,7 +180,15 @@ static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
 	return gzip_buf(s->metrics, s->metrics_len, ret, ret_len);
 }
 
-static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn)
+static int make_cadvisor_gz(struct snapshot *s, char **ret, size_t *ret_len)
+{
+	return gzip_buf(s->metrics + s->cadvisor_off, s->metrics_len - s->cadvisor_off, ret,
+			ret_len);
+}
+
+/* cadvisor: the cAdvisor families alone, the kubelet's /metrics/cadvisor. */
+static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn,
+				     bool cadvisor)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
 	const char *body = NULL;
@@ -190,11 +198,17 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
 	if (!s)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				 "no collection cycle has completed yet\n");
+	if (cadvisor && !s->has_cadvisor) {
+		snapshot_unref(s);
+		return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+				  "not found: /metrics/cadvisor is served with --compat=cadvisor\n");
+	}
 	gz = reply_wants_gzip(conn) &&
-	     snapshot_cached(s, CACHE_METRICS_GZ, make_metrics_gz, &body, &len) == 0;
+	     snapshot_cached(s, cadvisor ? CACHE_CADVISOR_GZ : CACHE_METRICS_GZ,
+			     cadvisor ? make_cadvisor_gz : make_metrics_gz, &body, &len) == 0;
 	if (!gz) {
-		body = s->metrics;
-		len = s->metrics_len;
+		body = s->metrics + (cadvisor ? s->cadvisor_off : 0);
+		len = s->metrics_len - (cadvisor ? s->cadvisor_off : 0);
 	}
 	return reply_snapshot_bytes(conn, s, PROM_CONTENT_TYPE, body, len, gz);
 }
@@ -383,7 +397,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!authorized(conn))
 		return reply_unauthorized(conn);
 	if (strcmp(url, h->opts.metrics_path) == 0)
-		return serve_metrics(h, conn);
+		return serve_metrics(h, conn, false);
+	if (strcmp(url, "/metrics/cadvisor") == 0)
+		return serve_metrics(h, conn, true);
 	if (strcmp(url, "/healthz") == 0)
 		return serve_health(h, conn);
 	if (strcmp(url, "/") == 0)

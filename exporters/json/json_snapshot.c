@@ -220,7 +220,7 @@ void json_cgroup_fields(struct json_writer *w, const struct snapshot *s,
 	jw_u64(w, c->parent_id);
 	jw_key(w, "depth");
 	jw_u64(w, c->depth);
-	json_write_identity(w, sample_path(s, c));
+	json_write_identity(w, s, (size_t)(c - s->cgroups));
 	if (cg_has(v, F_CGROUP_EVENTS)) {
 		if (v->events[CGEV_POPULATED] != CG_UNSET) {
 			jw_key(w, "populated");
@@ -496,7 +496,7 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret)
 {
 	char *text = quote_long_ints(buf, len);
-	struct strbuf strings = {0};
+	struct strbuf strings = {0}, names = {0};
 	struct snapshot *s = NULL;
 	const cJSON *arr, *o;
 	cJSON *doc;
@@ -521,17 +521,51 @@ int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret)
 	if (get_u64(item(doc, "cycle", NULL), &u) == 0)
 		s->cycle = u;
 	o = item(doc, "root", NULL);
-	s->root = strdup(cJSON_IsString(o) ? o->valuestring : "");
+	if (cJSON_IsString(o)) {
+		/* Escaped as a path is (lib/utf8.h): its own bytes again. */
+		struct strbuf rb = {0};
+
+		if (utf8_unescape(&rb, o->valuestring, strlen(o->valuestring)) < 0) {
+			sb_free(&rb);
+			goto out;
+		}
+		s->root = sb_steal(&rb, NULL);
+	} else {
+		s->root = strdup("");
+	}
+	if (!s->root) {
+		r = -ENOMEM;
+		goto out;
+	}
+	sb_putc(&names, '\0');
 	cJSON_ArrayForEach(o, arr) {
+		uint32_t nm[CN_NR];
+
 		r = parse_cgroup(o, s, &s->cgroups[i], &strings);
 		if (r < 0)
 			goto out;
+		r = json_read_identity_names(item(o, "identity", NULL), &names, nm);
+		if (r < 0)
+			goto out;
+		if (r > 0 && !s->names &&
+		    !(s->names = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*s->names)))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (r > 0)
+			memcpy(s->names[i], nm, sizeof(nm));
 		i++;
 	}
 	s->n = i;
 	r = sb_error(&strings);
+	if (r == 0)
+		r = sb_error(&names);
 	if (r < 0)
 		goto out;
+	if (s->names && !(s->names_strings = sb_steal(&names, NULL))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	s->strings_len = strings.len;
 	s->strings = sb_steal(&strings, NULL);
 	if (!s->strings) {
@@ -543,6 +577,7 @@ int json_parse_snapshot(const char *buf, size_t len, struct snapshot **ret)
 	r = 0;
 out:
 	sb_free(&strings);
+	sb_free(&names);
 	snapshot_unref(s);
 	cJSON_Delete(doc);
 	return r;

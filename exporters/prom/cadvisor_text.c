@@ -336,19 +336,36 @@ static void render_blkio(struct page *pg)
 	}
 }
 
+static void put_label(struct strbuf *lb, const char *name, const char *value)
+{
+	sb_puts(lb, name);
+	sb_puts(lb, "=\"");
+	prom_escape_label(lb, value, strlen(value));
+	sb_putc(lb, '"');
+}
+
 /* cAdvisor's base labels, in the order the kubelet's page has them. */
 static void base_labels(struct strbuf *lb, const struct snapshot *s, size_t i)
 {
 	const char *path = sample_path(s, &s->cgroups[i]);
+	const char *name = sample_name(s, i, CN_NAME);
 	struct cgroup_identity id;
 
-	if (cgroup_identity_parse(path, &id) < 0)
-		id.container_id[0] = '\0';
-	sb_puts(lb, "container=\"\",id=\"");
-	prom_escape_label(lb, path, strlen(path));
-	sb_puts(lb, "\",image=\"\",name=\"");
-	sb_puts(lb, id.container_id);	/* hex digits: nothing to escape */
-	sb_puts(lb, "\",namespace=\"\",pod=\"\"");
+	/* The runtime's name where it has one (CRI-O, Docker), else the id,
+	 * as cAdvisor's Aliases[0]. */
+	if (!name[0] && cgroup_identity_parse(path, &id) == 0)
+		name = id.container_id;
+	put_label(lb, "container", sample_name(s, i, CN_CONTAINER));
+	sb_putc(lb, ',');
+	put_label(lb, "id", path);
+	sb_putc(lb, ',');
+	put_label(lb, "image", sample_name(s, i, CN_IMAGE));
+	sb_putc(lb, ',');
+	put_label(lb, "name", name);
+	sb_putc(lb, ',');
+	put_label(lb, "namespace", sample_name(s, i, CN_NAMESPACE));
+	sb_putc(lb, ',');
+	put_label(lb, "pod", sample_name(s, i, CN_POD));
 }
 
 int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devname,

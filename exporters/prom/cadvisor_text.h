@@ -5,11 +5,14 @@
  *
  * Every cgroup is a "container", as cAdvisor's raw handler sees it. Labels:
  *   id         the cgroup path ("/" for the root), as in cAdvisor
- *   name       the container id when the path names one (agent/cgroupfs/identity.h),
- *              else ""
+ *   name       the runtime's name for the container (CRI-O, Docker) when its
+ *              state says one, else the container id when the path names one
+ *              (agent/cgroupfs/identity.h), else ""
  *   image, pod, namespace, container
- *              always "": a cgroup path does not say them (cAdvisor asks the
- *              runtime); join with cgroup_info on id = cgroup for the pod UID
+ *              from the container runtime's state on disk, as the kubelet's
+ *              cAdvisor labels them (agent/collect/container_names.h): a
+ *              sandbox has container="" (containerd) or "POD", a pod's own
+ *              cgroup namespace and pod only, anything else ""
  *
  * Values follow cAdvisor's definitions on cgroup v2 (container/libcontainer
  * handler, runc's fs2 stats):

@@ -57,7 +57,7 @@ $(FUZZ_DIR)/seed_json: tests/fuzz/seed_json.c $(FUZZ_LIB_OBJS)
 		$(WARN) -std=gnu11 -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 
 $(FUZZ_DIR)/seeds.stamp: tests/fuzz/seeds $(FUZZ_DIR)/seed_json \
-		$(shell find tests/fixtures/cgroupfs -type f 2>/dev/null)
+		$(shell find tests/fixtures/cgroupfs tests/fixtures/runtime-state -type f 2>/dev/null)
 	$(call msg,SEEDS,$(FUZZ_DIR)/seeds)
 	$(Q)tests/fuzz/seeds $(FUZZ_DIR)
 	$(Q)touch $@

@@ -230,26 +230,29 @@ static void test_exported(void **state)
 	prom_render_info(s, &sb);
 	assert_int_equal(sb_error(&sb), 0);
 	assert_non_null(strstr(sb.buf, "\n# TYPE cgroup_info gauge\n"));
-	assert_non_null(strstr(sb.buf, "\ncgroup_info{cgroup=\"/\",id=\"1\",unit=\"\",container_id=\"\",runtime=\"\",pod_uid=\"\",qos_class=\"\"} 1\n"));
+	assert_non_null(strstr(sb.buf, "\ncgroup_info{cgroup=\"/\",id=\"1\",unit=\"\",container_id=\"\",runtime=\"\",pod_uid=\"\",qos_class=\"\",namespace=\"\",pod=\"\",container=\"\",image=\"\"} 1\n"));
 	assert_non_null(strstr(sb.buf, "\ncgroup_info{cgroup=\"/kubepods.slice/kubepods-pod" UID_SYSD ".slice/cri-containerd-" CID ".scope\",id=\"18446744073709551557\","
-				"unit=\"cri-containerd-" CID ".scope\",container_id=\"" CID "\",runtime=\"containerd\",pod_uid=\"" UID_DASH "\",qos_class=\"guaranteed\"} 1\n"));
+				"unit=\"cri-containerd-" CID ".scope\",container_id=\"" CID "\",runtime=\"containerd\",pod_uid=\"" UID_DASH "\",qos_class=\"guaranteed\",namespace=\"\",pod=\"\",container=\"\",image=\"\"} 1\n"));
 	/* Label values escaped. */
 	assert_non_null(strstr(sb.buf, "\ncgroup_info{cgroup=\"/a\\\"b\\\\c\",id=\"7\","));
 	sb_free(&sb);
 
 	w = json_writer_on(&sb);
 	jw_object(&w);
-	assert_int_equal(json_write_identity(&w, sample_path(s, &s->cgroups[1])), 0);
+	assert_int_equal(json_write_identity(&w, s, 1), 0);
 	jw_object_end(&w);
 	assert_string_equal(sb.buf, "{\"identity\":{\"unit\":\"cri-containerd-" CID ".scope\",\"container_id\":\"" CID "\","
-			    "\"runtime\":\"containerd\",\"pod_uid\":\"" UID_DASH "\",\"qos_class\":\"guaranteed\"}}");
+			    "\"runtime\":\"containerd\",\"pod_uid\":\"" UID_DASH "\",\"qos_class\":\"guaranteed\","
+			    "\"namespace\":\"\",\"pod\":\"\",\"container\":\"\",\"image\":\"\"}}");
 	sb_free(&sb);
 	w = json_writer_on(&sb);
 	jw_object(&w);
-	assert_int_equal(json_write_identity(&w, "/"), 0);
-	assert_int_equal(json_write_identity(&w, "relative"), -EINVAL);	/* writes nothing */
+	assert_int_equal(json_write_identity(&w, s, 0), 0);
+	s->strings[0] = 'x';	/* not absolute */
+	assert_int_equal(json_write_identity(&w, s, 0), -EINVAL);	/* writes nothing */
 	jw_object_end(&w);
-	assert_string_equal(sb.buf, "{\"identity\":{\"unit\":\"\",\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\"}}");
+	assert_string_equal(sb.buf, "{\"identity\":{\"unit\":\"\",\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\","
+			    "\"namespace\":\"\",\"pod\":\"\",\"container\":\"\",\"image\":\"\"}}");
 	sb_free(&sb);
 	snapshot_unref(s);
 }

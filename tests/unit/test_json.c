@@ -366,10 +366,10 @@ static void test_writer_snapshot(void **state)
 	assert_string_equal(text,
 		"{\"timestamp_ms\":1700000000123,\"cycle\":7,\"root\":\"/sys/fs/\\\"cg\\\"\",\"cgroups\":["
 		"{\"id\":1,\"path\":\"/\",\"parent_id\":0,\"depth\":0,\"identity\":{\"unit\":\"\","
-		"\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\"}},"
+		"\"container_id\":\"\",\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\",\"namespace\":\"\",\"pod\":\"\",\"container\":\"\",\"image\":\"\"}},"
 		"{\"id\":18446744073709551615,\"path\":\"/q\\\"b\\\\s\\u0001\\n\xef\xbf\xbd" "ff\xc3\xa9\","
 		"\"parent_id\":1,\"depth\":1,\"identity\":{\"unit\":\"\",\"container_id\":\"\","
-		"\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\"},"
+		"\"runtime\":\"\",\"pod_uid\":\"\",\"qos_class\":\"\",\"namespace\":\"\",\"pod\":\"\",\"container\":\"\",\"image\":\"\"},"
 		"\"memory\":{\"current\":18446744073709551615,\"max\":null},"
 		"\"cpu\":{\"max\":{\"quota_usec\":null,\"period_usec\":100000}}}]}");
 	doc = cJSON_Parse(text);

@@ -383,6 +383,45 @@ static void test_frame_more_rows(void **state)
 	sb_free(&sb);
 }
 
+/* The names toggle ('n'): pods and containers by name where known, paths
+ * elsewhere; the filter matches the names too. */
+static void test_frame_names(void **state)
+{
+	struct top_view v = { .sort = TOP_SORT_PATH, .max_depth = -1 };
+	struct top_render_opts o = { .width = 160 };
+	struct top_frame f = { .rows = rows, .n = 6, .interval_ms = 1000 };
+	struct strbuf sb = {0};
+
+	(void)state;
+	/* /a a pod's cgroup, /a/x its sandbox, /a/y a container. */
+	rows[1].namespace_ = "shop", rows[1].pod = "web-0", rows[1].container = "", rows[1].image = "";
+	rows[2].namespace_ = "shop", rows[2].pod = "web-0", rows[2].container = "";
+	rows[2].image = "registry.k8s.io/pause:3.10";
+	rows[3].namespace_ = "shop", rows[3].pod = "web-0", rows[3].container = "nginx";
+	rows[3].image = "nginx:1.25";
+	assert_int_equal(top_render(&f, &v, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\n  a "));	/* off: paths */
+	assert_null(strstr(sb.buf, "nginx"));
+	sb_free(&sb);
+	v.names = true;
+	assert_int_equal(top_render(&f, &v, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\n  shop/web-0 "));
+	assert_non_null(strstr(sb.buf, "\n    (sandbox) "));
+	assert_non_null(strstr(sb.buf, "\n    nginx "));
+	assert_non_null(strstr(sb.buf, "\n  b "));	/* no names: its path */
+	sb_free(&sb);
+	v.flat = true;
+	assert_int_equal(top_render(&f, &v, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "\nshop/web-0/nginx "));
+	assert_non_null(strstr(sb.buf, "\nshop/web-0/(sandbox) "));
+	assert_non_null(strstr(sb.buf, "\n/b/z "));
+	sb_free(&sb);
+	v.filter = "nginx";
+	expect_order(&v, (const char *[]){ "/a/y" }, 1);
+	v.names = false;
+	expect_order(&v, (const char *[]){ "" }, 0);
+}
+
 /* --- events --------------------------------------------------------------- */
 
 static void put(const char *root, const char *rel, const char *text)
@@ -581,6 +620,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_frame_hybrid),
 		cmocka_unit_test(test_frame_fits_terminal),
 		cmocka_unit_test_setup(test_frame_more_rows, setup_rows),
+		cmocka_unit_test_setup(test_frame_names, setup_rows),
 		cmocka_unit_test(test_events_diff),
 		cmocka_unit_test(test_events_ring),
 		cmocka_unit_test(test_events_json),
