@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Kernel events of cgroup v2: migrations, lifecycle, freezer, OOM kills and
- * CFS throttling, one struct cgscope_event per event into one ring buffer.
+ * CFS throttling. Each is counted per cgroup in the kernel (the `ev` table,
+ * cgroup_counters.bpf.h: exact, whatever the ring buffer does), and its
+ * details go to one ring buffer as a record sized by its type (events.h).
  *
  * Most features exist here in several variants, one per kind of hook
  * (tp_btf, raw_tp, tracepoint; fentry/fexit, kprobe/kretprobe): userspace
@@ -13,12 +15,27 @@
 
 #include "core_compat.bpf.h"
 #include "events.h"
+#include "cgroup_counters.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Tunables, set by userspace before load. */
 const volatile __u32 type_mask = CGSCOPE_EV_MASK_ALL;
 const volatile __u32 page_shift = 12;
+/* Count per cgroup in the `ev` table (the agent reads it); off for a
+ * reader that only prints records (cgscope events). */
+const volatile bool counting = false;
+/* Wake the reader only past this much data in the ring, or when it was
+ * last woken wake_ns ago or more; 0: on every record (libbpf's default). */
+const volatile __u64 wake_bytes = 0;
+const volatile __u64 wake_ns = 10000000;
+
+/* The per-cgroup counters of the page: exact whatever the ring does.
+ * Shared (one region, atomic adds): the events counted are serialised by
+ * the kernel already (cgroup_mutex for migrations, the OOM lock) or rare
+ * (a throttle per CPU and period), so per-CPU regions would cost memory
+ * for nothing. */
+CGC_TABLE(ev, struct cgscope_cg_counts, 16384);
 
 /* Size set by userspace (bpf_map__set_max_entries) from --bpf.ring-buffer-size. */
 struct {
@@ -96,13 +113,26 @@ struct {
 	__type(value, struct path_scratch);
 } scratch SEC(".maps");
 
-/* A zeroed record to start oom_ctx entries from. */
+/* A zeroed record to start oom_ctx entries from (entry 0), and where an
+ * OOM record is built before it is copied to the ring (entry 1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct cgscope_event);
 } ev_zero SEC(".maps");
+
+/* When the reader was last woken (wake_ns). */
+struct ring_state {
+	__u64 last_wake_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ring_state);
+} ring_state SEC(".maps");
 
 static __always_inline void count_lost(__u32 type)
 {
@@ -112,26 +142,55 @@ static __always_inline void count_lost(__u32 type)
 		__sync_fetch_and_add(n, 1);
 }
 
-static __always_inline struct cgscope_event *ev_reserve(__u32 type, __u32 source)
+/* The reader is woken per batch, not per record: only once the ring holds
+ * wake_bytes, or when it was last woken wake_ns ago or more (so a lone
+ * record after a quiet spell wakes it at once). The reader also looks at
+ * the ring at least every 100 ms on its own. */
+static __always_inline __u64 wake_flags(__u64 now)
 {
-	struct cgscope_event *e;
+	struct ring_state *st;
+	__u32 zero = 0;
+
+	if (!wake_bytes)
+		return 0;
+	st = bpf_map_lookup_elem(&ring_state, &zero);
+	if (!st)
+		return 0;
+	if (now - st->last_wake_ns >= wake_ns ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+		st->last_wake_ns = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* A record of size bytes (a constant once inlined) starting with struct
+ * cgscope_rec, zeroed but for its header; NULL when the type is not wanted
+ * or the ring is full (counted). */
+static __always_inline void *rec_reserve(__u64 size, __u32 type, __u32 source)
+{
+	struct cgscope_rec *e;
 
 	if (!(type_mask & CGSCOPE_EV_MASK(type)))
 		return NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&events, size, 0);
 	if (!e) {
 		count_lost(type);
 		return NULL;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
+	__builtin_memset(e, 0, size);
 	e->type = type;
 	e->source = source;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->count = 1;
 	return e;
 }
 
-static __always_inline void ev_current(struct cgscope_event *e)
+static __always_inline void rec_submit(void *e)
+{
+	bpf_ringbuf_submit(e, wake_flags(((struct cgscope_rec *)e)->ts_ns));
+}
+
+static __always_inline void rec_current(struct cgscope_rec *e)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -140,15 +199,24 @@ static __always_inline void ev_current(struct cgscope_event *e)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
+/* This cgroup's counters, given a slot on first use; NULL when not
+ * counting or no slot is free (counted in ev_stat). */
+static __always_inline struct cgscope_cg_counts *counts_of(__u64 cgroup_id)
+{
+	if (!counting || !cgroup_id)
+		return NULL;
+	return CGC_VALUES(ev, cgroup_id, true);
+}
+
 /* A path string the kernel already built (the cgroup tracepoints do). */
-static __always_inline void ev_path_str(struct cgscope_event *e, const char *path)
+static __always_inline void path_str(char *dst, __u32 *flags, const char *path)
 {
 	char c = 0;
-	long n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
+	long n = bpf_probe_read_kernel_str(dst, CGSCOPE_PATH_LEN, path);
 
-	if (n == sizeof(e->path) &&
-	    !bpf_probe_read_kernel(&c, 1, path + sizeof(e->path) - 1) && c)
-		e->flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+	if (n == CGSCOPE_PATH_LEN &&
+	    !bpf_probe_read_kernel(&c, 1, path + CGSCOPE_PATH_LEN - 1) && c)
+		*flags |= CGSCOPE_EVF_PATH_TRUNCATED;
 }
 
 /* The path of a cgroup below the hierarchy's root, from its kernfs node,
@@ -223,23 +291,55 @@ out:
  * cgroup_notify_{populated,frozen} (the same plus int val).
  */
 
+/* Which types carry the kernel's path: those whose cgroup userspace may
+ * not find in the tree by its id (events.h). */
+#define PATH_TYPES (CGSCOPE_EV_MASK(CGSCOPE_EV_MKDIR) | CGSCOPE_EV_MASK(CGSCOPE_EV_RMDIR) | \
+		    CGSCOPE_EV_MASK(CGSCOPE_EV_RENAME))
+
+static __always_inline int cgroup_rec_path(__u32 type, __u32 source, __u64 id, __u32 level,
+					   const char *path, int val)
+{
+	struct cgscope_rec_path *e = rec_reserve(sizeof(*e), type, source);
+
+	if (!e)
+		return 0;
+	e->h.cgroup_id = id;
+	e->h.level = level;
+	e->h.aux = val;
+	rec_current(&e->h);
+	path_str(e->path, &e->h.flags, path);
+	rec_submit(e);
+	return 0;
+}
+
+static __always_inline int cgroup_rec(__u32 type, __u32 source, __u64 id, __u32 level, int val)
+{
+	struct cgscope_rec *e;
+
+	/* The kernel frees the cgroup: its counters go (the agent no longer
+	 * serves a cgroup that left the tree), and its slot is free again. */
+	if (type == CGSCOPE_EV_RELEASE && counting)
+		CGC_RELEASE(ev, id);
+	e = rec_reserve(sizeof(*e), type, source);
+	if (!e)
+		return 0;
+	e->cgroup_id = id;
+	e->level = level;
+	e->aux = val;
+	rec_current(e);
+	rec_submit(e);
+	return 0;
+}
+
 static __always_inline int on_cgroup(__u32 type, __u32 source, struct cgroup *cgrp,
 				     const char *path, int val)
 {
-	struct cgscope_event *e;
-
 	if (!cgroup_on_dfl(cgrp))
 		return 0;
-	e = ev_reserve(type, source);
-	if (!e)
-		return 0;
-	e->cgroup_id = cgroup_id_of(cgrp);
-	e->level = BPF_CORE_READ(cgrp, level);
-	e->value = val;
-	ev_current(e);
-	ev_path_str(e, path);
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	if (CGSCOPE_EV_MASK(type) & PATH_TYPES)
+		return cgroup_rec_path(type, source, cgroup_id_of(cgrp),
+				       BPF_CORE_READ(cgrp, level), path, val);
+	return cgroup_rec(type, source, cgroup_id_of(cgrp), BPF_CORE_READ(cgrp, level), val);
 }
 
 /* The tracefs layout of the same tracepoints: hierarchy id, level, id, and
@@ -247,20 +347,12 @@ static __always_inline int on_cgroup(__u32 type, __u32 source, struct cgroup *cg
 static __always_inline int on_cgroup_tp(__u32 type, void *ctx, int root, int level,
 					__u64 id, __u32 path_loc, int val)
 {
-	struct cgscope_event *e;
-
 	if (root != 0)
 		return 0;
-	e = ev_reserve(type, CGSCOPE_HOOK_TRACEPOINT);
-	if (!e)
-		return 0;
-	e->cgroup_id = id;
-	e->level = level;
-	e->value = val;
-	ev_current(e);
-	ev_path_str(e, (const char *)ctx + (path_loc & 0xffff));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	if (CGSCOPE_EV_MASK(type) & PATH_TYPES)
+		return cgroup_rec_path(type, CGSCOPE_HOOK_TRACEPOINT, id, level,
+				       (const char *)ctx + (path_loc & 0xffff), val);
+	return cgroup_rec(type, CGSCOPE_HOOK_TRACEPOINT, id, level, val);
 }
 
 #define CGROUP_TP(name, type)							\
@@ -343,41 +435,55 @@ static __always_inline bool attach_note(struct attach *a, __u32 pid, __u32 tgid,
 	return true;
 }
 
-static __always_inline void attach_fill(struct cgscope_event *e, const struct attach *a,
+/* Counts the move: into dst, and out of the source where known. */
+static __always_inline void attach_count(const struct attach *a)
+{
+	struct cgscope_cg_counts *c = counts_of(a->dst_id);
+
+	if (c)
+		CGC_ADD(ev, &c->migrations_in, 1);
+	if (!a->src_known || !a->src_id)
+		return;
+	c = counts_of(a->src_id);
+	if (c)
+		CGC_ADD(ev, &c->migrations_out, 1);
+}
+
+static __always_inline void attach_fill(struct cgscope_rec_migration *e, const struct attach *a,
 					__u32 level, __u32 pid, __u32 tgid, int threadgroup)
 {
-	e->cgroup_id = a->dst_id;
-	e->level = level;
-	e->pid = pid;
-	e->tgid = tgid;
+	e->h.cgroup_id = a->dst_id;
+	e->h.level = level;
+	e->h.pid = pid;
+	e->h.tgid = tgid;
 	if (a->src_known) {
 		e->src_cgroup_id = a->src_id;
-		e->flags |= CGSCOPE_EVF_SRC_KNOWN;
+		e->h.flags |= CGSCOPE_EVF_SRC_KNOWN;
 	}
 	if (threadgroup >= 0)
-		e->flags |= CGSCOPE_EVF_THREADGROUP_KNOWN |
-			    (threadgroup ? CGSCOPE_EVF_THREADGROUP : 0);
+		e->h.flags |= CGSCOPE_EVF_THREADGROUP_KNOWN |
+			      (threadgroup ? CGSCOPE_EVF_THREADGROUP : 0);
 }
 
 static __always_inline int on_attach(__u32 source, struct cgroup *dst, const char *path,
 				     struct task_struct *task, bool threadgroup)
 {
 	__u32 pid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
+	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	struct cgscope_event *e;
 
 	if (!cgroup_on_dfl(dst))
 		return 0;
 	a.dst_id = cgroup_id_of(dst);
 	if (!attach_note(&a, pid, tgid, threadgroup))
 		return 0;
-	e = ev_reserve(CGSCOPE_EV_MIGRATION, source);
+	attach_count(&a);
+	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, source);
 	if (!e)
 		return 0;
 	attach_fill(e, &a, BPF_CORE_READ(dst, level), pid, tgid, threadgroup);
-	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
-	ev_path_str(e, path);
-	bpf_ringbuf_submit(e, 0);
+	BPF_CORE_READ_STR_INTO(&e->h.comm, task, comm);
+	rec_submit(e);
 	return 0;
 }
 
@@ -398,22 +504,22 @@ int BPF_PROG(rawtp_cgroup_attach_task, struct cgroup *dst, const char *path,
 SEC("tracepoint/cgroup/cgroup_attach_task")
 int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 {
+	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	struct cgscope_event *e;
 
 	if (ctx->dst_root != 0)
 		return 0;
 	a.dst_id = ctx->dst_id;
 	if (!attach_note(&a, ctx->pid, 0, -1))
 		return 0;
-	e = ev_reserve(CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
+	attach_count(&a);
+	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
 		return 0;
 	attach_fill(e, &a, ctx->dst_level, ctx->pid, 0, -1);
-	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+	bpf_probe_read_kernel_str(e->h.comm, sizeof(e->h.comm),
 				  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
-	ev_path_str(e, (const char *)ctx + (ctx->__data_loc_dst_path & 0xffff));
-	bpf_ringbuf_submit(e, 0);
+	rec_submit(e);
 	return 0;
 }
 
@@ -618,10 +724,42 @@ static __always_inline void victim_fill(struct cgscope_event *e, struct task_str
 		fill_victim(e, task);
 }
 
+/* An OOM record is built in a per-CPU scratch record (whole struct
+ * cgscope_event: rare, and with the kernel's path), counted, then copied
+ * to the ring. NULL when the scratch is missing. */
+static __always_inline struct cgscope_event *oom_start(__u32 source)
+{
+	__u32 one = 1;
+	struct cgscope_event *e = bpf_map_lookup_elem(&ev_zero, &one);
+
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = CGSCOPE_EV_OOM_KILL;
+	e->source = source;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->count = 1;
+	return e;
+}
+
+static __always_inline int oom_emit(struct cgscope_event *e)
+{
+	struct cgscope_cg_counts *c = counts_of(e->cgroup_id);
+
+	if (c)
+		CGC_ADD(ev, &c->oom_kills, 1);
+	if (!(type_mask & CGSCOPE_EV_MASK(CGSCOPE_EV_OOM_KILL)))
+		return 0;
+	/* Rare and worth seeing at once: the reader is always woken. */
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		count_lost(CGSCOPE_EV_OOM_KILL);
+	return 0;
+}
+
 SEC("tp_btf/mark_victim")
 int tpbtf_mark_victim(unsigned long long *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_TP_BTF);
+	struct cgscope_event *e = oom_start(CGSCOPE_HOOK_TP_BTF);
 	struct task_struct *task;
 	__u32 pid;
 
@@ -629,14 +767,13 @@ int tpbtf_mark_victim(unsigned long long *ctx)
 		return 0;
 	task = mark_victim_task(ctx[0], &pid);
 	victim_fill(e, task, pid);
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return oom_emit(e);
 }
 
 SEC("raw_tp/mark_victim")
 int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_RAW_TP);
+	struct cgscope_event *e = oom_start(CGSCOPE_HOOK_RAW_TP);
 	struct task_struct *task;
 	__u32 pid;
 
@@ -644,8 +781,7 @@ int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	task = mark_victim_task(ctx->args[0], &pid);
 	victim_fill(e, task, pid);
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return oom_emit(e);
 }
 
 /* The tracefs layout: the pid, and on newer kernels the victim's comm and
@@ -654,7 +790,7 @@ int rawtp_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 SEC("tracepoint/oom/mark_victim")
 int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 {
-	struct cgscope_event *e = ev_reserve(CGSCOPE_EV_OOM_KILL, CGSCOPE_HOOK_TRACEPOINT);
+	struct cgscope_event *e = oom_start(CGSCOPE_HOOK_TRACEPOINT);
 	struct mark_victim_detail d;
 
 	if (!e)
@@ -672,8 +808,7 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 		e->uid = d.uid;
 		e->flags |= CGSCOPE_EVF_MEMORY | CGSCOPE_EVF_UID;
 	}
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return oom_emit(e);
 }
 
 /* ------------------------------------------------------------------------
@@ -682,56 +817,83 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
  * return; unthrottle_cfs_rq(cfs_rq) ends it. One cfs_rq per cgroup and CPU.
  */
 
+static const __u64 throttle_bounds[CGSCOPE_THROTTLE_BUCKETS] = CGSCOPE_THROTTLE_BOUNDS_NS;
+
 static __always_inline int on_throttle(__u32 source, struct cfs_rq *cfs_rq)
 {
 	struct cgroup *cgrp = cfs_rq_cgroup(cfs_rq);
-	__u64 key = (__u64)cfs_rq, now = bpf_ktime_get_ns();
-	struct cgscope_event *e;
+	__u64 key = (__u64)cfs_rq, now = bpf_ktime_get_ns(), id;
+	struct cgscope_rec_throttle *e;
+	struct cgscope_cg_counts *c;
 
 	if (!cgrp || !cgroup_on_dfl(cgrp))
 		return 0;
 	bpf_map_update_elem(&throttle_start, &key, &now, BPF_ANY);
-	e = ev_reserve(CGSCOPE_EV_THROTTLE, source);
+	id = cgroup_id_of(cgrp);
+	c = counts_of(id);
+	if (c)
+		CGC_ADD(ev, &c->throttles, 1);
+	e = rec_reserve(sizeof(*e), CGSCOPE_EV_THROTTLE, source);
 	if (!e)
 		return 0;
-	e->cgroup_id = cgroup_id_of(cgrp);
-	e->level = BPF_CORE_READ(cgrp, level);
-	e->cpu = cfs_rq_cpu(cfs_rq);
-	ev_current(e);
-	ev_path_kn(e, BPF_CORE_READ(cgrp, kn));
-	bpf_ringbuf_submit(e, 0);
+	e->h.cgroup_id = id;
+	e->h.level = BPF_CORE_READ(cgrp, level);
+	e->h.aux = cfs_rq_cpu(cfs_rq);
+	rec_current(&e->h);
+	rec_submit(e);
 	return 0;
+}
+
+/* Adds one throttling of dur ns to the cgroup's histogram. */
+static __always_inline void throttle_count_end(__u64 id, __u64 dur)
+{
+	struct cgscope_cg_counts *c = counts_of(id);
+	__u32 b = CGSCOPE_THROTTLE_BUCKETS;
+
+	if (!c)
+		return;
+#pragma unroll
+	for (int i = CGSCOPE_THROTTLE_BUCKETS - 1; i >= 0; i--)
+		if (dur <= throttle_bounds[i])
+			b = i;
+	if (b > CGSCOPE_THROTTLE_BUCKETS)
+		return;
+	CGC_ADD(ev, &c->throttle_hist[b], 1);
+	CGC_ADD(ev, &c->throttled_ns, dur);
 }
 
 static __always_inline int on_unthrottle(__u32 source, struct cfs_rq *cfs_rq)
 {
 	struct cgroup *cgrp = cfs_rq_cgroup(cfs_rq);
-	__u64 key = (__u64)cfs_rq, *start;
-	struct cgscope_event *e;
+	__u64 key = (__u64)cfs_rq, *start, id;
+	struct cgscope_rec_throttle *e;
 	__u64 dur = 0;
+	bool known;
 
 	if (!cgrp || !cgroup_on_dfl(cgrp))
 		return 0;
+	id = cgroup_id_of(cgrp);
 	start = bpf_map_lookup_elem(&throttle_start, &key);
+	known = start != NULL;
 	if (start) {
 		dur = bpf_ktime_get_ns() - *start;
 		bpf_map_delete_elem(&throttle_start, &key);
+		throttle_count_end(id, dur);
 	}
 	/* No start: throttled before we were loaded. Every caller of
 	 * unthrottle_cfs_rq() checks that the cfs_rq is throttled. */
-	e = ev_reserve(CGSCOPE_EV_UNTHROTTLE, source);
+	e = rec_reserve(sizeof(*e), CGSCOPE_EV_UNTHROTTLE, source);
 	if (!e)
 		return 0;
-	e->cgroup_id = cgroup_id_of(cgrp);
-	e->level = BPF_CORE_READ(cgrp, level);
-	e->cpu = cfs_rq_cpu(cfs_rq);
-	if (start) {
+	e->h.cgroup_id = id;
+	e->h.level = BPF_CORE_READ(cgrp, level);
+	e->h.aux = cfs_rq_cpu(cfs_rq);
+	if (known) {
 		e->throttled_ns = dur;
-		e->flags |= CGSCOPE_EVF_DURATION;
+		e->h.flags |= CGSCOPE_EVF_DURATION;
 	}
-	ev_current(e);
-	ev_path_kn(e, BPF_CORE_READ(cgrp, kn));
-	bpf_ringbuf_submit(e, 0);
+	rec_current(&e->h);
+	rec_submit(e);
 	return 0;
 }
 

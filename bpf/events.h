@@ -71,6 +71,8 @@ enum cgscope_oom_scope {
 #define CGSCOPE_EVF_PATH_TRUNCATED (1u << 6)	/* path was longer than CGSCOPE_PATH_LEN - 1 */
 #define CGSCOPE_EVF_UID            (1u << 7)	/* oom: uid holds the victim's uid */
 #define CGSCOPE_EVF_OOM_DETAIL     (1u << 8)	/* oom: oom_points and oom_limit_bytes */
+#define CGSCOPE_EVF_PATH_UNKNOWN   (1u << 9)	/* path: userspace could not name the cgroup
+						   from its id (path is "") */
 
 struct cgscope_event {
 	__u32 type;		/* enum cgscope_event_type */
@@ -108,6 +110,78 @@ struct cgscope_event {
 				   records the growth of cpu.stat nr_throttled */
 
 	char path[CGSCOPE_PATH_LEN];	/* below the cgroup2 root, "/" for the root */
+};
+
+/* ------------------------------------------------------------------------
+ * What the BPF programs put in the ring buffer: not struct cgscope_event
+ * itself (about 450 bytes, most of it a path userspace can find from the
+ * id) but a record sized by its type, which userspace decodes into a
+ * struct cgscope_event (agent/events/event_decode.h), naming the cgroup from
+ * its id. Every record starts with struct cgscope_rec; its type says which
+ * of the layouts below follows, and the ring buffer gives its size:
+ *
+ *   migration                        struct cgscope_rec_migration   72 bytes
+ *   release, freeze, unfreeze,
+ *   frozen, populated                struct cgscope_rec              64 bytes
+ *   throttle, unthrottle             struct cgscope_rec_throttle    72 bytes
+ *   mkdir, rmdir, rename             struct cgscope_rec_path       320 bytes
+ *   oom_kill                         struct cgscope_event          (all of it)
+ *
+ * The kernel copies a path only where userspace may not be able to name
+ * the cgroup from its id: on mkdir (a cgroup created and gone between two
+ * walks of the tree is named by its mkdir record), rmdir, rename, and for
+ * OOM kills (rare, and their cgroup often goes right after). */
+
+struct cgscope_rec {
+	__u32 type;		/* enum cgscope_event_type */
+	__u32 source;		/* enum cgscope_hook */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgroup_id;
+	__u32 level;
+	__u32 flags;		/* CGSCOPE_EVF_* */
+	__u32 pid;
+	__u32 tgid;
+	__u32 aux;		/* frozen, populated: the new state; throttle: the CPU */
+	__u32 pad;
+	char comm[CGSCOPE_COMM_LEN];
+};
+
+struct cgscope_rec_migration {
+	struct cgscope_rec h;
+	__u64 src_cgroup_id;	/* flag SRC_KNOWN */
+};
+
+struct cgscope_rec_throttle {
+	struct cgscope_rec h;
+	__u64 throttled_ns;	/* unthrottle, flag DURATION */
+};
+
+struct cgscope_rec_path {
+	struct cgscope_rec h;
+	char path[CGSCOPE_PATH_LEN];
+};
+
+/* ------------------------------------------------------------------------
+ * Per-cgroup counters the kernel keeps for the page (bpf/cgroup_counters.bpf.h
+ * holds the tables, agent/events/cgroup_counters.h reads them): exact
+ * whatever happens to the ring buffer. All fields are __u64, so that a
+ * reader can sum regions without knowing the fields. */
+
+/* Upper bounds of cgroup_throttled_duration_seconds, in ns; the last
+ * bucket (+Inf) has no bound. agent/collect/snapshot.c's
+ * throttle_hist_bounds are the same in seconds (a unit test checks). */
+#define CGSCOPE_THROTTLE_BUCKETS 10
+#define CGSCOPE_THROTTLE_BOUNDS_NS { 1000000ull, 2500000ull, 5000000ull, 10000000ull, \
+				     25000000ull, 50000000ull, 100000000ull,	\
+				     250000000ull, 500000000ull, 1000000000ull }
+
+struct cgscope_cg_counts {
+	__u64 migrations_in;	/* tasks (processes) attached to the cgroup */
+	__u64 migrations_out;	/* ... moved from it to another, where the source is known */
+	__u64 oom_kills;	/* OOM victims that were in the cgroup */
+	__u64 throttles;	/* CFS bandwidth throttlings (one per CPU's run queue) */
+	__u64 throttled_ns;	/* how long the ended ones lasted, summed */
+	__u64 throttle_hist[CGSCOPE_THROTTLE_BUCKETS + 1];	/* ... by duration; last: +Inf */
 };
 
 #endif

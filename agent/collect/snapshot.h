@@ -49,6 +49,9 @@ struct events_status {
 	uint8_t prog_stats;		/* the kernel keeps the programs' statistics */
 	uint64_t by_type[CGSCOPE_EV_TYPES];	/* events received, BPF and poll */
 	uint64_t lost;			/* dropped: the BPF ring buffer was full */
+	/* The kernel's per-cgroup counters (events/cgroup_counters.h): slots
+	 * in all and held, counts not made for want of a slot. */
+	uint64_t counter_slots, counter_slots_used, counter_unslotted;
 	uint64_t ring_capacity, ring_last_seq;
 	/* Which features are live: their per-cgroup families are served. */
 	uint8_t migrations, oom, throttle_durations, throttle_events;

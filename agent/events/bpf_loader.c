@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -20,6 +21,9 @@
 
 #include "events/bpf_loader.h"
 #include "events/bpf_probe.h"
+#include "events/cgroup_counters.h"
+#include "events/cgroup_names.h"
+#include "events/event_decode.h"
 #include "events/hook.h"
 #include "kernel/kernel_btf.h"
 #include "cgscope_events.skel.h"
@@ -199,6 +203,12 @@ struct bpf_loader {
 	char details[BPF_FEATURES][192];
 	struct ring_buffer *rb;
 	size_t ringbuf_bytes;
+	bool counting;
+	struct cgc_cfg ev_cfg;
+	struct cgroup_counters *counters;	/* the `ev` table; NULL when not counting */
+	struct cgroup_names *names;		/* NULL: cgroups without a path are left unnamed */
+	struct cgscope_event decoded;
+	uint64_t undecodable;
 	const uint64_t *lost;	/* the lost map, mmapped: readable without bpf() */
 	size_t lost_len;
 	int stats_fd;
@@ -251,11 +261,20 @@ static struct cgscope_events *skel_open(void)
 	return skel;
 }
 
+/* The reader is woken once the ring is this full (or after WAKE_NS):
+ * batches of records, not a wakeup each. */
+#define WAKE_FRACTION 8
+#define WAKE_NS 10000000ull
+
 static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 {
 	skel->rodata->type_mask = l->type_mask;
 	skel->rodata->mark_victim_has_task = l->mark_victim_task;
 	skel->rodata->page_shift = page_shift();
+	skel->rodata->counting = l->counting;
+	skel->rodata->ev_cfg = l->ev_cfg;
+	skel->rodata->wake_bytes = l->ringbuf_bytes / WAKE_FRACTION;
+	skel->rodata->wake_ns = WAKE_NS;
 }
 
 /* Points every map of skel at the shared instance's. */
@@ -428,6 +447,9 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 	l->maps = skel_open();
 	if (!l->maps)
 		return errno ? -errno : -ENOMEM;
+	r = cgroup_counters_prepare(l->maps->obj, "ev", o->counter_slots, false, &l->ev_cfg);
+	if (r < 0)
+		return r;
 	set_rodata(l, l->maps);
 	r = bpf_map__set_max_entries(l->maps->maps.events, l->ringbuf_bytes);
 	if (r == 0 && o->proc_map_entries)
@@ -436,6 +458,11 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 		r = cgscope_events__load(l->maps);
 	if (r < 0)
 		return r;
+	if (l->counting) {
+		r = cgroup_counters_open(l->maps->obj, "ev", &l->ev_cfg, &l->counters);
+		if (r < 0)
+			return r;
+	}
 	l->lost_len = (CGSCOPE_EV_TYPES * sizeof(uint64_t) + page - 1) / page * page;
 	p = mmap(NULL, l->lost_len, PROT_READ, MAP_SHARED, bpf_map__fd(l->maps->maps.lost), 0);
 	if (p == MAP_FAILED)
@@ -444,13 +471,51 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 	return 0;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Names the cgroup of a record that came without its path, and keeps the
+ * names table current with those that came with one. */
+static void name_cgroup(struct bpf_loader *l, struct cgscope_event *ev, int has_path)
+{
+	const char *path;
+
+	if (!l->names || !ev->cgroup_id)
+		return;
+	if (has_path) {
+		if (ev->type != CGSCOPE_EV_RMDIR && !(ev->flags & CGSCOPE_EVF_PATH_TRUNCATED))
+			cgroup_names_learn(l->names, ev->cgroup_id, ev->path);
+		return;
+	}
+	path = cgroup_names_get(l->names, ev->cgroup_id, mono_ms());
+	if (path && strlen(path) < sizeof(ev->path)) {
+		memcpy(ev->path, path, strlen(path) + 1);
+	} else if (path) {
+		memcpy(ev->path, path, sizeof(ev->path) - 1);
+		ev->flags |= CGSCOPE_EVF_PATH_TRUNCATED;
+	} else {
+		ev->flags |= CGSCOPE_EVF_PATH_UNKNOWN;
+	}
+	if (ev->type == CGSCOPE_EV_RELEASE)
+		cgroup_names_forget(l->names, ev->cgroup_id);
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct bpf_loader *l = ctx;
+	int r = event_decode(data, size, &l->decoded);
 
-	if (size < sizeof(struct cgscope_event))
-		return 0;	/* not ours: a record of another layout */
-	l->fn(data, l->fn_ctx);
+	if (r < 0) {
+		l->undecodable++;	/* not a layout of this build */
+		return 0;
+	}
+	name_cgroup(l, &l->decoded, r);
+	l->fn(&l->decoded, l->fn_ctx);
 	l->handled++;
 	return 0;
 }
@@ -540,6 +605,11 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 	l->stats_fd = -1;
 	l->ringbuf_bytes = round_ringbuf(o->ringbuf_bytes);
 	l->type_mask = o->type_mask ? o->type_mask : CGSCOPE_EV_MASK_ALL;
+	l->counting = o->counters;
+	/* Without a cgroup2 mount to walk, records without a path stay
+	 * unnamed (their ids are there): not a reason to fail. */
+	if (cgroup_names_new(NULL, &l->names) < 0)
+		l->names = NULL;
 
 	r = bpf_probe_new(&probe);
 	if (r < 0)
@@ -589,6 +659,10 @@ int bpf_loader_poll(struct bpf_loader *l, int timeout_ms,
 	l->fn_ctx = ctx;
 	l->handled = 0;
 	r = ring_buffer__poll(l->rb, timeout_ms);
+	/* The programs wake the reader per batch (BPF_RB_NO_WAKEUP below a
+	 * fill level): what came without a wakeup is read now. */
+	if (r >= 0)
+		r = ring_buffer__consume(l->rb);
 	return r < 0 ? r : l->handled;
 }
 
@@ -709,6 +783,8 @@ void bpf_loader_close(struct bpf_loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	cgroup_counters_close(l->counters);
+	cgroup_names_free(l->names);
 	if (l->lost)
 		munmap((void *)l->lost, l->lost_len);
 	for (size_t i = 0; i < l->n_units; i++)
@@ -717,4 +793,20 @@ void bpf_loader_close(struct bpf_loader *l)
 	if (l->stats_fd >= 0)
 		close(l->stats_fd);
 	free(l);
+}
+
+struct cgroup_counters *bpf_loader_counters(const struct bpf_loader *l)
+{
+	return l->counters;
+}
+
+bool bpf_loader_oom_named(const struct bpf_loader *l)
+{
+	const struct bpf_hook *oom = &l->hooks[BPF_FEATURE_OOM];
+
+	if (oom->state != BPF_FEATURE_HOOKED)
+		return false;
+	if (l->hooks[BPF_FEATURE_OOM_DOMAIN].state == BPF_FEATURE_HOOKED)
+		return true;
+	return l->mark_victim_task && oom->hook != CGSCOPE_HOOK_TRACEPOINT;
 }

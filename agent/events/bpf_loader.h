@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The BPF half of cgscope: loads bpf/cgscope_events.bpf.c with the best hook
  * the running kernel allows for each feature, and hands its records
- * (struct cgscope_event, bpf/events.h) to a callback.
+ * (decoded into struct cgscope_event, bpf/events.h, the cgroup named from
+ * its id where the record has no path) to a callback; with opts.counters
+ * the programs also count per cgroup in the kernel (bpf_loader_counters()).
  *
  * Features and the hooks they try, best first:
  *   migration   tp_btf, raw_tp, tracepoint  (cgroup_attach_task)
@@ -36,6 +38,9 @@ struct bpf_loader_opts {
 	uint32_t deny_hooks;		/* 1u << enum cgscope_hook never to use */
 	size_t proc_map_entries;	/* processes whose cgroup is remembered for the
 					   source of migrations; 0: 16384 */
+	bool counters;			/* count per cgroup in the kernel (the `ev` table,
+					   bpf_loader_counters()) */
+	uint32_t counter_slots;		/* cgroups counted at once; 0: 16384 */
 };
 
 #define BPF_LOADER_RINGBUF_DEFAULT (1u << 20)
@@ -152,6 +157,15 @@ size_t bpf_loader_ringbuf_bytes(const struct bpf_loader *l);
 /* Runtime statistics of every attached program, at most max of them into
  * ret; returns how many were written or -errno. */
 int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret, size_t max);
+
+/* The kernel's per-cgroup counters (values: struct cgscope_cg_counts), NULL
+ * unless opts.counters. Valid as long as the loader. */
+struct cgroup_counters *bpf_loader_counters(const struct bpf_loader *l);
+
+/* Whether the OOM records (and so the kernel's oom_kills counts) name the
+ * victim's cgroup: mark_victim passes the task (Linux 6.9+, tp_btf or
+ * raw_tp), or oom_kill_process() is hooked. */
+bool bpf_loader_oom_named(const struct bpf_loader *l);
 
 /* Detaches and unloads everything. NULL is fine. */
 void bpf_loader_close(struct bpf_loader *l);

@@ -8,11 +8,19 @@
 #include <time.h>
 
 #include "events/bpf_loader.h"
+#include "events/cgroup_counters.h"
 #include "events/event_source.h"
 #include "events/hook.h"
+#include "lib/macros.h"
 
-/* Counters of one cgroup id, kept while the cgroup is in the snapshots and
- * a few cycles more: an event can come before the collector sees its cgroup. */
+/* Where the per-cgroup counters come from: the kernel counts every event a
+ * BPF hook serves (the loader's `ev` table, read each cycle: exact, whatever
+ * the ring buffer loses); this file counts only the poll-derived records
+ * of features no hook serves (throttling from cpu.stat, OOM kills from
+ * memory.events.local), in the table below. */
+
+/* Poll-derived counters of one cgroup id, kept while the cgroup is in the
+ * snapshots and a few cycles more. */
 struct counts_entry {
 	uint64_t id;
 	uint64_t last_cycle;	/* the cycle that last saw or touched it */
@@ -34,6 +42,14 @@ struct event_source {
 	uint64_t cycle;
 	uint64_t by_type[CGSCOPE_EV_TYPES];
 	bool poll_throttle, poll_oom;	/* no BPF hook serves these */
+	/* The kernel's counts, read once a cycle, sorted by id. */
+	struct kernel_counts {
+		uint64_t id;
+		struct cgscope_cg_counts c;
+	} *kc;
+	size_t nkc, kc_cap;
+	bool sweep;			/* no release hook frees the kernel's slots */
+	int sweep_err;
 	int bpf_err;
 	struct bpf_hook no_bpf[BPF_FEATURES];	/* the hooks without a loader */
 };
@@ -56,7 +72,8 @@ static struct counts_entry *counts_get(struct event_source *es, uint64_t id)
 	return e;
 }
 
-/* Counts one record; the lock is held. */
+/* Counts one record; the lock is held. A BPF record is counted by the
+ * kernel already: here only in the records-received statistics. */
 static void record(struct event_source *es, const struct cgscope_event *ev)
 {
 	struct counts_entry *e;
@@ -64,35 +81,16 @@ static void record(struct event_source *es, const struct cgscope_event *ev)
 
 	if (ev->type < CGSCOPE_EV_TYPES && ev->source != CGSCOPE_HOOK_POLL)
 		es->by_type[ev->type]++;
-	if (!ev->cgroup_id)
+	if (!ev->cgroup_id || ev->source != CGSCOPE_HOOK_POLL)
 		return;
 	switch (ev->type) {
-	case CGSCOPE_EV_MIGRATION:
-		if ((e = counts_get(es, ev->cgroup_id)))
-			e->c.migrations_in++;
-		if ((ev->flags & CGSCOPE_EVF_SRC_KNOWN) && ev->src_cgroup_id &&
-		    ev->src_cgroup_id != ev->cgroup_id && (e = counts_get(es, ev->src_cgroup_id)))
-			e->c.migrations_out++;
-		break;
 	case CGSCOPE_EV_OOM_KILL:
 		if ((e = counts_get(es, ev->cgroup_id)))
-			e->c.oom_kills += ev->source == CGSCOPE_HOOK_POLL ? n : 1;
+			e->c.oom_kills += n;
 		break;
 	case CGSCOPE_EV_THROTTLE:
 		if ((e = counts_get(es, ev->cgroup_id)))
 			e->c.throttles += n;
-		break;
-	case CGSCOPE_EV_UNTHROTTLE:
-		if ((ev->flags & CGSCOPE_EVF_DURATION) && (e = counts_get(es, ev->cgroup_id))) {
-			double secs = (double)ev->throttled_ns / 1e9;
-			int i;
-
-			for (i = 0; i < THROTTLE_HIST_BUCKETS; i++)
-				if (secs <= throttle_hist_bounds[i])
-					break;
-			e->c.throttle_hist[i]++;
-			e->c.throttled_ns_sum += ev->throttled_ns;
-		}
 		break;
 	default:
 		break;
@@ -116,9 +114,11 @@ static void *consume(void *arg)
 {
 	struct event_source *es = arg;
 
-	/* A short timeout: stop is noticed within it. */
+	/* A short timeout: stop is noticed within it, and records that
+	 * came without a wakeup (the programs wake it per batch) wait no
+	 * longer. */
 	while (!atomic_load(&es->stop)) {
-		bpf_loader_poll(es->bpf, 250, on_bpf_event, es);
+		bpf_loader_poll(es->bpf, 100, on_bpf_event, es);
 		event_ring_wake(es->ring);	/* once for all the poll consumed */
 	}
 	return NULL;
@@ -145,7 +145,8 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 		       int *ret_bpf_err)
 {
 	struct event_source *es = calloc(1, sizeof(*es));
-	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes };
+	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes, .counters = true,
+				      .counter_slots = opts->counter_slots };
 	int r;
 
 	if (!es)
@@ -165,7 +166,13 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 	}
 	bpf_hooks_without_bpf(es->bpf_err, es->no_bpf);
 	es->poll_throttle = hook_of(es, BPF_FEATURE_THROTTLE)->state != BPF_FEATURE_HOOKED;
-	es->poll_oom = hook_of(es, BPF_FEATURE_OOM)->state != BPF_FEATURE_HOOKED;
+	/* OOM records that cannot name the victim's cgroup (mark_victim with
+	 * a pid only, before Linux 6.9, and no hook on oom_kill_process)
+	 * count nothing in the kernel: memory.events.local does then. */
+	es->poll_oom = !es->bpf || !bpf_loader_oom_named(es->bpf);
+	/* The release hook frees the kernel's slots of removed cgroups;
+	 * without it each cycle sweeps them against the tree. */
+	es->sweep = es->bpf && hook_of(es, BPF_FEATURE_LIFECYCLE)->state != BPF_FEATURE_HOOKED;
 	if (es->bpf) {
 		r = pthread_create(&es->thread, NULL, consume, es);
 		if (r) {
@@ -188,6 +195,7 @@ void event_source_stop(struct event_source *es)
 		pthread_join(es->thread, NULL);
 	bpf_loader_close(es->bpf);
 	event_ring_free(es->ring);
+	free(es->kc);
 	for (size_t b = 0; b < COUNTS_BUCKETS; b++)
 		for (struct counts_entry *e = es->buckets[b], *n; e; e = n) {
 			n = e->next;
@@ -284,6 +292,15 @@ static void fill_status(struct event_source *es, struct events_status *st)
 		st->progs[i].run_cnt = progs[i].run_cnt;
 	}
 	st->lost = es->bpf ? bpf_loader_lost(es->bpf) : 0;
+	if (es->bpf && bpf_loader_counters(es->bpf)) {
+		struct cgroup_counters *cc = bpf_loader_counters(es->bpf);
+		struct cgc_stat cs;
+
+		cgroup_counters_stat(cc, &cs);
+		st->counter_slots = cgroup_counters_slots(cc);
+		st->counter_slots_used = cs.allocated - cs.released;
+		st->counter_unslotted = cs.unslotted;
+	}
 	st->ring_capacity = event_ring_capacity(es->ring);
 	event_ring_bounds(es->ring, &first, &st->ring_last_seq);
 	st->migrations = hook_of(es, BPF_FEATURE_MIGRATION)->state == BPF_FEATURE_HOOKED;
@@ -292,8 +309,94 @@ static void fill_status(struct event_source *es, struct events_status *st)
 	st->throttle_durations = !es->poll_throttle;
 }
 
+static void kernel_count(uint64_t id, const uint64_t *values, void *ctx)
+{
+	struct event_source *es = ctx;
+
+	if (es->nkc == es->kc_cap) {
+		size_t cap = es->kc_cap ? es->kc_cap * 2 : 256;
+		struct kernel_counts *p = realloc(es->kc, cap * sizeof(*p));
+
+		if (!p)
+			return;	/* this cgroup's counts are missing this cycle */
+		es->kc = p;
+		es->kc_cap = cap;
+	}
+	es->kc[es->nkc].id = id;
+	memcpy(&es->kc[es->nkc].c, values, sizeof(es->kc[es->nkc].c));
+	es->nkc++;
+}
+
+static int kc_cmp(const void *a, const void *b)
+{
+	const struct kernel_counts *x = a, *y = b;
+
+	return CMP(x->id, y->id);
+}
+
+static const struct cgscope_cg_counts *kernel_counts_of(const struct event_source *es, uint64_t id)
+{
+	struct kernel_counts key = { .id = id };
+	const struct kernel_counts *k = es->nkc ? bsearch(&key, es->kc, es->nkc, sizeof(*es->kc),
+							  kc_cmp) : NULL;
+
+	return k ? &k->c : NULL;
+}
+
+/* The snapshot's ids, sorted, for the sweep. */
+struct live_ids {
+	uint64_t *ids;
+	size_t n;
+};
+
+static int id_cmp(const void *a, const void *b)
+{
+	return CMP(*(const uint64_t *)a, *(const uint64_t *)b);
+}
+
+static bool is_live(uint64_t id, void *ctx)
+{
+	const struct live_ids *l = ctx;
+
+	return bsearch(&id, l->ids, l->n, sizeof(*l->ids), id_cmp) != NULL;
+}
+
+/* Without a release hook: the slots of cgroups no longer in the tree go
+ * back (needs bpf(), which kernels before 6.5 refuse once the agent has
+ * dropped its privileges: then the table fills, and
+ * cgscope_bpf_counter_slots_used says so). */
+static void sweep(struct event_source *es, const struct snapshot *s)
+{
+	struct live_ids l = { .ids = malloc(s->n * sizeof(uint64_t) + 1), .n = s->n };
+	int r;
+
+	if (!l.ids)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		l.ids[i] = s->cgroups[i].id;
+	qsort(l.ids, l.n, sizeof(*l.ids), id_cmp);
+	r = cgroup_counters_sweep(bpf_loader_counters(es->bpf), is_live, &l);
+	if (r < 0)
+		es->sweep_err = r;
+	free(l.ids);
+}
+
+/* A cgroup's counters: the kernel's, plus this file's poll-derived ones. */
+static void add_counts(struct cgroup_event_counts *to, const struct cgscope_cg_counts *k)
+{
+	to->migrations_in += k->migrations_in;
+	to->migrations_out += k->migrations_out;
+	to->oom_kills += k->oom_kills;
+	to->throttles += k->throttles;
+	to->throttled_ns_sum += k->throttled_ns;
+	for (int b = 0; b <= THROTTLE_HIST_BUCKETS && b <= CGSCOPE_THROTTLE_BUCKETS; b++)
+		to->throttle_hist[b] += k->throttle_hist[b];
+}
+
 void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 {
+	struct cgroup_counters *cc = es->bpf ? bpf_loader_counters(es->bpf) : NULL;
+	
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_sample *c = &s->cgroups[i];
 
@@ -304,12 +407,23 @@ void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 			poll_event(es, s, c, CGSCOPE_EV_OOM_KILL, c->oom_kill_delta, 0);
 	}
 	event_ring_wake(es->ring);
+	if (cc && es->sweep && !es->sweep_err)
+		sweep(es, s);
+	es->nkc = 0;
+	if (cc) {
+		cgroup_counters_read(cc, kernel_count, es);
+		qsort(es->kc, es->nkc, sizeof(*es->kc), kc_cmp);
+	}
 	pthread_mutex_lock(&es->lock);
 	es->cycle++;
 	for (size_t i = 0; i < s->n; i++) {
 		struct counts_entry *e = counts_get(es, s->cgroups[i].id);
+		const struct cgscope_cg_counts *k = kernel_counts_of(es, s->cgroups[i].id);
+
 		if (e)
 			s->cgroups[i].ev = e->c;
+		if (k)
+			add_counts(&s->cgroups[i].ev, k);
 	}
 	/* Entries of cgroups gone for a few cycles go too. */
 	for (size_t b = 0; b < COUNTS_BUCKETS; b++) {

@@ -18,6 +18,7 @@ struct event_source_opts {
 	bool bpf;			/* false: poll-derived events only */
 	size_t ringbuf_bytes;		/* the BPF ring buffer; 0: the loader's default */
 	size_t ring_capacity;		/* recent events kept for readers */
+	uint32_t counter_slots;		/* cgroups the kernel counts at once; 0: 16384 */
 };
 
 struct event_source;
