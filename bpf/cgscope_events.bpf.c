@@ -68,6 +68,16 @@ struct {
 	__type(value, __u64);
 } proc_cgroup SEC(".maps");
 
+/* The same for the tp_btf hooks, in the process leader's task local
+ * storage: a lookup costs a fraction of an LRU hash's update, and the entry
+ * goes with the task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_cgroup SEC(".maps");
+
 /* When each throttled cfs_rq (one per cgroup and CPU) was throttled. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -178,10 +188,16 @@ static __always_inline void *rec_reserve(__u64 size, __u32 type, __u32 source)
 		count_lost(type);
 		return NULL;
 	}
-	__builtin_memset(e, 0, size);
+	/* Every header field is written by the caller or here: only the
+	 * padding and the body are zeroed. */
+	if (size > sizeof(*e))
+		__builtin_memset((char *)e + sizeof(*e), 0, size - sizeof(*e));
 	e->type = type;
 	e->source = source;
 	e->ts_ns = bpf_ktime_get_ns();
+	e->flags = 0;
+	e->aux = 0;
+	e->pad = 0;
 	return e;
 }
 
@@ -326,7 +342,17 @@ static __always_inline int cgroup_rec(__u32 type, __u32 source, __u64 id, __u32 
 	e->cgroup_id = id;
 	e->level = level;
 	e->aux = val;
-	rec_current(e);
+	if (type == CGSCOPE_EV_FROZEN || type == CGSCOPE_EV_POPULATED) {
+		/* Notifications: the task running is incidental, its pid is
+		 * enough (these come in pairs with every migration). */
+		__u64 cur = bpf_get_current_pid_tgid();
+
+		e->pid = (__u32)cur;
+		e->tgid = cur >> 32;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	} else {
+		rec_current(e);
+	}
 	rec_submit(e);
 	return 0;
 }
@@ -340,6 +366,18 @@ static __always_inline int on_cgroup(__u32 type, __u32 source, struct cgroup *cg
 		return cgroup_rec_path(type, source, cgroup_id_of(cgrp),
 				       BPF_CORE_READ(cgrp, level), path, val);
 	return cgroup_rec(type, source, cgroup_id_of(cgrp), BPF_CORE_READ(cgrp, level), val);
+}
+
+/* tp_btf: the cgroup's fields read directly. */
+static __always_inline int on_cgroup_typed(__u32 type, struct cgroup *cgrp, const char *path,
+					   int val)
+{
+	if (!cgroup_on_dfl_typed(cgrp))
+		return 0;
+	if (CGSCOPE_EV_MASK(type) & PATH_TYPES)
+		return cgroup_rec_path(type, CGSCOPE_HOOK_TP_BTF, cgroup_id_typed(cgrp),
+				       cgrp->level, path, val);
+	return cgroup_rec(type, CGSCOPE_HOOK_TP_BTF, cgroup_id_typed(cgrp), cgrp->level, val);
 }
 
 /* The tracefs layout of the same tracepoints: hierarchy id, level, id, and
@@ -359,7 +397,7 @@ static __always_inline int on_cgroup_tp(__u32 type, void *ctx, int root, int lev
 SEC("tp_btf/" #name)								\
 int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path)		\
 {										\
-	return on_cgroup(type, CGSCOPE_HOOK_TP_BTF, cgrp, path, 0);		\
+	return on_cgroup_typed(type, cgrp, path, 0);				\
 }										\
 SEC("raw_tp/" #name)								\
 int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path)		\
@@ -377,7 +415,7 @@ int tp_##name(struct trace_event_raw_cgroup *ctx)				\
 SEC("tp_btf/" #name)								\
 int BPF_PROG(tpbtf_##name, struct cgroup *cgrp, const char *path, int val)	\
 {										\
-	return on_cgroup(type, CGSCOPE_HOOK_TP_BTF, cgrp, path, val);		\
+	return on_cgroup_typed(type, cgrp, path, val);				\
 }										\
 SEC("raw_tp/" #name)								\
 int BPF_PROG(rawtp_##name, struct cgroup *cgrp, const char *path, int val)	\
@@ -487,11 +525,39 @@ static __always_inline int on_attach(__u32 source, struct cgroup *dst, const cha
 	return 0;
 }
 
+/* tp_btf: fields read directly, and the process's cgroup kept in its
+ * leader's task storage. */
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	     struct task_struct *task, bool threadgroup)
 {
-	return on_attach(CGSCOPE_HOOK_TP_BTF, dst, path, task, threadgroup);
+	__u32 pid = task->pid, tgid = task->tgid;
+	struct cgscope_rec_migration *e;
+	struct attach a = {};
+	__u64 *where;
+
+	if (!cgroup_on_dfl_typed(dst))
+		return 0;
+	a.dst_id = cgroup_id_typed(dst);
+	where = bpf_task_storage_get(&task_cgroup, task->group_leader, 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (where) {
+		/* 0: created just now, the process is older than its entry */
+		a.src_known = *where != 0;
+		a.src_id = *where;
+		if (a.src_known && a.src_id == a.dst_id)
+			return 0;
+		if (threadgroup || pid == tgid)
+			*where = a.dst_id;
+	}
+	attach_count(&a);
+	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TP_BTF);
+	if (!e)
+		return 0;
+	attach_fill(e, &a, dst->level, pid, tgid, threadgroup);
+	__builtin_memcpy(e->h.comm, task->comm, sizeof(e->h.comm));
+	rec_submit(e);
+	return 0;
 }
 
 SEC("raw_tp/cgroup_attach_task")
@@ -540,7 +606,14 @@ static __always_inline int on_fork(struct task_struct *child)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tpbtf_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(child);
+	__u64 *where;
+
+	if (child->pid != child->tgid)	/* a thread: its process is already known */
+		return 0;
+	where = bpf_task_storage_get(&task_cgroup, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (where)
+		*where = cgroup_id_typed(task_dfl_cgroup_typed(child));
+	return 0;
 }
 
 SEC("raw_tp/sched_process_fork")
@@ -570,7 +643,7 @@ int seed_proc_cgroup(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	__u32 pid, tgid;
-	__u64 id;
+	__u64 id, *where;
 
 	if (!task)
 		return 0;
@@ -580,6 +653,9 @@ int seed_proc_cgroup(struct bpf_iter__task *ctx)
 		return 0;
 	id = cgroup_id_of(task_dfl_cgroup(task));
 	bpf_map_update_elem(&proc_cgroup, &tgid, &id, BPF_NOEXIST);
+	where = bpf_task_storage_get(&task_cgroup, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (where && !*where)
+		*where = id;
 	return 0;
 }
 
