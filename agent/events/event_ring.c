@@ -104,11 +104,20 @@ static uint64_t first_locked(const struct event_ring *r)
 size_t event_ring_read(struct event_ring *r, uint64_t since, uint32_t type_mask, size_t max,
 		       struct event_ring_entry *ret, uint64_t *ret_next)
 {
-	uint64_t seq, next = since;
+	return event_ring_read_missed(r, since, type_mask, max, ret, ret_next, NULL);
+}
+
+size_t event_ring_read_missed(struct event_ring *r, uint64_t since, uint32_t type_mask,
+			      size_t max, struct event_ring_entry *ret, uint64_t *ret_next,
+			      uint64_t *ret_missed)
+{
+	uint64_t seq, next = since, missed = 0;
 	size_t n = 0;
 
 	pthread_mutex_lock(&r->lock);
 	seq = first_locked(r);
+	if (seq > since + 1 && since < r->last)
+		missed = seq - since - 1;	/* overwritten before this reader got them */
 	if (seq <= since)
 		seq = since + 1;
 	for (; seq && seq <= r->last && n < max; seq++) {
@@ -126,6 +135,8 @@ size_t event_ring_read(struct event_ring *r, uint64_t since, uint32_t type_mask,
 	pthread_mutex_unlock(&r->lock);
 	if (ret_next)
 		*ret_next = next;
+	if (ret_missed)
+		*ret_missed = missed;
 	return n;
 }
 

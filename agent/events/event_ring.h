@@ -46,6 +46,14 @@ void event_ring_wake(struct event_ring *r);
 size_t event_ring_read(struct event_ring *r, uint64_t since, uint32_t type_mask, size_t max,
 		       struct event_ring_entry *ret, uint64_t *ret_next);
 
+/* The same, and *ret_missed (may be NULL) gets how many events, of any
+ * type, came after `since` but were overwritten before this read: a reader
+ * that fell behind by more than the capacity loses the oldest, and says so
+ * (the SSE stream's gap event). */
+size_t event_ring_read_missed(struct event_ring *r, uint64_t since, uint32_t type_mask,
+			      size_t max, struct event_ring_entry *ret, uint64_t *ret_next,
+			      uint64_t *ret_missed);
+
 /* The sequence numbers held: *ret_first..*ret_last, both 0 while empty.
  * A reader whose `since` is below first - 1 missed first - 1 - since
  * events. Either pointer may be NULL. */

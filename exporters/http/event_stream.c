@@ -170,9 +170,30 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 static void fill_pending(struct client *c)
 {
 	struct event_ring_entry e[32];
-	size_t n = event_ring_read(c->st->ring, c->next_seq, c->mask, 32, e, &c->next_seq);
+	uint64_t missed = 0, since = c->next_seq;
+	size_t n = event_ring_read_missed(c->st->ring, c->next_seq, c->mask, 32, e, &c->next_seq,
+					  &missed);
 	size_t cap = 0, len = 0;
 	char *out = NULL;
+
+	/* A client slower than the events lost the oldest: what it holds is
+	 * bounded (the ring, and at most 32 formatted events here), never its
+	 * backlog. It is told, with a gap event (no id: Last-Event-ID stays the
+	 * last event it got) before the first event after the gap. */
+	if (missed) {
+		cap = 256;
+		out = malloc(cap);
+		if (out)
+			len = (size_t)snprintf(out, cap,
+					       ": %llu events skipped: this client fell behind\n"
+					       "event: gap\ndata: {\"type\":\"gap\",\"missed\":%llu,"
+					       "\"after_seq\":%llu,\"resume_seq\":%llu}\n\n",
+					       (unsigned long long)missed, (unsigned long long)missed,
+					       (unsigned long long)since,
+					       (unsigned long long)(since + missed + 1));
+		else
+			cap = 0;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = entry_json(&e[i]);
@@ -194,6 +215,10 @@ static void fill_pending(struct client *c)
 		len += (size_t)snprintf(out + len, cap - len, "id: %llu\nevent: %s\ndata: %s\n\n",
 					(unsigned long long)e[i].seq, event_type_name(e[i].ev.type), text);
 		cJSON_free(text);
+	}
+	if (!len) {
+		free(out);
+		out = NULL;
 	}
 	c->pending = out;
 	c->pending_len = len;

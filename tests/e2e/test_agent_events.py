@@ -272,3 +272,63 @@ def test_counts_exact_when_the_ring_overflows(cgtree, agent_factory):
     assert all(" level=warn " in l for l in log), log
     assert all(0 < n <= total for n, total in counts) and counts[-1][1] <= lost, counts
     assert sum(n for n, _ in counts) == counts[-1][1], counts
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+
+
+def test_slow_sse_client_sees_a_gap(cgtree, agent_factory):
+    """A client that stops reading while thousands of events come loses the
+    oldest (the agent keeps only its ring of recent events, whatever the
+    client's backlog), and is told: a `gap` event saying how many it
+    missed, and an `id:` that jumps by that many."""
+    agent = agent_factory("--interval=200ms", "--events.ring-size=64")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", agent.port))
+    sock.sendall(b"GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    while b": connected" not in head:
+        head += sock.recv(4096)
+    rss0 = rss_kib(agent.proc.pid)
+    # Far more than the ring, the socket's buffers and the client's
+    # pending batch hold: 1,500 cgroups made and removed (mkdir, rmdir and
+    # release each), while the client reads nothing.
+    for i in range(1500):
+        cgtree.mkdir(f"g{i}")
+        cgtree.rmdir(f"g{i}")
+    time.sleep(1)
+    rss1 = rss_kib(agent.proc.pid)
+    buf = head
+    sock.settimeout(2)
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            buf += data
+    except socket.timeout:
+        pass
+    sock.close()
+    blocks = [b for b in buf.split(b"\n\n") if b"event: " in b]
+    gaps = [i for i, b in enumerate(blocks) if b"event: gap" in b]
+    assert gaps, "no gap event for a client that missed thousands of events"
+    g = gaps[0]
+    gap = json.loads(next(l[6:] for l in blocks[g].split(b"\n") if l.startswith(b"data: ")))
+    assert gap["type"] == "gap" and gap["missed"] > 0
+    assert b"\nid: " not in b"\n" + blocks[g], "the gap event must not move Last-Event-ID"
+    ids = [int(l[4:]) for b in blocks for l in b.split(b"\n") if l.startswith(b"id: ")]
+    before = [int(l[4:]) for b in blocks[:g] for l in b.split(b"\n") if l.startswith(b"id: ")]
+    after = [int(l[4:]) for b in blocks[g + 1:] for l in b.split(b"\n") if l.startswith(b"id: ")]
+    assert after, "no event after the gap"
+    # The id jumps by exactly what the gap says was missed.
+    assert gap["after_seq"] == (before[-1] if before else gap["after_seq"])
+    assert after[0] == gap["after_seq"] + gap["missed"] + 1 == gap["resume_seq"], (gap, before[-3:], after[:3])
+    assert ids == sorted(ids)
+    # Thousands of events for a client that did not read cost the agent
+    # no memory of their own: its ring holds 64.
+    assert rss1 - rss0 < 8192, (rss0, rss1)
+    assert agent.get("/healthz").startswith("ok")
