@@ -364,7 +364,7 @@ static bool is_live(uint64_t id, void *ctx)
 /* Without a release hook: the slots of cgroups no longer in the tree go
  * back (needs bpf(), which kernels before 6.5 refuse once the agent has
  * dropped its privileges: then the table fills, and
- * cgscope_bpf_counter_slots_used says so). */
+ * cgscope_bpf_cgroup_slots_used says so). */
 static void sweep(struct event_source *es, const struct snapshot *s)
 {
 	struct live_ids l = { .ids = malloc(s->n * sizeof(uint64_t) + 1), .n = s->n };

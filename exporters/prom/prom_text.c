@@ -394,15 +394,15 @@ static void render_events(struct prom_page *pg)
 	       "Records the BPF programs dropped because the ring buffer was full.");
 	sb_printf(sb, "cgscope_bpf_events_lost_total %lu\n", (unsigned long)st->lost);
 	if (st->counter_slots) {
-		prom_family(pg, "cgscope_bpf_counter_slots", "gauge",
+		prom_family(pg, "cgscope_bpf_cgroup_slots", "gauge",
 		       "Cgroups the kernel can count events for at once (its per-cgroup counter table).");
-		sb_printf(sb, "cgscope_bpf_counter_slots %lu\n", (unsigned long)st->counter_slots);
-		prom_family(pg, "cgscope_bpf_counter_slots_used", "gauge",
+		sb_printf(sb, "cgscope_bpf_cgroup_slots %lu\n", (unsigned long)st->counter_slots);
+		prom_family(pg, "cgscope_bpf_cgroup_slots_used", "gauge",
 		       "Cgroups the kernel counts events for now: a slot each, given back when the cgroup is freed.");
-		sb_printf(sb, "cgscope_bpf_counter_slots_used %lu\n", (unsigned long)st->counter_slots_used);
-		prom_family(pg, "cgscope_bpf_counter_unslotted_total", "counter",
-		       "Events the kernel could not count because every per-cgroup slot was taken.");
-		sb_printf(sb, "cgscope_bpf_counter_unslotted_total %lu\n", (unsigned long)st->counter_unslotted);
+		sb_printf(sb, "cgscope_bpf_cgroup_slots_used %lu\n", (unsigned long)st->counter_slots_used);
+		prom_family(pg, "cgscope_bpf_events_uncounted_total", "counter",
+		       "Events the kernel could not count per cgroup because every slot of its table was taken.");
+		sb_printf(sb, "cgscope_bpf_events_uncounted_total %lu\n", (unsigned long)st->counter_unslotted);
 	}
 	if (st->prog_stats) {
 		prom_family(pg, "cgscope_bpf_program_run_seconds_total", "counter",

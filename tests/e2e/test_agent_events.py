@@ -259,7 +259,7 @@ def test_counts_exact_when_the_ring_overflows(cgtree, agent_factory):
     # The records the reader got are fewer than the migrations by the loss.
     received = series(m, "cgscope_bpf_events_total", type="migration")
     assert received < moves, (received, lost)
-    assert series(m, "cgscope_bpf_counter_unslotted_total") == 0
+    assert series(m, "cgscope_bpf_events_uncounted_total") == 0
     assert agent.get("/healthz").startswith("ok")
     # The loss is logged with its count, at most every 10 s: once for a
     # storm shorter than that, more should the agent run past it.
