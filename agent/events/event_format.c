@@ -398,7 +398,9 @@ cJSON *event_to_json(const struct cgscope_event *ev, uint64_t seq, uint64_t wall
 	add(o, "source", cJSON_CreateString(hook_name(ev->source)), &ok);
 	if (ev->cgroup_id || ev->path[0]) {
 		add(o, "cgroup_id", json_u64(ev->cgroup_id), &ok);
-		add(o, "path", json_chars(ev->path, sizeof(ev->path)), &ok);
+		/* A cgroup gone before the reader could name it has no path. */
+		if (!(ev->flags & CGSCOPE_EVF_PATH_UNKNOWN))
+			add(o, "path", json_chars(ev->path, sizeof(ev->path)), &ok);
 		add(o, "level", json_u64(ev->level), &ok);
 		if (ev->flags & CGSCOPE_EVF_PATH_TRUNCATED)
 			add(o, "path_truncated", cJSON_CreateTrue(), &ok);

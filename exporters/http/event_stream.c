@@ -99,7 +99,7 @@ static cJSON *entry_json(const struct event_ring_entry *e)
 	cJSON *o = event_to_json(&e->ev, e->seq, e->wall_ns);
 
 	/* A path that is not UTF-8 would make the document invalid. */
-	if (o) {
+	if (o && cJSON_GetObjectItemCaseSensitive(o, "path")) {
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "path");
 		add_text(o, "path", e->ev.path);
 	}
