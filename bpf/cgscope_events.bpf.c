@@ -63,20 +63,51 @@ struct {
  * subtrees. LRU: exited processes age out, a reused pid is rewritten at fork. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU lists: no lock shared by CPUs */
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, __u64);
 } proc_cgroup SEC(".maps");
 
-/* The same for the tp_btf hooks, in the process leader's task local
- * storage: a lookup costs a fraction of an LRU hash's update, and the entry
- * goes with the task. */
+/* The same as an array indexed by process id, where pid_max makes it small
+ * enough (the loader sizes it, and this map or the LRU to one entry): a
+ * lookup and a store where the LRU hash costs an insertion and, once full,
+ * an eviction (about a microsecond in the fork hook). A reused pid is
+ * rewritten at fork. */
+const volatile bool proc_by_pid = false;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, __u64);
-} task_cgroup SEC(".maps");
+} proc_cgroup_arr SEC(".maps");
+
+/* Where the process key is now: NULL when unknown (the LRU has no entry, a
+ * pid beyond the array). */
+static __always_inline __u64 *proc_where(__u32 key)
+{
+	__u64 *v;
+
+	if (proc_by_pid) {
+		v = bpf_map_lookup_elem(&proc_cgroup_arr, &key);
+		return v && *v ? v : NULL;
+	}
+	return bpf_map_lookup_elem(&proc_cgroup, &key);
+}
+
+static __always_inline void proc_set(__u32 key, __u64 id, bool only_new)
+{
+	__u64 *v;
+
+	if (proc_by_pid) {
+		v = bpf_map_lookup_elem(&proc_cgroup_arr, &key);
+		if (v && (!only_new || !*v))
+			*v = id;
+		return;
+	}
+	bpf_map_update_elem(&proc_cgroup, &key, &id, only_new ? BPF_NOEXIST : BPF_ANY);
+}
 
 /* When each throttled cfs_rq (one per cgroup and CPU) was throttled. */
 struct {
@@ -460,7 +491,7 @@ struct attach {
 static __always_inline bool attach_note(struct attach *a, __u32 pid, __u32 tgid, int threadgroup)
 {
 	__u32 key = tgid ? tgid : pid;	/* the tracefs layout has no tgid: pid is the leader */
-	__u64 *src = bpf_map_lookup_elem(&proc_cgroup, &key);
+	__u64 *src = proc_where(key);
 
 	a->src_known = src != NULL;
 	a->src_id = src ? *src : 0;
@@ -469,7 +500,7 @@ static __always_inline bool attach_note(struct attach *a, __u32 pid, __u32 tgid,
 	/* Only a move of the whole process (or of its leader) says where the
 	 * process is now. */
 	if (threadgroup != 0 || pid == tgid)
-		bpf_map_update_elem(&proc_cgroup, &key, &a->dst_id, BPF_ANY);
+		proc_set(key, a->dst_id, false);
 	return true;
 }
 
@@ -534,22 +565,12 @@ int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	__u32 pid = task->pid, tgid = task->tgid;
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	__u64 *where;
 
 	if (!cgroup_on_dfl_typed(dst))
 		return 0;
 	a.dst_id = cgroup_id_typed(dst);
-	where = bpf_task_storage_get(&task_cgroup, task->group_leader, 0,
-				     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (where) {
-		/* 0: created just now, the process is older than its entry */
-		a.src_known = *where != 0;
-		a.src_id = *where;
-		if (a.src_known && a.src_id == a.dst_id)
-			return 0;
-		if (threadgroup || pid == tgid)
-			*where = a.dst_id;
-	}
+	if (!attach_note(&a, pid, tgid, threadgroup))
+		return 0;
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TP_BTF);
 	if (!e)
@@ -599,20 +620,20 @@ static __always_inline int on_fork(struct task_struct *child)
 	if (pid != tgid)	/* a thread: its process is already known */
 		return 0;
 	id = cgroup_id_of(task_dfl_cgroup(child));
-	bpf_map_update_elem(&proc_cgroup, &tgid, &id, BPF_ANY);
+	proc_set(tgid, id, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tpbtf_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u64 *where;
+	__u32 tgid = child->tgid;
+	__u64 id;
 
-	if (child->pid != child->tgid)	/* a thread: its process is already known */
+	if (child->pid != tgid)	/* a thread: its process is already known */
 		return 0;
-	where = bpf_task_storage_get(&task_cgroup, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (where)
-		*where = cgroup_id_typed(task_dfl_cgroup_typed(child));
+	id = cgroup_id_typed(task_dfl_cgroup_typed(child));
+	proc_set(tgid, id, false);
 	return 0;
 }
 
@@ -632,7 +653,7 @@ int tp_sched_process_fork(struct trace_event_raw_sched_process_fork *ctx)
 	__u32 pid = ctx->child_pid;
 	__u64 id = bpf_get_current_cgroup_id();
 
-	bpf_map_update_elem(&proc_cgroup, &pid, &id, BPF_ANY);
+	proc_set(pid, id, false);
 	return 0;
 }
 
@@ -643,7 +664,7 @@ int seed_proc_cgroup(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	__u32 pid, tgid;
-	__u64 id, *where;
+	__u64 id;
 
 	if (!task)
 		return 0;
@@ -652,10 +673,7 @@ int seed_proc_cgroup(struct bpf_iter__task *ctx)
 	if (pid != tgid)
 		return 0;
 	id = cgroup_id_of(task_dfl_cgroup(task));
-	bpf_map_update_elem(&proc_cgroup, &tgid, &id, BPF_NOEXIST);
-	where = bpf_task_storage_get(&task_cgroup, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (where && !*where)
-		*where = id;
+	proc_set(tgid, id, true);
 	return 0;
 }
 

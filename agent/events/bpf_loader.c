@@ -204,6 +204,8 @@ struct bpf_loader {
 	struct ring_buffer *rb;
 	size_t ringbuf_bytes;
 	bool counting;
+	bool proc_by_pid;		/* proc_cgroup_arr, not the LRU hash */
+	uint32_t pid_max;
 	struct cgc_cfg ev_cfg;
 	struct cgroup_counters *counters;	/* the `ev` table; NULL when not counting */
 	struct cgroup_names *names;		/* NULL: cgroups without a path are left unnamed */
@@ -275,6 +277,7 @@ static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 	skel->rodata->ev_cfg = l->ev_cfg;
 	skel->rodata->wake_bytes = l->ringbuf_bytes / WAKE_FRACTION;
 	skel->rodata->wake_ns = WAKE_NS;
+	skel->rodata->proc_by_pid = l->proc_by_pid;
 }
 
 /* Points every map of skel at the shared instance's. */
@@ -438,12 +441,31 @@ static int probe_all_sections(struct bpf_probe *probe)
 	return 0;
 }
 
+/* The processes' cgroups go in an array indexed by pid up to this pid_max
+ * (2 MiB); beyond, in the LRU hash. */
+#define PROC_ARRAY_MAX_PIDS (1u << 18)
+
+static uint32_t read_pid_max(void)
+{
+	unsigned long v = 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v > UINT32_MAX ? 0 : (uint32_t)v;
+}
+
 static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *p;
 	int r;
 
+	l->pid_max = read_pid_max();
+	l->proc_by_pid = l->pid_max && l->pid_max <= PROC_ARRAY_MAX_PIDS && !o->proc_map_entries;
 	l->maps = skel_open();
 	if (!l->maps)
 		return errno ? -errno : -ENOMEM;
@@ -452,8 +474,11 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 		return r;
 	set_rodata(l, l->maps);
 	r = bpf_map__set_max_entries(l->maps->maps.events, l->ringbuf_bytes);
-	if (r == 0 && o->proc_map_entries)
-		r = bpf_map__set_max_entries(l->maps->maps.proc_cgroup, o->proc_map_entries);
+	if (r == 0 && l->proc_by_pid)
+		r = bpf_map__set_max_entries(l->maps->maps.proc_cgroup_arr, l->pid_max);
+	if (r == 0)
+		r = bpf_map__set_max_entries(l->maps->maps.proc_cgroup, l->proc_by_pid ? 1 :
+					     o->proc_map_entries ? o->proc_map_entries : 16384);
 	if (r == 0)
 		r = cgscope_events__load(l->maps);
 	if (r < 0)
