@@ -374,7 +374,8 @@ static void sweep(struct event_source *es, const struct snapshot *s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		l.ids[i] = s->cgroups[i].id;
-	qsort(l.ids, l.n, sizeof(*l.ids), id_cmp);
+	if (l.n)
+		qsort(l.ids, l.n, sizeof(*l.ids), id_cmp);
 	r = cgroup_counters_sweep(bpf_loader_counters(es->bpf), is_live, &l);
 	if (r < 0)
 		es->sweep_err = r;
@@ -412,7 +413,8 @@ void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 	es->nkc = 0;
 	if (cc) {
 		cgroup_counters_read(cc, kernel_count, es);
-		qsort(es->kc, es->nkc, sizeof(*es->kc), kc_cmp);
+		if (es->nkc)
+			qsort(es->kc, es->nkc, sizeof(*es->kc), kc_cmp);
 	}
 	pthread_mutex_lock(&es->lock);
 	es->cycle++;
