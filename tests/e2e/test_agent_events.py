@@ -64,8 +64,13 @@ def test_bpf_metrics_count_migrations(cgtree, agent_factory):
     assert st["bpf"]["loaded"] is True and st["bpf"]["hooks"]["migration"] == hooks["migration"]
 
 
+# The machine is shared: other work's events (a migration storm elsewhere)
+# must not push this test's out of the agent's ring before it looks.
+BIG_RING = "--events.ring-size=200000"
+
+
 def test_events_endpoint(cgtree, agent_factory):
-    agent = agent_factory("--interval=200ms")
+    agent = agent_factory("--interval=200ms", BIG_RING)
     _, doc0 = get_json(agent, "/api/v1/events?type=mkdir")
     since = doc0["next_seq"]
     cgtree.mkdir("x")
@@ -136,7 +141,7 @@ class Stream:
 
 
 def test_sse_stream_and_resume(cgtree, agent_factory):
-    agent = agent_factory("--interval=200ms")
+    agent = agent_factory("--interval=200ms", BIG_RING)
     s1 = Stream(agent.port)
     assert wait_for(lambda: s1.head.startswith(b"HTTP/1.1 200"))
     assert b"text/event-stream" in s1.head
@@ -314,21 +319,35 @@ def test_slow_sse_client_sees_a_gap(cgtree, agent_factory):
         pass
     sock.close()
     blocks = [b for b in buf.split(b"\n\n") if b"event: " in b]
-    gaps = [i for i, b in enumerate(blocks) if b"event: gap" in b]
+    # The stream in order: ("id", n) for each event, ("gap", {...}) for each gap.
+    items = []
+    for b in blocks:
+        lines = b.split(b"\n")
+        if b"event: gap" in b:
+            assert not any(l.startswith(b"id: ") for l in lines), "a gap event must not move Last-Event-ID"
+            items.append(("gap", json.loads(next(l[6:] for l in lines if l.startswith(b"data: ")))))
+        else:
+            items.append(("id", int(next(l[4:] for l in lines if l.startswith(b"id: ")))))
+    gaps = [v for k, v in items if k == "gap"]
     assert gaps, "no gap event for a client that missed thousands of events"
-    g = gaps[0]
-    gap = json.loads(next(l[6:] for l in blocks[g].split(b"\n") if l.startswith(b"data: ")))
-    assert gap["type"] == "gap" and gap["missed"] > 0
-    assert b"\nid: " not in b"\n" + blocks[g], "the gap event must not move Last-Event-ID"
-    ids = [int(l[4:]) for b in blocks for l in b.split(b"\n") if l.startswith(b"id: ")]
-    before = [int(l[4:]) for b in blocks[:g] for l in b.split(b"\n") if l.startswith(b"id: ")]
-    after = [int(l[4:]) for b in blocks[g + 1:] for l in b.split(b"\n") if l.startswith(b"id: ")]
-    assert after, "no event after the gap"
-    # The id jumps by exactly what the gap says was missed.
-    assert gap["after_seq"] == (before[-1] if before else gap["after_seq"])
-    assert after[0] == gap["after_seq"] + gap["missed"] + 1 == gap["resume_seq"], (gap, before[-3:], after[:3])
-    assert ids == sorted(ids)
-    # Thousands of events for a client that did not read cost the agent
-    # no memory of their own: its ring holds 64.
-    assert rss1 - rss0 < 8192, (rss0, rss1)
+    # Every jump of the id is a gap event saying exactly how many were
+    # skipped, and every gap event is such a jump.
+    prev = None
+    for n, (k, v) in enumerate(items):
+        if k == "gap":
+            assert v["type"] == "gap" and v["missed"] > 0
+            assert prev is None or v["after_seq"] == prev, (v, prev)
+            assert n + 1 < len(items) and items[n + 1] == ("id", v["resume_seq"]), (v, items[n + 1:n + 2])
+            assert v["resume_seq"] == v["after_seq"] + v["missed"] + 1
+            prev = v["resume_seq"] - 1
+        else:
+            assert prev is None or v == prev + 1, (prev, v)
+            prev = v
+    # Thousands of events for a client that did not read were not kept for
+    # it: after the last gap it gets at most what the ring holds (64) and
+    # one batch (32), however many it missed.
+    last = max(n for n, (k, _) in enumerate(items) if k == "gap")
+    assert len(items) - last - 1 <= 64 + 32, len(items) - last - 1
+    assert sum(g["missed"] for g in gaps) > 1000, gaps
+    print(f"agent RSS {rss0} -> {rss1} KiB through the storm")
     assert agent.get("/healthz").startswith("ok")
