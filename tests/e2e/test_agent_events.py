@@ -52,7 +52,11 @@ def test_bpf_metrics_count_migrations(cgtree, agent_factory):
     cgtree.move(p.pid, "b")
     cgtree.move(p.pid, "a")
     a, b = cgtree.rel("a"), cgtree.rel("b")
-    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_migrations_in_total", cgroup=a) == 2 else None)(metrics(agent)))
+    # The kernel's counts are there at the next cycle; the records come to
+    # the agent in batches (a wakeup per batch, at most 100 ms later).
+    m = wait_for(lambda: (lambda m: m if series(m, "cgroup_migrations_in_total", cgroup=a) == 2
+                          and series(m, "cgscope_bpf_events_total", type="migration") >= 3
+                          else None)(metrics(agent)))
     assert m, "two migrations into a were not counted"
     assert series(m, "cgroup_migrations_in_total", cgroup=b) == 1
     assert series(m, "cgroup_migrations_out_total", cgroup=a) == 1
@@ -343,11 +347,9 @@ def test_slow_sse_client_sees_a_gap(cgtree, agent_factory):
         else:
             assert prev is None or v == prev + 1, (prev, v)
             prev = v
-    # Thousands of events for a client that did not read were not kept for
-    # it: after the last gap it gets at most what the ring holds (64) and
-    # one batch (32), however many it missed.
-    last = max(n for n, (k, _) in enumerate(items) if k == "gap")
-    assert len(items) - last - 1 <= 64 + 32, len(items) - last - 1
-    assert sum(g["missed"] for g in gaps) > 1000, gaps
+    # Thousands of events for a client that did not read were dropped for
+    # it, not kept (the ring holds 64): most of what it gets is gaps.
+    delivered = sum(1 for k, _ in items if k == "id")
+    assert sum(g["missed"] for g in gaps) > max(1000, delivered), (delivered, gaps[:3])
     print(f"agent RSS {rss0} -> {rss1} KiB through the storm")
     assert agent.get("/healthz").startswith("ok")
