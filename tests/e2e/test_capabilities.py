@@ -101,7 +101,7 @@ def test_deployment_files_are_read():
 @pytest.mark.parametrize("deployment", sorted(DEPLOYMENTS))
 def test_agent_traces_under_the_deployed_capabilities(deployment, cgtree, agent_factory):
     caps = DEPLOYMENTS[deployment]()
-    agent = agent_factory("--interval=200ms", wrap=setpriv(caps))
+    agent = agent_factory("--interval=200ms", "--events.ring-size=200000", wrap=setpriv(caps))
     m = bpf_metrics(agent)
     hooks = {dict(k[1])["feature"]: dict(k[1])["hook"] for k in m if k[0] == "cgscope_bpf_hook_info"}
     for feature in ("migration", "lifecycle", "freeze", "oom"):
