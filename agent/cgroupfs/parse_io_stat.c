@@ -37,8 +37,14 @@ static int parse_field(const char *k, size_t klen, const char *v, size_t vlen,
 	return 0;
 }
 
-/* 0 for a device line with stats, 1 for one without (the root's io.stat
- * lists idle devices as "1:0 "), or -EINVAL. */
+/* The name the kernel prints for a disk whose backing device has no device
+ * of its own (bdi_dev_name()): seen in the root's io.stat on 6.12. Such a
+ * line has no major:minor to label it with. */
+#define UNKNOWN_DEVICE "(unknown) "
+
+/* 0 for a device line with stats, 1 for one to leave out (the root's io.stat
+ * lists idle devices as "1:0 ", and unnamed ones as "(unknown) ..."), or
+ * -EINVAL. */
 static int parse_line(const char *p, const char *eol, struct io_dev_stat *d)
 {
 	uint64_t major, minor;
@@ -46,6 +52,9 @@ static int parse_line(const char *p, const char *eol, struct io_dev_stat *d)
 	size_t n;
 
 	*d = (struct io_dev_stat){0};
+	if ((size_t)(eol - p) >= strlen(UNKNOWN_DEVICE) &&
+	    !memcmp(p, UNKNOWN_DEVICE, strlen(UNKNOWN_DEVICE)))
+		return 1;
 	n = parse_u64_prefix(p, (size_t)(eol - p), &major);
 	if (!n || major > UINT32_MAX || p + n >= eol || p[n] != ':')
 		return -EINVAL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "collect/fd_table.h"
+#include "lib/privileges.h"
 
 struct fd_table {
 	pthread_t thread;
@@ -42,10 +43,12 @@ static void *table_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	prctl(PR_SET_NAME, "cgscope-fds", 0, 0, 0);
+	/* It reads world-readable cgroup files: none of the capabilities the
+	 * thread that started it may have kept (lib/privileges.h). */
 	if (unshare(CLONE_FILES) < 0)
 		r = -errno;
-	else
-		r = close_inherited(t->keep_fd);
+	else if ((r = close_inherited(t->keep_fd)) == 0)
+		r = privileges_drop_thread();
 
 	pthread_mutex_lock(&t->lock);
 	t->init_err = r;

@@ -136,3 +136,12 @@ int privileges_read_search(int on)
 	r = caps_set(&c);
 	return r < 0 ? r : 1;
 }
+
+int privileges_drop_thread(void)
+{
+	struct caps c = {0};
+
+	if (geteuid() == 0)
+		return 0;	/* --user root keeps root's: nothing was dropped */
+	return caps_set(&c);
+}

@@ -25,4 +25,10 @@ int drop_privileges_keep_read_search(const char *user);
  * the user's own). Lower only what was raised. */
 int privileges_read_search(int on);
 
+/* Clears every capability of the calling thread when the process runs as
+ * a user other than root: for threads started after the drop, which would
+ * inherit what the thread that started them kept (the collection thread
+ * keeps CAP_DAC_READ_SEARCH permitted). 0 or -errno. */
+int privileges_drop_thread(void);
+
 #endif

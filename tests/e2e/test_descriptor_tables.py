@@ -49,6 +49,12 @@ def test_files_past_rlimit_are_held_on_tables_of_their_own(cgtree, agent_factory
     with_files = sum(threads.values())
     assert with_files > 100 * (tables - 1)
     assert len(os.listdir(f"/proc/{agent.proc.pid}/fd")) < NOFILE
+    # Started after the drop to nobody, they inherit nothing the collection
+    # thread keeps (CAP_DAC_READ_SEARCH, permitted, for container state).
+    for tid in threads:
+        with open(f"/proc/{agent.proc.pid}/task/{tid}/status") as f:
+            caps = dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
+        assert caps["CapPrm"].strip() == caps["CapEff"].strip() == "0000000000000000", tid
     files = json.loads(agent.get("/api/v1/status"))["files"]
     assert files["descriptor_tables"] >= 2 and files["reopened"] == 0
     for f in ("cpu.stat", "cgroup.events", "cgroup.stat"):
