@@ -20,3 +20,26 @@ vm-kernels: deps
 vmtest: vm-kernels
 	$(Q)if $(MAKE) --no-print-directory all; then bin=$(BUILD)/cgscope; else bin=; fi; \
 	CGSCOPE=$$bin tests/vm/run test $(VM_KERNELS)
+
+# The systemd guest (tests/vm/systemd/, "The systemd guest" in
+# tests/vm/README.md): a Debian bookworm image with systemd as PID 1, Docker
+# and Podman, built with mmdebstrap and cached in /var/cache/cgscope (keyed by
+# its recipe and kernel versions), booted once per kernel of
+# VM_SYSTEMD_KERNELS; cgscope is installed and run there as users deploy it.
+# `make vmtest-systemd` runs its scenarios; `make vm-image` only builds (or
+# finds) the image.
+VM_SYSTEMD_KERNELS ?= linux-image-6.12-amd64
+# What it runs on the host, beyond qemu: mmdebstrap builds the root,
+# apt-ftparchive indexes the guest's own package repository, mke2fs -d makes
+# the disks without mounting them, qemu-img the throw-away overlay.
+DEB_PKGS += mmdebstrap apt-utils e2fsprogs qemu-utils
+
+.PHONY: vmtest-systemd vm-image
+
+vm-image: deps
+	$(Q)tests/vm/systemd/image $(VM_SYSTEMD_KERNELS) >/dev/null
+
+# As for vmtest: a failed build fails the cgscope scenarios, saying why.
+vmtest-systemd: deps
+	$(Q)if $(MAKE) --no-print-directory all; then bin=$(BUILD)/cgscope; else bin=; fi; \
+	CGSCOPE=$$bin tests/vm/systemd/run $(VM_SYSTEMD_KERNELS)
