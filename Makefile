@@ -9,7 +9,10 @@
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+# Outside a git checkout (a copied tree) the version is the one the build
+# recorded, so that make finds the build up to date there.
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || \
+	cat build/version.txt 2>/dev/null || echo 0.1.0)
 BUILD     := build
 CC        ?= cc
 CLANG     ?= clang
