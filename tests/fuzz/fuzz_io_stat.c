@@ -24,8 +24,9 @@ static bool number(const char *s, const char *e, uint64_t max, uint64_t *ret)
 	return v <= max;
 }
 
-/* One line: -EINVAL, 0 with *d filled, or 1 for a device without stats
- * ("1:0 " in the root's io.stat, or "1:0"). */
+/* One line: -EINVAL, 0 with *d filled, or 1 for a line left out: a device
+ * without stats ("1:0 " in the root's io.stat, or "1:0"), or a disk the
+ * kernel cannot name ("(unknown) ...", whatever follows). */
 static int model_line(const char *p, const char *eol, struct io_dev_stat *d)
 {
 	static const char *const names[] = { "rbytes", "wbytes", "rios", "wios", "dbytes", "dios" };
@@ -35,6 +36,8 @@ static int model_line(const char *p, const char *eol, struct io_dev_stat *d)
 	unsigned fields = 0;
 
 	*d = (struct io_dev_stat){0};
+	if (eol - p >= 10 && !memcmp(p, "(unknown) ", 10))
+		return 1;
 	if (!colon || !number(p, colon, UINT32_MAX, &major))
 		return -EINVAL;
 	for (e = colon + 1; e < eol && *e >= '0' && *e <= '9'; e++)
