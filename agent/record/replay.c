@@ -22,6 +22,7 @@ struct replay {
 void replay_cycle_free(struct replay_cycle *c)
 {
 	snapshot_unref(c->s);
+	snapshot_unref(c->prev);
 	cycle_meta_free(&c->meta);
 	memset(c, 0, sizeof(*c));
 }
@@ -107,13 +108,19 @@ static int apply(struct replay *rp, size_t k, size_t j, uint64_t base)
 	return e;
 }
 
+/* Whether prev is the cycle before cur in the same run of an agent. */
+static bool follows(const struct snapshot *prev, const struct snapshot *cur)
+{
+	return prev && prev->cycle + 1 == cur->cycle && prev->read_mono_ns < cur->read_mono_ns;
+}
+
 /* Rates of cur from prev, its cycle before, as the collector makes them. */
 static int apply_rates(const struct snapshot *prev, struct snapshot *cur)
 {
 	struct idmap m = { 0 };
 	uint64_t *ids;
 
-	if (!prev || prev->cycle + 1 != cur->cycle || prev->read_mono_ns >= cur->read_mono_ns)
+	if (!follows(prev, cur))
 		return 0;
 	ids = malloc((prev->n ? prev->n : 1) * sizeof(*ids));
 	if (!ids)
@@ -144,8 +151,11 @@ static int make_cycle(struct replay *rp, const struct store_entry *e, struct sna
 
 	if (r == 0 && (r = apply_rates(prev, c.s)) < 0)
 		replay_cycle_free(&c);
-	if (r == 0)
+	if (r == 0) {
+		if (follows(prev, c.s))
+			c.prev = snapshot_ref(prev);
 		*ret = c;
+	}
 	return r;
 }
 

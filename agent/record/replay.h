@@ -25,6 +25,9 @@
 
 struct replay_cycle {
 	struct snapshot *s;		/* a reference of the caller's */
+	/* The recorded cycle just before, its rates and growth came from;
+	 * NULL when there is none (the first cycle of an agent's run). */
+	struct snapshot *prev;
 	struct cycle_meta meta;
 	bool layout_differs;		/* recorded by a cgscope whose counters differ */
 	uint64_t seq;
