@@ -136,6 +136,7 @@ struct exporter {
 	size_t line_cap;
 	int64_t *times;			/* of each cycle exported */
 	size_t ntimes, times_cap;
+	char *time_text;		/* and as the text of a point's end */
 	uint64_t buffered;		/* token bytes in memory */
 	int spill_fd;
 	uint64_t spill_len;
@@ -776,35 +777,50 @@ struct out {
 
 static void out_flush(struct out *o, bool all)
 {
-	if (o->sb.len < (1u << 20) && !all)
+	if (o->sb.len < (4u << 20) && !all)
 		return;
 	if (!o->error && fwrite(o->sb.buf, 1, o->sb.len, stdout) != o->sb.len)
 		o->error = -errno ?: -EIO;
 	o->sb.len = 0;
 }
 
-/* "1796241360.606": seconds with milliseconds. */
-static void put_time(struct strbuf *sb, int64_t ms)
+/* " 1796241360.606\n": each cycle's time, written once, copied for each
+ * of its points. */
+#define TIME_TEXT 24
+
+static int make_times(struct exporter *x)
 {
-	sb_putc(sb, ' ');
-	sb_fixed(sb, (uint64_t)ms, 3);
-	if (ms % 1000 == 0)
-		sb_puts(sb, ".000");	/* always a float: OpenMetrics reads either */
+	x->time_text = malloc(x->ntimes * TIME_TEXT);
+	if (!x->time_text)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->ntimes; i++) {
+		char *t = x->time_text + i * TIME_TEXT;
+		int64_t ms = x->times[i];
+
+		t[0] = (char)snprintf(t + 1, TIME_TEXT - 1, " %lld.%03lld\n", (long long)(ms / 1000),
+				      (long long)(ms % 1000));
+	}
+	return 0;
 }
 
 static void put_point(struct out *o, const struct exporter *x, const struct series *s,
 		      const struct reader *rd)
 {
 	struct strbuf *sb = &o->sb;
+	const char *t = x->time_text + rd->idx * TIME_TEXT;
 
-	sb_append(sb, key_of(x, s), s->key_len);
-	sb_putc(sb, ' ');
+	if (sb_reserve(sb, s->key_len + 64 + (rd->text ? rd->text_len : 0)) < 0)
+		return;
+	memcpy(sb->buf + sb->len, key_of(x, s), s->key_len);
+	sb->len += s->key_len;
+	sb->buf[sb->len++] = ' ';
 	if (rd->text)
 		sb_append(sb, (const char *)rd->text, rd->text_len);
 	else
 		sb_fixed(sb, rd->mant, rd->digits);
-	put_time(sb, x->times[rd->idx]);
-	sb_putc(sb, '\n');
+	memcpy(sb->buf + sb->len, t + 1, (size_t)t[0]);
+	sb->len += (size_t)t[0];
+	sb->buf[sb->len] = '\0';
 	out_flush(o, false);
 }
 
@@ -921,6 +937,7 @@ static void exporter_free(struct exporter *x)
 	free(x->ghash);
 	free(x->line_ser);
 	free(x->times);
+	free(x->time_text);
 	sb_free(&x->page);
 	if (x->spill_fd >= 0)
 		close(x->spill_fd);
@@ -970,6 +987,8 @@ int cmd_export(int argc, char **argv)
 			r = -ENOMEM;
 			goto out;
 		}
+	if ((r = make_times(&x)) < 0)
+		goto out;
 	for (size_t i = 0; i < x.nfam && r == 0; i++)
 		r = write_family(&o, &x, &x.fam[i]);
 	if (r == 0) {

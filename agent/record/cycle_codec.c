@@ -26,6 +26,7 @@ enum { ST_VERSION = 1, ST_ROOT, ST_COMPAT, ST_HOSTNAME, ST_KERNEL, ST_INTERVAL, 
 #define IO_PER_CGROUP_MAX 4096u
 #define IO_MAX (16u << 20)
 #define DEVS_MAX 65536u
+#define IO_FIELDS 8		/* major, minor, rbytes, wbytes, rios, wios, dbytes, dios */
 
 /* --- the columns of this cgscope ------------------------------------------ */
 
@@ -47,6 +48,16 @@ static size_t local_ncol;
 static int local_col_present = -1, local_col_iocount = -1;
 static char glob_names[G_NR][48];
 static pthread_once_t local_once = PTHREAD_ONCE_INIT;
+
+/* The local columns as runs for gathering a sample into a row: a run of
+ * 8-byte fields side by side in the sample is one memcpy. */
+struct col_run {
+	uint16_t col, count;
+	uint32_t off;
+	uint8_t size;
+};
+static struct col_run local_runs[LOCAL_COLS_MAX];
+static size_t local_nruns;
 
 #define SV(field) (offsetof(struct cgroup_sample, v) + offsetof(struct cgroup_values, field))
 #define SE(field) (offsetof(struct cgroup_sample, ev) + offsetof(struct cgroup_event_counts, field))
@@ -134,6 +145,18 @@ static void build_local(void)
 	for (int e = 0; e < REC_ERR_NR; e++)
 		snprintf(glob_names[G_REC_ERR + e], sizeof(glob_names[0]), "record.errors:%s",
 			 record_error_names[e]);
+	for (size_t c = 0; c < local_ncol; c++) {
+		struct col_run *r = local_nruns ? &local_runs[local_nruns - 1] : NULL;
+
+		if (r && r->size == 8 && local_cols[c].size == 8 &&
+		    local_cols[c].off == r->off + 8u * r->count) {
+			r->count++;
+			continue;
+		}
+		local_runs[local_nruns++] = (struct col_run){ .col = (uint16_t)c, .count = 1,
+							      .off = local_cols[c].off,
+							      .size = local_cols[c].size };
+	}
 }
 
 static uint64_t get_field(const struct cgroup_sample *c, const struct col_def *d)
@@ -185,12 +208,12 @@ struct cycle_data {
 	uint32_t *depth, *path_off, *path_len;
 	char *strings;
 	size_t slen, scap;
-	uint64_t *vals;			/* column-major: vals[c * cap + i] */
-	size_t vcols;			/* columns vals has room for, at cap */
+	uint64_t *vals;			/* a row of ncol values per cgroup */
+	size_t vcap;			/* values vals has room for */
 	uint64_t *ms;			/* memory.stat rows, nmsk each */
 	size_t nms, mscap;
 	uint32_t *ms_row;		/* [i]: its row, or UINT32_MAX */
-	struct io_dev_stat *io;
+	uint64_t *io;			/* io.stat entries, IO_FIELDS values each */
 	size_t nio, iocap;
 	uint32_t *io_first;		/* [i] */
 	uint64_t *glob;
@@ -276,10 +299,9 @@ static int resize(void *pp, size_t n, size_t sz)
 /* Room for n cgroups of ncol columns. */
 static int data_reserve(struct cycle_data *d, size_t n, size_t ncol)
 {
-	size_t cap = d->cap;
-
 	if (n > d->cap || !d->id) {
-		cap = d->cap ? d->cap : 16;
+		size_t cap = d->cap ? d->cap : 16;
+
 		while (cap < n)
 			cap *= 2;
 		if (resize(&d->id, cap, sizeof(*d->id)) || resize(&d->parent, cap, sizeof(*d->parent)) ||
@@ -289,19 +311,15 @@ static int data_reserve(struct cycle_data *d, size_t n, size_t ncol)
 		    resize(&d->ms_row, cap, sizeof(*d->ms_row)) ||
 		    resize(&d->io_first, cap, sizeof(*d->io_first)))
 			return -ENOMEM;
+		d->cap = cap;
 	}
-	if (cap != d->cap || ncol > d->vcols || !d->vals) {
-		/* Column-major with the new stride: the values are rewritten
-		 * whole by every encode and decode, nothing to move. */
-		free(d->vals);
-		d->vals = calloc(ncol ? ncol * cap : 1, sizeof(*d->vals));
-		if (!d->vals) {
-			d->vcols = 0;
+	if (n * ncol > d->vcap || !d->vals) {
+		size_t want = d->cap * (ncol ? ncol : 1);
+
+		if (resize(&d->vals, want, sizeof(*d->vals)))
 			return -ENOMEM;
-		}
-		d->vcols = ncol;
+		d->vcap = want;
 	}
-	d->cap = cap;
 	return 0;
 }
 
@@ -544,6 +562,26 @@ static int set_blob(struct cycle_data *d, int b, const void *p, size_t len)
 	return 0;
 }
 
+static void io_row(uint64_t *row, const struct io_dev_stat *e)
+{
+	row[0] = e->major;
+	row[1] = e->minor;
+	row[2] = e->rbytes;
+	row[3] = e->wbytes;
+	row[4] = e->rios;
+	row[5] = e->wios;
+	row[6] = e->dbytes;
+	row[7] = e->dios;
+}
+
+static void io_entry(struct io_dev_stat *e, const uint64_t *row)
+{
+	*e = (struct io_dev_stat){
+		.major = (uint32_t)row[0], .minor = (uint32_t)row[1], .rbytes = row[2],
+		.wbytes = row[3], .rios = row[4], .wios = row[5], .dbytes = row[6], .dios = row[7],
+	};
+}
+
 /* d as the cycle of s and m, in this cgscope's columns. */
 static int fill(struct cycle_data *d, const struct snapshot *s, const struct cycle_meta *m)
 {
@@ -558,7 +596,8 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 		nio += v->io_count;
 		nms += cg_has(v, F_MEMORY_STAT);
 	}
-	if (grow(&d->strings, &d->scap, slen + 1, 1) < 0 || grow(&d->io, &d->iocap, nio + 1, sizeof(*d->io)) < 0 ||
+	if (grow(&d->strings, &d->scap, slen + 1, 1) < 0 ||
+	    grow(&d->io, &d->iocap, (nio + 1) * IO_FIELDS, sizeof(*d->io)) < 0 ||
 	    grow(&d->ms, &d->mscap, (nms + 1) * MEMSTAT_NR, sizeof(*d->ms)) < 0 ||
 	    grow(&d->glob, &d->globcap, G_NR, sizeof(*d->glob)) < 0)
 		return -ENOMEM;
@@ -568,6 +607,7 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 		const struct cgroup_sample *c = &s->cgroups[i];
 		const char *p = sample_path(s, c);
 		size_t len = strlen(p);
+		uint64_t *row = d->vals + i * local_ncol;
 
 		d->id[i] = c->id;
 		d->parent[i] = c->parent_id;
@@ -576,11 +616,17 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 		d->path_len[i] = (uint32_t)len;
 		memcpy(d->strings + d->slen, p, len);
 		d->slen += len;
-		for (size_t k = 0; k < local_ncol; k++)
-			d->vals[k * d->cap + i] = get_field(c, &local_cols[k]);
+		for (size_t k = 0; k < local_nruns; k++) {
+			const struct col_run *r = &local_runs[k];
+
+			if (r->size == 8)
+				memcpy(row + r->col, (const char *)c + r->off, r->count * 8u);
+			else
+				row[r->col] = get_field(c, &local_cols[r->col]);
+		}
 		d->io_first[i] = (uint32_t)d->nio;
-		if (c->v.io_count)
-			memcpy(d->io + d->nio, s->io.items + c->v.io_first, c->v.io_count * sizeof(*d->io));
+		for (uint32_t e = 0; e < c->v.io_count; e++)
+			io_row(d->io + (d->nio + e) * IO_FIELDS, &s->io.items[c->v.io_first + e]);
 		d->nio += c->v.io_count;
 		d->ms_row[i] = UINT32_MAX;
 		if (cg_has(&c->v, F_MEMORY_STAT)) {
@@ -617,105 +663,132 @@ static int reserve_work(struct cycle_state *st, size_t n, size_t nms, size_t nde
 	return 0;
 }
 
-/* The cycle before's value of column c for cgroup i of this one: 0 for a
- * cgroup it did not have. */
-static inline uint64_t prev_val(const struct cycle_data *p, size_t c, uint32_t pi)
+/* The rows cur[0..n) of w values each against the rows of prev that base
+ * names (UINT32_MAX: a row of zeros): a bitmap of the columns with any
+ * difference, then those columns' differences, column after column. Which
+ * columns differ is found first, in one pass along the rows: most do not,
+ * and those cost no more. */
+static int put_matrix(struct strbuf *raw, struct cycle_state *st, const uint64_t *cur,
+		      const uint64_t *prev, const uint32_t *base, size_t n, size_t w)
 {
-	return pi == UINT32_MAX ? 0 : p->vals[c * p->cap + pi];
-}
+	size_t bm_at = raw->len, bm_len = (w + 7) / 8;
+	uint64_t *any;
 
-/* Each of n deltas as a zigzag varint; a bitmap bit per group says which
- * groups have any (written by the caller before). */
-static void put_deltas(struct strbuf *raw, const uint64_t *delta, size_t n)
-{
-	uint8_t *p;
-
-	if (sb_reserve(raw, n * 10) < 0)
-		return;
-	p = (uint8_t *)raw->buf + raw->len;
-	for (size_t i = 0; i < n; i++)
-		p += put_varint(p, zigzag(delta[i]));
-	raw->len = (size_t)((char *)p - raw->buf);
-	raw->buf[raw->len] = '\0';
-}
-
-/* Writes groups of deltas: a bitmap of which of ng groups (of n values
- * each, made by fn) have a non-zero one, then those groups. */
-struct group_src {
-	const struct cycle_state *st;
-	const struct cycle_data *cur, *prev;
-};
-
-typedef void (*group_fn)(const struct group_src *g, size_t k, uint64_t *delta, size_t n);
-
-static int put_groups(struct strbuf *raw, struct cycle_state *st, const struct group_src *g,
-		      size_t ng, size_t n, group_fn fn)
-{
-	size_t bm_at = raw->len, bm_len = (ng + 7) / 8;
-
-	if (reserve_work(st, 0, 0, n) < 0 || sb_reserve(raw, bm_len) < 0)
+	if (grow(&st->delta, &st->delta_cap, w + 1, sizeof(*st->delta)) < 0 ||
+	    sb_reserve(raw, bm_len) < 0)
 		return -ENOMEM;
+	any = st->delta;
+	memset(any, 0, w * sizeof(*any));
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t *row = cur + i * w;
+
+		if (base[i] == UINT32_MAX) {
+			for (size_t c = 0; c < w; c++)
+				any[c] |= row[c];
+		} else {
+			const uint64_t *p = prev + (size_t)base[i] * w;
+
+			for (size_t c = 0; c < w; c++)
+				any[c] |= row[c] ^ p[c];
+		}
+	}
 	memset(raw->buf + raw->len, 0, bm_len);
 	raw->len += bm_len;
-	for (size_t k = 0; k < ng; k++) {
-		uint64_t any = 0;
+	for (size_t c = 0; c < w; c++) {
+		size_t k = 0, last = 0;
+		uint8_t *o;
 
-		fn(g, k, st->delta, n);
-		for (size_t i = 0; i < n; i++)
-			any |= st->delta[i];
-		if (!any)
+		if (!any[c])
 			continue;
-		raw->buf[bm_at + k / 8] |= (char)(1u << (k % 8));
-		put_deltas(raw, st->delta, n);
+		raw->buf[bm_at + c / 8] |= (char)(1u << (c % 8));
+		for (size_t i = 0; i < n; i++)
+			k += cur[i * w + c] != (base[i] == UINT32_MAX ? 0 : prev[(size_t)base[i] * w + c]);
+		if (sb_reserve(raw, 10 + n * 20) < 0)
+			return -ENOMEM;
+		o = (uint8_t *)raw->buf + raw->len;
+		/* Few changes (a tenth of the cgroups busy): each as the gap
+		 * since the one before and its difference, 0 first to say so;
+		 * else every difference in a row. */
+		o += put_varint(o, k * 2 < n ? k : 0);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t pv = base[i] == UINT32_MAX ? 0 : prev[(size_t)base[i] * w + c];
+			uint64_t d = cur[i * w + c] - pv;
+
+			if (k * 2 >= n) {
+				o += put_varint(o, zigzag(d));
+			} else if (d) {
+				o += put_varint(o, i - last);
+				o += put_varint(o, zigzag(d));
+				last = i;
+			}
+		}
+		raw->len = (size_t)((char *)o - raw->buf);
 	}
+	raw->buf[raw->len] = '\0';
 	return sb_error(raw);
 }
 
-static void col_deltas(const struct group_src *g, size_t c, uint64_t *delta, size_t n)
+/* Reads what put_matrix wrote into cur: first the rows of prev that base
+ * names (zeros for UINT32_MAX), then each column's differences added. */
+static int get_matrix(struct rbuf *r, uint64_t *cur, const uint64_t *prev, const uint32_t *base,
+		      size_t n, size_t w)
 {
-	const uint64_t *cur = g->cur->vals + c * g->cur->cap;
+	size_t bm_len = (w + 7) / 8;
+	const uint8_t *bm = rb_take(r, bm_len);
+	bool same = true;
 
-	for (size_t i = 0; i < n; i++)
-		delta[i] = cur[i] - prev_val(g->prev, c, g->st->pidx[i]);
+	if (!bm)
+		return -EBADMSG;
+	for (size_t i = 0; same && i < n; i++)
+		same = base[i] == i;
+	if (same) {
+		if (n && w)
+			memcpy(cur, prev, n * w * sizeof(*cur));
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (base[i] == UINT32_MAX)
+				memset(cur + i * w, 0, w * sizeof(*cur));
+			else
+				memcpy(cur + i * w, prev + (size_t)base[i] * w, w * sizeof(*cur));
+		}
+	}
+	for (size_t c = 0; c < w; c++) {
+		uint64_t k;
+
+		if (!(bm[c / 8] >> (c % 8) & 1))
+			continue;
+		k = rb_varint(r);
+		if (k) {
+			/* Sparse: k (gap, difference) pairs, two bytes or more each. */
+			size_t i = 0;
+
+			if (k > n || k > rb_left(r) / 2)
+				return -EBADMSG;
+			for (uint64_t j = 0; j < k; j++) {
+				uint64_t gap = rb_varint(r);
+
+				if (gap > n - i || (j && !gap) || (i + gap) >= n)
+					return -EBADMSG;
+				i += (size_t)gap;
+				cur[i * w + c] += unzigzag(rb_varint(r));
+			}
+		} else {
+			/* Dense: n varints of a byte or more. */
+			if (n > rb_left(r))
+				return -EBADMSG;
+			for (size_t i = 0; i < n; i++)
+				cur[i * w + c] += unzigzag(rb_varint(r));
+		}
+		if (r->bad)
+			return -EBADMSG;
+	}
+	return 0;
 }
 
-static void ms_deltas(const struct group_src *g, size_t k, uint64_t *delta, size_t n)
+/* A value of the row of cgroup i. */
+static inline uint64_t val(const struct cycle_data *d, size_t ncol, size_t i, int c)
 {
-	size_t nk = g->st->nmsk;
-
-	for (size_t r = 0; r < n; r++) {
-		uint32_t pr = g->st->prow[r];
-
-		delta[r] = g->cur->ms[r * nk + k] - (pr == UINT32_MAX ? 0 : g->prev->ms[pr * nk + k]);
-	}
-}
-
-static uint64_t io_field(const struct io_dev_stat *e, size_t f)
-{
-	switch (f) {
-	case 0: return e->major;
-	case 1: return e->minor;
-	case 2: return e->rbytes;
-	case 3: return e->wbytes;
-	case 4: return e->rios;
-	case 5: return e->wios;
-	case 6: return e->dbytes;
-	default: return e->dios;
-	}
-}
-
-static void io_set(struct io_dev_stat *e, size_t f, uint64_t v)
-{
-	switch (f) {
-	case 0: e->major = (uint32_t)v; break;
-	case 1: e->minor = (uint32_t)v; break;
-	case 2: e->rbytes = v; break;
-	case 3: e->wbytes = v; break;
-	case 4: e->rios = v; break;
-	case 5: e->wios = v; break;
-	case 6: e->dbytes = v; break;
-	default: e->dios = v;
-	}
+	return c < 0 ? 0 : d->vals[i * ncol + (size_t)c];
 }
 
 /* Each io.stat entry's entry in the cycle before: the same cgroup's entry
@@ -728,24 +801,14 @@ static int match_io(struct cycle_state *st, const struct cycle_data *cur,
 	if (grow(&st->pio, &st->pio_cap, cur->nio + 1, sizeof(*st->pio)) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < cur->n; i++) {
-		uint64_t cnt = cur->vals[(size_t)st->rec_col_iocount * cur->cap + i];
+		uint64_t cnt = val(cur, st->ncol, i, st->rec_col_iocount);
 		uint32_t pi = st->pidx[i];
-		uint64_t pcnt = pi == UINT32_MAX ? 0 :
-				prev->vals[(size_t)st->rec_col_iocount * prev->cap + pi];
+		uint64_t pcnt = pi == UINT32_MAX ? 0 : val(prev, st->ncol, pi, st->rec_col_iocount);
 
 		for (uint64_t d = 0; d < cnt; d++, j++)
 			st->pio[j] = d < pcnt ? prev->io_first[pi] + (uint32_t)d : UINT32_MAX;
 	}
 	return 0;
-}
-
-static void io_deltas(const struct group_src *g, size_t f, uint64_t *delta, size_t n)
-{
-	for (size_t j = 0; j < n; j++) {
-		uint32_t pj = g->st->pio[j];
-
-		delta[j] = io_field(&g->cur->io[j], f) - (pj == UINT32_MAX ? 0 : io_field(&g->prev->io[pj], f));
-	}
 }
 
 static bool same_identity(const struct cycle_data *a, size_t i, const struct cycle_data *b, size_t j)
@@ -800,7 +863,6 @@ int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct 
 		 bool key, uint64_t seq, struct strbuf *raw, bool *ret_key)
 {
 	struct cycle_data *prev = &st->d[st->cur], *cur = &st->d[!st->cur];
-	struct group_src g = { .st = st, .cur = cur, .prev = prev };
 	unsigned flags = 0;
 	bool same;
 	int r;
@@ -859,9 +921,9 @@ int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct 
 			}
 		}
 	}
-	if ((r = put_groups(raw, st, &g, local_ncol, cur->n, col_deltas)) < 0 ||
-	    (r = put_groups(raw, st, &g, MEMSTAT_NR, cur->nms, ms_deltas)) < 0 ||
-	    (r = put_groups(raw, st, &g, 8, cur->nio, io_deltas)) < 0)
+	if ((r = put_matrix(raw, st, cur->vals, prev->vals, st->pidx, cur->n, local_ncol)) < 0 ||
+	    (r = put_matrix(raw, st, cur->ms, prev->ms, st->prow, cur->nms, MEMSTAT_NR)) < 0 ||
+	    (r = put_matrix(raw, st, cur->io, prev->io, st->pio, cur->nio, IO_FIELDS)) < 0)
 		return r;
 	if (sb_error(raw) < 0)
 		return -ENOMEM;
@@ -873,73 +935,6 @@ int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct 
 }
 
 /* --- decoding ---------------------------------------------------------------- */
-
-/* Reads groups written by put_groups: for each of ng groups, n deltas added
- * to what base(k, i) gives (0 for none), stored by store(k, i, v). */
-struct group_dst {
-	struct cycle_state *st;
-	struct cycle_data *cur;
-	const struct cycle_data *prev;
-};
-
-typedef uint64_t (*base_fn)(const struct group_dst *g, size_t k, size_t i);
-typedef void (*store_fn)(const struct group_dst *g, size_t k, size_t i, uint64_t v);
-
-static int get_groups(struct rbuf *r, const struct group_dst *g, size_t ng, size_t n,
-		      base_fn base, store_fn store)
-{
-	size_t bm_len = (ng + 7) / 8;
-	const uint8_t *bm = rb_take(r, bm_len);
-
-	if (!bm)
-		return -EBADMSG;
-	for (size_t k = 0; k < ng; k++) {
-		bool there = bm[k / 8] >> (k % 8) & 1;
-
-		/* A group that is there has n varints of a byte or more. */
-		if (there && n > rb_left(r))
-			return -EBADMSG;
-		for (size_t i = 0; i < n; i++)
-			store(g, k, i, base(g, k, i) + (there ? unzigzag(rb_varint(r)) : 0));
-		if (r->bad)
-			return -EBADMSG;
-	}
-	return 0;
-}
-
-static uint64_t col_base(const struct group_dst *g, size_t c, size_t i)
-{
-	return prev_val(g->prev, c, g->st->pidx[i]);
-}
-
-static void col_store(const struct group_dst *g, size_t c, size_t i, uint64_t v)
-{
-	g->cur->vals[c * g->cur->cap + i] = v;
-}
-
-static uint64_t ms_base(const struct group_dst *g, size_t k, size_t r)
-{
-	uint32_t pr = g->st->prow[r];
-
-	return pr == UINT32_MAX ? 0 : g->prev->ms[pr * g->st->nmsk + k];
-}
-
-static void ms_store(const struct group_dst *g, size_t k, size_t r, uint64_t v)
-{
-	g->cur->ms[r * g->st->nmsk + k] = v;
-}
-
-static uint64_t io_base(const struct group_dst *g, size_t f, size_t j)
-{
-	uint32_t pj = g->st->pio[j];
-
-	return pj == UINT32_MAX ? 0 : io_field(&g->prev->io[pj], f);
-}
-
-static void io_store(const struct group_dst *g, size_t f, size_t j, uint64_t v)
-{
-	io_set(&g->cur->io[j], f, v);
-}
 
 static int read_statics(struct cycle_data *d, const uint8_t *p, size_t len)
 {
@@ -954,7 +949,6 @@ static int read_statics(struct cycle_data *d, const uint8_t *p, size_t len)
 int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool key, uint64_t seq)
 {
 	struct cycle_data *prev = &st->d[st->cur], *cur = &st->d[!st->cur];
-	struct group_dst g = { .st = st, .cur = cur, .prev = prev };
 	struct rbuf r = rbuf_of(raw, len);
 	unsigned flags;
 	uint64_t n;
@@ -1006,7 +1000,7 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 	/* A listed cgroup takes two bytes or more. */
 	if (r.bad || n > CGROUPS_MAX || ((flags & PF_LIST) && n > rb_left(&r) / 2))
 		return -EBADMSG;
-	if (data_reserve(cur, (size_t)n, st->ncol) < 0 || reserve_work(st, (size_t)n, (size_t)n, 0) < 0)
+	if (data_reserve(cur, (size_t)n, st->ncol) < 0 || reserve_work(st, (size_t)n, 0, 0) < 0)
 		return -ENOMEM;
 	cur->n = (size_t)n;
 	cur->slen = 0;
@@ -1064,40 +1058,35 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 	}
 
 	/* The values. */
-	if ((e = get_groups(&r, &g, st->ncol, cur->n, col_base, col_store)) < 0)
+	if ((e = get_matrix(&r, cur->vals, prev->vals, st->pidx, cur->n, st->ncol)) < 0)
 		return e;
 	cur->nms = 0;
 	for (size_t i = 0; i < cur->n; i++) {
-		uint64_t present = st->rec_col_present < 0 ? 0 :
-				   cur->vals[(size_t)st->rec_col_present * cur->cap + i];
+		uint64_t present = val(cur, st->ncol, i, st->rec_col_present);
 
 		cur->ms_row[i] = UINT32_MAX;
 		if (st->rec_ms_bit >= 0 && (present >> st->rec_ms_bit & 1))
 			cur->ms_row[i] = (uint32_t)cur->nms++;
 	}
-	if (grow(&cur->ms, &cur->mscap, (cur->nms + 1) * (st->nmsk ? st->nmsk : 1), sizeof(*cur->ms)) < 0)
+	if (grow(&cur->ms, &cur->mscap, (cur->nms + 1) * (st->nmsk ? st->nmsk : 1), sizeof(*cur->ms)) < 0 ||
+	    reserve_work(st, cur->n, cur->nms, 0) < 0)
 		return -ENOMEM;
 	match_rows(st, cur, prev);
-	if (key)
-		for (size_t i = 0; i < cur->nms; i++)
-			st->prow[i] = UINT32_MAX;
-	if ((e = get_groups(&r, &g, st->nmsk, cur->nms, ms_base, ms_store)) < 0)
+	if ((e = get_matrix(&r, cur->ms, prev->ms, st->prow, cur->nms, st->nmsk)) < 0)
 		return e;
 	cur->nio = 0;
 	for (size_t i = 0; i < cur->n; i++) {
-		uint64_t cnt = st->rec_col_iocount < 0 ? 0 :
-			       cur->vals[(size_t)st->rec_col_iocount * cur->cap + i];
+		uint64_t cnt = val(cur, st->ncol, i, st->rec_col_iocount);
 
 		if (cnt > IO_PER_CGROUP_MAX || cur->nio + cnt > IO_MAX)
 			return -EBADMSG;
 		cur->io_first[i] = (uint32_t)cur->nio;
 		cur->nio += (size_t)cnt;
 	}
-	if (grow(&cur->io, &cur->iocap, cur->nio + 1, sizeof(*cur->io)) < 0)
+	if (grow(&cur->io, &cur->iocap, (cur->nio + 1) * IO_FIELDS, sizeof(*cur->io)) < 0 ||
+	    match_io(st, cur, prev) < 0)
 		return -ENOMEM;
-	if (st->rec_col_iocount >= 0 && match_io(st, cur, prev) < 0)
-		return -ENOMEM;
-	if ((e = get_groups(&r, &g, 8, cur->nio, io_base, io_store)) < 0)
+	if ((e = get_matrix(&r, cur->io, prev->io, st->pio, cur->nio, IO_FIELDS)) < 0)
 		return e;
 	if (r.bad || r.p != r.end)
 		return -EBADMSG;
@@ -1195,8 +1184,8 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 	if (!s->cgroups || !s->strings || !s->io.items)
 		goto nomem;
 	s->io.len = s->io.cap = (uint32_t)d->nio;
-	if (d->nio)
-		memcpy(s->io.items, d->io, d->nio * sizeof(*d->io));
+	for (size_t j = 0; j < d->nio; j++)
+		io_entry(&s->io.items[j], d->io + j * IO_FIELDS);
 	for (size_t i = 0; i < d->n; i++) {
 		struct cgroup_sample *c = &s->cgroups[i];
 		uint32_t present = 0;
@@ -1210,7 +1199,7 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 		s->strings[slen++] = '\0';
 		for (size_t k = 0; k < st->ncol; k++) {
 			int lc = st->col_map[k];
-			uint64_t v = d->vals[k * d->cap + i];
+			uint64_t v = d->vals[i * st->ncol + k];
 
 			if (lc < 0)
 				continue;

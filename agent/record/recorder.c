@@ -132,7 +132,7 @@ static bool want_key(const struct recorder *r, int64_t time_ms)
 {
 	return r->frames_since_key >= KEY_MAX_FRAMES || time_ms - r->key_ms >= KEY_MAX_MS ||
 	       time_ms < r->key_ms ||
-	       (r->frames_since_key >= 16 && r->bytes_since_key >= r->key_bytes);
+	       (r->frames_since_key >= KEY_MIN_FRAMES && r->bytes_since_key >= r->key_bytes);
 }
 
 static int encode(struct recorder *r, const struct snapshot *s, const struct cycle_meta *m,

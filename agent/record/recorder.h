@@ -4,10 +4,12 @@
  * cycle and event codecs. Runs in the collection loop, after the snapshot
  * is published: a scrape never waits for it.
  *
- * A keyframe starts each segment and comes again when the deltas since the
- * last one have cost as much as it did, after KEY_MAX_FRAMES cycles, or
- * after KEY_MAX_MS: that bounds both what one damaged frame costs and how
- * many frames a reader decodes to reach any cycle. */
+ * A keyframe starts each segment and comes again after KEY_MIN_FRAMES
+ * cycles once the deltas since the last one have cost as much as it did
+ * (keyframes are then at most half of the store), and after KEY_MAX_FRAMES
+ * cycles or KEY_MAX_MS whatever they cost: that bounds both what one
+ * damaged frame costs and how many frames a reader decodes to reach any
+ * cycle. */
 #ifndef CGSCOPE_RECORD_RECORDER_H
 #define CGSCOPE_RECORD_RECORDER_H
 
@@ -20,6 +22,7 @@
 #include "record/record_status.h"
 #include "record/store.h"
 
+#define KEY_MIN_FRAMES 64
 #define KEY_MAX_FRAMES 360
 #define KEY_MAX_MS (3600 * 1000)
 
