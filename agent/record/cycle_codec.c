@@ -1170,10 +1170,18 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 	struct cycle_meta m = { 0 };
 	struct snapshot *s;
 	size_t slen = 0;
-	bool differs = false;
+	bool differs = false, native;
 
 	if (!st->valid)
 		return -ENODATA;
+	/* Every name in the order this cgscope has them: values map one to one. */
+	native = st->ncol == local_ncol && st->nfiles == F_NR && st->nmsk == MEMSTAT_NR;
+	for (size_t k = 0; native && k < st->ncol; k++)
+		native = st->col_map[k] == (int16_t)k;
+	for (size_t f = 0; native && f < st->nfiles; f++)
+		native = st->file_map[f] == (int16_t)f;
+	for (size_t k = 0; native && k < st->nmsk; k++)
+		native = st->msk_map[k] == (int16_t)k;
 	s = snapshot_new();
 	if (!s)
 		return -ENOMEM;
@@ -1197,19 +1205,34 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 		memcpy(s->strings + slen, d->strings + d->path_off[i], d->path_len[i]);
 		slen += d->path_len[i];
 		s->strings[slen++] = '\0';
-		for (size_t k = 0; k < st->ncol; k++) {
-			int lc = st->col_map[k];
-			uint64_t v = d->vals[i * st->ncol + k];
+		if (native) {
+			/* Recorded by this cgscope: the row back by runs. */
+			const uint64_t *row = d->vals + i * st->ncol;
 
-			if (lc < 0)
-				continue;
-			if (lc == local_col_present) {
-				for (size_t b = 0; b < st->nfiles; b++)
-					if ((v >> b & 1) && st->file_map[b] >= 0)
-						present |= 1u << st->file_map[b];
-				continue;
+			for (size_t k = 0; k < local_nruns; k++) {
+				const struct col_run *r = &local_runs[k];
+
+				if (r->size == 8)
+					memcpy((char *)c + r->off, row + r->col, r->count * 8u);
+				else
+					set_field(c, &local_cols[r->col], row[r->col]);
 			}
-			set_field(c, &local_cols[lc], v);
+			present = c->v.present;
+		} else {
+			for (size_t k = 0; k < st->ncol; k++) {
+				int lc = st->col_map[k];
+				uint64_t v = d->vals[i * st->ncol + k];
+
+				if (lc < 0)
+					continue;
+				if (lc == local_col_present) {
+					for (size_t b = 0; b < st->nfiles; b++)
+						if ((v >> b & 1) && st->file_map[b] >= 0)
+							present |= 1u << st->file_map[b];
+					continue;
+				}
+				set_field(c, &local_cols[lc], v);
+			}
 		}
 		c->v.present = present;
 		/* io.stat: its entries, as the counts said. */
@@ -1222,11 +1245,15 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 
 			if (stat_rows_add(&s->mem_stat, &row) < 0)
 				goto nomem;
-			for (int k = 0; k < MEMSTAT_NR; k++)
-				s->mem_stat.rows[row][k] = CG_UNSET;
-			for (size_t k = 0; k < st->nmsk; k++)
-				if (st->msk_map[k] >= 0)
-					s->mem_stat.rows[row][st->msk_map[k]] = src[k];
+			if (native) {
+				memcpy(s->mem_stat.rows[row], src, MEMSTAT_NR * sizeof(uint64_t));
+			} else {
+				for (int k = 0; k < MEMSTAT_NR; k++)
+					s->mem_stat.rows[row][k] = CG_UNSET;
+				for (size_t k = 0; k < st->nmsk; k++)
+					if (st->msk_map[k] >= 0)
+						s->mem_stat.rows[row][st->msk_map[k]] = src[k];
+			}
 			c->v.mem_stat_row = row;
 		} else {
 			c->v.present &= ~(1u << F_MEMORY_STAT);

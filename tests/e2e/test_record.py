@@ -170,19 +170,26 @@ def test_top_replay_shows_a_recorded_moment(agent_factory, cgtree, recdir):
     assert abs(pct - hot["rates"]["cpu_cores"] * 100) < 0.15, (row, hot)
 
 
+def utc_ms(ts):
+    """A time as `dump --list` prints it (RFC 3339, UTC, ms) in ms."""
+    return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(ts[20:23])
+
+
 def test_dump_replay_says_what_it_cannot(agent_factory, recdir):
     r = run("dump", "--replay", recdir)
     assert r.returncode == 1 and "holds no recording" in r.stderr
     agent = agent_factory("--interval=300ms", f"--record.dir={recdir}")
     wait_cycles(agent, 3)
-    first_ms = int(time.time() * 1000) - 60000
     agent.stop()
-    r = run("dump", "--replay", recdir, "--at", at(first_ms))
+    cycles, _ = frames(recdir)
+    first, last = utc_ms(cycles[0][1]), utc_ms(cycles[-1][1])
+    r = run("dump", "--replay", recdir, "--at", at(first - 1))
     assert r.returncode == 1 and "nothing recorded at or before" in r.stderr, r.stderr
-    r = run("dump", "--replay", recdir, "--at", "now")
-    assert r.returncode == 0, r.stderr
-    time.sleep(1.2)    # more than three intervals of 300 ms since the last cycle
-    r = run("dump", "--replay", recdir, "--at", "now")
+    # Within three intervals of the last cycle: its page.
+    r = run("dump", "--replay", recdir, "--at", at(last + 899))
+    assert r.returncode == 0 and "cgscope_collect_cycles_total" in r.stdout, r.stderr
+    # Past them: nothing was recorded then.
+    r = run("dump", "--replay", recdir, "--at", at(last + 901))
     assert r.returncode == 1 and "more than three intervals" in r.stderr, r.stderr
     r = run("dump", "--replay", recdir, "--at", "yesterday at noon")
     assert r.returncode == 2 and "want a time" in r.stderr
@@ -279,8 +286,9 @@ def test_disk_full_pauses_and_resumes(small_fs, cgtree):
             log.seek(0)
             return "recording paused" in log.read()
         assert wait_for(paused, 20), "no pause"
-        m = parse_metrics(a.get("/metrics"))
-        assert series(m, "cgscope_record_errors_total", reason="no_space") >= 1
+        # The page of the cycle after the failed write counts it.
+        assert wait_for(lambda: series(parse_metrics(a.get("/metrics")), "cgscope_record_errors_total",
+                                       reason="no_space") >= 1, 10)
         # Serving goes on: new cycles while paused.
         wait_cycles(a, 5)
         log.seek(0)
