@@ -29,6 +29,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/units.h"
+#include "prom/prom_text.h"
 #include "record/bytes.h"
 
 /* Points kept in memory before they go to the temporary file. */
@@ -40,9 +41,35 @@ struct export_flags {
 	const char *replay;
 	int64_t from_ms, to_ms;
 	uint64_t step_ms;
+	struct strbuf labels;		/* --label's, escaped: `job="cgscope",instance="a:1"` */
 };
 
 #define F(x) offsetof(struct export_flags, x)
+
+/* NAME=VALUE, a label every series gets, as Prometheus adds job and
+ * instance to what it scrapes. */
+static int parse_label(const struct flag *f, const char *value, void *cfg)
+{
+	struct strbuf *sb = &((struct export_flags *)cfg)->labels;
+	const char *eq = strchr(value, '=');
+
+	(void)f;
+	if (!eq || eq == value)
+		return -EINVAL;
+	for (const char *p = value; p < eq; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+		      (p > value && *p >= '0' && *p <= '9')))
+			return -EINVAL;
+	if (eq - value >= 2 && value[0] == '_' && value[1] == '_')
+		return -EINVAL;	/* reserved */
+	if (sb->len)
+		sb_putc(sb, ',');
+	sb_append(sb, value, (size_t)(eq - value));
+	sb_puts(sb, "=\"");
+	prom_escape_label(sb, eq + 1, strlen(eq + 1));
+	sb_putc(sb, '"');
+	return sb_error(sb);
+}
 
 static const struct flag export_flags[] = {
 	FLAG_SECTION("Options:"),
@@ -59,6 +86,10 @@ static const struct flag export_flags[] = {
 	  .min = 1, .max = 86400000, .want = "a duration such as 15s or 1m",
 	  .help = "one cycle per DURATION, the first recorded in each (default: every cycle "
 		  "recorded); a scrape interval, to keep a day of a large host small" },
+	{ .name = "label", .arg = "NAME=VALUE", .parse = parse_label, .opts = FLAG_REPEAT,
+	  .want = "NAME=VALUE, NAME a label name ([a-zA-Z_][a-zA-Z0-9_]*, not __...)",
+	  .help = "add this label to every series, as Prometheus adds job and instance to what "
+		  "it scrapes: --label job=cgscope --label instance=node1:9753; repeatable" },
 	FLAG_END
 };
 
@@ -143,6 +174,7 @@ struct exporter {
 	uint64_t spill_len;
 	struct strbuf page;
 	int64_t step_ms, from_ms, next_bucket;
+	const struct strbuf *labels;	/* --label's text, or empty */
 	uint64_t cgroup_samples;
 	int error;
 };
@@ -947,8 +979,28 @@ static void put_point(struct out *o, const struct exporter *x, const struct seri
 
 	if (sb_reserve(sb, s->key_len + 64 + (rd->text ? rd->text_len : 0)) < 0)
 		return;
-	memcpy(sb->buf + sb->len, key_of(x, s), s->key_len);
-	sb->len += s->key_len;
+	if (x->labels->len) {
+		/* The labels of --label first: name{LABELS,the series' own}. */
+		const char *k = key_of(x, s), *brace = memchr(k, '{', s->key_len);
+		size_t nl = brace ? (size_t)(brace - k) : s->key_len;
+
+		if (sb_reserve(sb, x->labels->len + 4) < 0)
+			return;
+		sb_append(sb, k, nl);
+		sb_putc(sb, '{');
+		sb_append(sb, x->labels->buf, x->labels->len);
+		if (!brace)
+			sb_putc(sb, '}');
+		else if (brace[1] != '}')
+			sb_putc(sb, ',');
+		if (brace)
+			sb_append(sb, brace + 1, s->key_len - nl - 1);
+		if (sb_reserve(sb, 64 + (rd->text ? rd->text_len : 0)) < 0)
+			return;
+	} else {
+		memcpy(sb->buf + sb->len, key_of(x, s), s->key_len);
+		sb->len += s->key_len;
+	}
 	sb->buf[sb->len++] = ' ';
 	if (rd->text) {
 		sb_append(sb, (const char *)rd->text, rd->text_len);
@@ -1103,14 +1155,14 @@ int cmd_export(int argc, char **argv)
 	int r;
 
 	r = flags_parse(&export_cmd, argc, argv, &fl);
-	if (r != 0)
+	if (r != 0) {
+		sb_free(&fl.labels);
 		return r > 0 ? 0 : 2;
-	if (!fl.replay) {
-		fprintf(stderr, "cgscope export: --replay DIR is required (an agent's --record.dir)\n");
-		return 2;
 	}
-	if (fl.from_ms > fl.to_ms) {
-		fprintf(stderr, "cgscope export: --from is after --to\n");
+	if (!fl.replay || fl.from_ms > fl.to_ms) {
+		fprintf(stderr, "cgscope export: %s\n", !fl.replay ?
+			"--replay DIR is required (an agent's --record.dir)" : "--from is after --to");
+		sb_free(&fl.labels);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1118,6 +1170,7 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	x.step_ms = (int64_t)fl.step_ms;
 	x.from_ms = fl.from_ms;
+	x.labels = &fl.labels;
 	t0 = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_init(&pl.lock, NULL);
 	pthread_cond_init(&pl.cond, NULL);
@@ -1167,6 +1220,7 @@ int cmd_export(int argc, char **argv)
 			 x.spill_len ? " (points past 256 MiB went through a temporary file)" : "");
 out:
 	sb_free(&o.sb);
+	sb_free(&fl.labels);
 	exporter_free(&x);
 	replay_close(rp);
 	return r < 0 ? 1 : 0;

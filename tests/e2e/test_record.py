@@ -407,7 +407,8 @@ def test_backfill_a_real_prometheus(agent_factory, cgtree, recdir, tmp_path):
     agent.stop()
     om = tmp_path / "backfill.om"
     with open(om, "w") as f:
-        r = subprocess.run([CGSCOPE, "export", "--replay", recdir, "--from", "10m ago"],
+        r = subprocess.run([CGSCOPE, "export", "--replay", recdir, "--from", "10m ago",
+                            "--label", "job=cgscope", "--label", "instance=node-a:9753"],
                            stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     text = om.read_text()
@@ -467,7 +468,7 @@ def test_backfill_a_real_prometheus(agent_factory, cgtree, recdir, tmp_path):
         page = replayed(recdir, t_ms).stdout
         want = series(parse_metrics(page), "cgroup_cpu_usage_seconds_total", cgroup=cgtree.rel("work"))
         assert want and want > 0
-        q = f'cgroup_cpu_usage_seconds_total{{cgroup="{cgtree.rel("work")}"}}'
+        q = f'cgroup_cpu_usage_seconds_total{{job="cgscope",instance="node-a:9753",cgroup="{cgtree.rel("work")}"}}'
         res = wait_for(lambda: prometheus_query(url, q, t_ms / 1000), 30)
         assert res, "Prometheus has no such series"
         assert float(res[0]["value"][1]) == want
