@@ -38,8 +38,9 @@ struct col_def {
 
 enum {
 	G_CYCLE, G_TAKEN_MS, G_TAKEN_MONO, G_READ_MONO, G_FILTERED, G_OVER_LIMIT,
-	G_REC_ON, G_REC_BYTES, G_REC_FRAMES, G_REC_OLDEST, G_REC_ERR,
-	G_NR = G_REC_ERR + REC_ERR_NR
+	G_REC_ON, G_REC_BYTES, G_REC_FRAMES, G_REC_OLDEST, G_NAMES_ON, G_REC_ERR,
+	G_ID_ERR = G_REC_ERR + REC_ERR_NR,
+	G_NR = G_ID_ERR + IDERR_NR
 };
 
 #define LOCAL_COLS_MAX 192
@@ -138,13 +139,16 @@ static void build_local(void)
 
 	static const char *const g[G_REC_ERR] = {
 		"cycle", "taken_ms", "taken_mono_ns", "read_mono_ns", "filtered", "over_limit",
-		"record.on", "record.bytes", "record.frames", "record.oldest_ms",
+		"record.on", "record.bytes", "record.frames", "record.oldest_ms", "names.on",
 	};
 	for (int i = 0; i < G_REC_ERR; i++)
 		snprintf(glob_names[i], sizeof(glob_names[i]), "%s", g[i]);
 	for (int e = 0; e < REC_ERR_NR; e++)
 		snprintf(glob_names[G_REC_ERR + e], sizeof(glob_names[0]), "record.errors:%s",
 			 record_error_names[e]);
+	for (int e = 0; e < IDERR_NR; e++)
+		snprintf(glob_names[G_ID_ERR + e], sizeof(glob_names[0]), "identity.errors:%s",
+			 identity_error_reasons[e]);
 	for (size_t c = 0; c < local_ncol; c++) {
 		struct col_run *r = local_nruns ? &local_runs[local_nruns - 1] : NULL;
 
@@ -206,6 +210,9 @@ struct cycle_data {
 	size_t n, cap;
 	uint64_t *id, *parent;
 	uint32_t *depth, *path_off, *path_len;
+	/* Who runs in it (collect/container_names.h): its CN_NR names, each
+	 * after a NUL but the first, in strings; length 0 for none. */
+	uint32_t *nm_off, *nm_len;
 	char *strings;
 	size_t slen, scap;
 	uint64_t *vals;			/* a row of ncol values per cgroup */
@@ -250,6 +257,8 @@ static void data_free(struct cycle_data *d)
 	free(d->depth);
 	free(d->path_off);
 	free(d->path_len);
+	free(d->nm_off);
+	free(d->nm_len);
 	free(d->strings);
 	free(d->vals);
 	free(d->ms);
@@ -308,6 +317,8 @@ static int data_reserve(struct cycle_data *d, size_t n, size_t ncol)
 		    resize(&d->depth, cap, sizeof(*d->depth)) ||
 		    resize(&d->path_off, cap, sizeof(*d->path_off)) ||
 		    resize(&d->path_len, cap, sizeof(*d->path_len)) ||
+		    resize(&d->nm_off, cap, sizeof(*d->nm_off)) ||
+		    resize(&d->nm_len, cap, sizeof(*d->nm_len)) ||
 		    resize(&d->ms_row, cap, sizeof(*d->ms_row)) ||
 		    resize(&d->io_first, cap, sizeof(*d->io_first)))
 			return -ENOMEM;
@@ -593,6 +604,8 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 		const struct cgroup_values *v = &s->cgroups[i].v;
 
 		slen += strlen(sample_path(s, &s->cgroups[i]));
+		for (int f = 0; s->names && f < CN_NR; f++)
+			slen += strlen(sample_name(s, i, (enum cgroup_name)f)) + 1;
 		nio += v->io_count;
 		nms += cg_has(v, F_MEMORY_STAT);
 	}
@@ -616,6 +629,26 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 		d->path_len[i] = (uint32_t)len;
 		memcpy(d->strings + d->slen, p, len);
 		d->slen += len;
+		d->nm_off[i] = (uint32_t)d->slen;
+		d->nm_len[i] = 0;
+		if (s->names) {
+			bool any = false;
+
+			for (int f = 0; f < CN_NR; f++) {
+				const char *nm = sample_name(s, i, (enum cgroup_name)f);
+				size_t nl = strlen(nm);
+
+				if (f)
+					d->strings[d->slen++] = '\0';
+				memcpy(d->strings + d->slen, nm, nl);
+				d->slen += nl;
+				any |= nl > 0;
+			}
+			if (any)
+				d->nm_len[i] = (uint32_t)(d->slen - d->nm_off[i]);
+			else
+				d->slen = d->nm_off[i];	/* no names: nothing stored */
+		}
 		for (size_t k = 0; k < local_nruns; k++) {
 			const struct col_run *r = &local_runs[k];
 
@@ -646,8 +679,11 @@ static int fill(struct cycle_data *d, const struct snapshot *s, const struct cyc
 	d->glob[G_REC_BYTES] = m->rec.bytes;
 	d->glob[G_REC_FRAMES] = m->rec.frames;
 	d->glob[G_REC_OLDEST] = (uint64_t)m->rec.oldest_ms;
+	d->glob[G_NAMES_ON] = s->names != NULL;
 	for (int e = 0; e < REC_ERR_NR; e++)
 		d->glob[G_REC_ERR + e] = m->rec.errors[e];
+	for (int e = 0; e < IDERR_NR; e++)
+		d->glob[G_ID_ERR + e] = s->identity_errors[e];
 	if (set_blob(d, 0, &s->stats, sizeof(s->stats)) < 0 ||
 	    set_blob(d, 1, &s->events, sizeof(s->events)) < 0)
 		return -ENOMEM;
@@ -814,8 +850,9 @@ static int match_io(struct cycle_state *st, const struct cycle_data *cur,
 static bool same_identity(const struct cycle_data *a, size_t i, const struct cycle_data *b, size_t j)
 {
 	return a->id[i] == b->id[j] && a->parent[i] == b->parent[j] && a->depth[i] == b->depth[j] &&
-	       a->path_len[i] == b->path_len[j] &&
-	       !memcmp(a->strings + a->path_off[i], b->strings + b->path_off[j], a->path_len[i]);
+	       a->path_len[i] == b->path_len[j] && a->nm_len[i] == b->nm_len[j] &&
+	       !memcmp(a->strings + a->path_off[i], b->strings + b->path_off[j], a->path_len[i]) &&
+	       !memcmp(a->strings + a->nm_off[i], b->strings + b->nm_off[j], a->nm_len[i]);
 }
 
 /* st->pidx for cur against prev, by id; the list is unchanged when every
@@ -918,6 +955,7 @@ int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct 
 				sb_varint(raw, cur->parent[i]);
 				sb_varint(raw, cur->depth[i]);
 				sb_bytes(raw, cur->strings + cur->path_off[i], cur->path_len[i]);
+				sb_bytes(raw, cur->strings + cur->nm_off[i], cur->nm_len[i]);
 			}
 		}
 	}
@@ -1012,6 +1050,8 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 		memcpy(cur->depth, prev->depth, n * sizeof(*cur->depth));
 		memcpy(cur->path_off, prev->path_off, n * sizeof(*cur->path_off));
 		memcpy(cur->path_len, prev->path_len, n * sizeof(*cur->path_len));
+		memcpy(cur->nm_off, prev->nm_off, n * sizeof(*cur->nm_off));
+		memcpy(cur->nm_len, prev->nm_len, n * sizeof(*cur->nm_len));
 		if (prev->slen)
 			memcpy(cur->strings, prev->strings, prev->slen);
 		cur->slen = prev->slen;
@@ -1024,8 +1064,8 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
 			uint32_t pi;
-			const uint8_t *path;
-			size_t plen;
+			const uint8_t *path, *names;
+			size_t plen, nlen;
 			int known;
 
 			cur->id[i] = last + unzigzag(rb_varint(&r));
@@ -1040,20 +1080,28 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 				cur->depth[i] = prev->depth[pi];
 				path = (const uint8_t *)prev->strings + prev->path_off[pi];
 				plen = prev->path_len[pi];
+				names = (const uint8_t *)prev->strings + prev->nm_off[pi];
+				nlen = prev->nm_len[pi];
 			} else {
 				cur->parent[i] = rb_varint(&r);
 				cur->depth[i] = (uint32_t)rb_varint(&r);
 				path = rb_bytes(&r, &plen);
-				if (!path)
+				names = rb_bytes(&r, &nlen);
+				if (!path || !names)
 					return -EBADMSG;
 			}
-			if (plen > UINT32_MAX - cur->slen ||
-			    grow(&cur->strings, &cur->scap, cur->slen + plen + 1, 1) < 0)
+			if (plen + nlen > UINT32_MAX - cur->slen ||
+			    grow(&cur->strings, &cur->scap, cur->slen + plen + nlen + 1, 1) < 0)
 				return -ENOMEM;
 			cur->path_off[i] = (uint32_t)cur->slen;
 			cur->path_len[i] = (uint32_t)plen;
 			memcpy(cur->strings + cur->slen, path, plen);
 			cur->slen += plen;
+			cur->nm_off[i] = (uint32_t)cur->slen;
+			cur->nm_len[i] = (uint32_t)nlen;
+			if (nlen)
+				memcpy(cur->strings + cur->slen, names, nlen);
+			cur->slen += nlen;
 		}
 	}
 
@@ -1155,6 +1203,39 @@ static void parse_statics(const uint8_t *p, size_t len, struct cycle_meta *m, ch
 	}
 }
 
+/* s's names, as container_names_attach gives them: offsets into one string
+ * table, "" at 0. */
+static int snapshot_names(struct snapshot *s, const struct cycle_data *d)
+{
+	size_t len = 1;
+
+	for (size_t i = 0; i < d->n; i++)
+		len += d->nm_len[i] + 1;
+	s->names = calloc(d->n ? d->n : 1, sizeof(*s->names));
+	s->names_strings = malloc(len);
+	if (!s->names || !s->names_strings)
+		return -ENOMEM;
+	s->names_strings[0] = '\0';
+	len = 1;
+	for (size_t i = 0; i < d->n; i++) {
+		const char *p = d->strings + d->nm_off[i], *end = p + d->nm_len[i];
+
+		for (int f = 0; f < CN_NR && p < end; f++) {
+			const char *z = memchr(p, '\0', (size_t)(end - p));
+			size_t nl = z ? (size_t)(z - p) : (size_t)(end - p);
+
+			if (nl) {
+				s->names[i][f] = (uint32_t)len;
+				memcpy(s->names_strings + len, p, nl);
+				len += nl;
+				s->names_strings[len++] = '\0';
+			}
+			p += nl + 1;
+		}
+	}
+	return 0;
+}
+
 static uint64_t glob_of(const struct cycle_state *st, const struct cycle_data *d, int local)
 {
 	for (size_t k = 0; k < st->nglob; k++)
@@ -1171,6 +1252,7 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 	struct snapshot *s;
 	size_t slen = 0;
 	bool differs = false, native;
+	int r;
 
 	if (!st->valid)
 		return -ENODATA;
@@ -1260,6 +1342,10 @@ int cycle_state_snapshot(const struct cycle_state *st, struct snapshot **ret,
 		}
 	}
 	s->strings_len = slen;
+	if (glob_of(st, d, G_NAMES_ON) && (r = snapshot_names(s, d)) < 0)
+		goto nomem;
+	for (int e = 0; e < IDERR_NR; e++)
+		s->identity_errors[e] = glob_of(st, d, G_ID_ERR + e);
 	s->cycle = glob_of(st, d, G_CYCLE);
 	s->taken_ms = (int64_t)glob_of(st, d, G_TAKEN_MS);
 	s->taken_mono_ns = glob_of(st, d, G_TAKEN_MONO);

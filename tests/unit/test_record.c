@@ -174,6 +174,33 @@ static uint64_t rnd(uint64_t n)
 	return rng % n;
 }
 
+/* Names of who runs in the cgroups, as container_names_attach gives them,
+ * changing with k: some cycles have none at all. */
+static void give_names(struct snapshot *s, uint64_t k)
+{
+	static const char *const pool[] = { "default", "web-7d9f", "nginx", "nginx:1.25", "c0ffee",
+					    "kube-system", "coredns-x", "coredns", "coredns:1.11" };
+	size_t len = 1;
+
+	if (k % 7 == 3)
+		return;	/* no names looked up: no cgscope_identity_errors_total either */
+	s->names = calloc(s->n, sizeof(*s->names));
+	s->names_strings = calloc(1, 4096);
+	assert_non_null(s->names);
+	for (size_t i = 0; i < s->n; i++)
+		for (int f = 0; f < CN_NR; f++) {
+			const char *nm = pool[(i * 3 + (size_t)f + (k / 5)) % 9];
+
+			if ((i + (size_t)f + k) % 4 == 0)
+				continue;	/* "" */
+			s->names[i][f] = (uint32_t)len;
+			strcpy(s->names_strings + len, nm);
+			len += strlen(nm) + 1;
+		}
+	for (int e = 0; e < IDERR_NR; e++)
+		s->identity_errors[e] = k / 3 + (uint64_t)e;
+}
+
 /* --- frames ------------------------------------------------------------------ */
 
 static void test_frames(void **state)
@@ -302,6 +329,7 @@ static void make_corpus(struct corpus *co)
 		if (k != 20)	/* cycle 20 has nothing new: the idle frame */
 			churn(t, k);
 		assert_int_equal(collector_collect(t->c, &s), 0);
+		give_names(s, k == 20 ? 19 : k);
 		meta_of(&m, k);
 		assert_int_equal(cycle_encode(enc, s, &m, k % KEY_EVERY == 0, 100 + k, &raw, &key), 0);
 		assert_int_equal(key, k % KEY_EVERY == 0);
@@ -420,7 +448,7 @@ static void test_events_round_trip(void **state)
 
 	(void)state;
 	e.ev = (struct cgscope_event){
-		.type = CGSCOPE_EV_OOM_KILL, .source = CGSCOPE_SRC_TP_BTF, .ts_ns = 123456,
+		.type = CGSCOPE_EV_OOM_KILL, .source = CGSCOPE_HOOK_TP_BTF, .ts_ns = 123456,
 		.cgroup_id = 99, .src_cgroup_id = 98, .level = 3, .flags = 0x1ff, .pid = 1,
 		.tgid = 2, .cpu = 3, .value = -1, .oom_scope = 2, .oom_score_adj = -1000,
 		.oom_domain_id = 5, .uid = 65534, .killer_pid = 7, .total_vm_bytes = 1ull << 40,
