@@ -445,7 +445,8 @@ static int put_token(struct exporter *x, struct series *s, uint64_t gap, unsigne
 	size_t k = put_varint(b, gap << 2 | kind);
 
 	if (k + n <= sizeof(b)) {
-		memcpy(b + k, extra, n);
+		if (n)
+			memcpy(b + k, extra, n);
 		return put_bytes(x, s, b, k + n);
 	}
 	return put_bytes(x, s, b, k) ?: put_bytes(x, s, extra, n);

@@ -1163,8 +1163,13 @@ static void parse_statics(const uint8_t *p, size_t len, struct cycle_meta *m, ch
 			snprintf(m->version, sizeof(m->version), "%.*s", (int)vl, (const char *)v);
 			break;
 		case ST_ROOT:
+			/* Not strndup: the bytes are not NUL-terminated. */
 			free(*root);
-			*root = strndup((const char *)v, vl);
+			*root = malloc(vl + 1);
+			if (*root) {
+				memcpy(*root, v, vl);
+				(*root)[vl] = '\0';
+			}
 			break;
 		case ST_COMPAT:
 			m->compat = (uint8_t)rb_varint(&vr);

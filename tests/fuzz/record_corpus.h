@@ -244,4 +244,13 @@ static inline int rc_build(struct rc_corpus *co)
 	return r;
 }
 
+static inline void rc_free(struct rc_corpus *co)
+{
+	for (int k = 0; k < RC_CYCLES; k++) {
+		free(co->cyc[k].page);
+		snapshot_unref(co->cyc[k].s);
+	}
+	sb_free(&co->seg);
+}
+
 #endif

@@ -47,5 +47,6 @@ int main(int argc, char **argv)
 	}
 	r |= write_seed(argv[1], "flip", 1, flip, sizeof(flip));
 	r |= write_seed(argv[1], "zeros", 1, zeros, sizeof(zeros));
+	rc_free(&co);
 	return r;
 }
