@@ -133,6 +133,10 @@ struct series {
 	uint64_t mant;
 	uint8_t digits;
 	uint32_t run;			/* equal values after last_idx not written yet */
+	/* The last value as the page wrote it: the same text again is the
+	 * same value, without parsing it. */
+	char last_text[15];
+	uint8_t last_len;
 	/* its tokens: in memory, and chunks in the temporary file before them */
 	uint8_t *buf;
 	uint32_t len, cap;
@@ -497,6 +501,17 @@ static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v
 	uint8_t digits, b[16];
 	size_t n;
 
+	if (vlen == s->last_len && s->last_idx >= 0 && idx == s->last_idx + s->run + 1 &&
+	    !memcmp(v, s->last_text, vlen)) {
+		s->run++;
+		return 0;
+	}
+	s->last_len = 0;
+	if (vlen <= sizeof(s->last_text)) {
+		memcpy(s->last_text, v, vlen);
+		s->last_len = (uint8_t)vlen;
+	}
+
 	if (!decimal(v, vlen, &mant, &digits)) {
 		uint8_t lb[10];
 		size_t k;
@@ -509,6 +524,7 @@ static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v
 		r = put_token(x, s, gap, T_TEXT, lb, k) ?: put_bytes(x, s, (const uint8_t *)v, vlen);
 		s->last_idx = idx;
 		s->digits = 0xff;	/* no value to be equal to */
+		s->last_len = 0;
 		return r;
 	}
 	if (s->last_idx >= 0 && idx == s->last_idx + s->run + 1 && mant == s->mant &&
