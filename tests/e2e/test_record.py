@@ -482,3 +482,49 @@ def test_backfill_a_real_prometheus(agent_factory, cgtree, recdir, tmp_path):
         except subprocess.TimeoutExpired:
             prom.kill()
             prom.wait()
+
+
+def test_top_replay_keys_move_through_time(agent_factory, cgtree, recdir):
+    """The interactive replay in a terminal (tmux): Right and Left step one
+    recorded cycle, ] jumps a minute on (here: to the last cycle), g goes
+    to a typed time; the header says which cycle is shown."""
+    from test_top import Tmux
+
+    cgtree.mkdir("w")
+    agent = agent_factory("--interval=200ms", f"--record.dir={recdir}")
+    wait_cycles(agent, 12)
+    agent.stop()
+    cycles, _ = frames(recdir)
+    nums = [int(c) for _, _, c in cycles]
+    times = [utc_ms(ts) for _, ts, _ in cycles]
+    t = Tmux()
+    try:
+        def shown(s):
+            m = re.search(r"replay at \S+ \S+ \S+  cycle (\d+)", s)
+            return int(m.group(1)) if m else None
+
+        t.type(f"{CGSCOPE} top --replay {recdir} --at {at(times[2])}")
+        t.keys("Enter")
+        t.wait(lambda s: shown(s) == nums[2])
+        t.keys("Right")
+        t.wait(lambda s: shown(s) == nums[3])
+        t.keys("Right")
+        t.wait(lambda s: shown(s) == nums[4])
+        t.keys("Left")
+        t.wait(lambda s: shown(s) == nums[3])
+        t.type("]")
+        t.wait(lambda s: shown(s) == nums[-1])
+        t.type("g")
+        t.wait(lambda s: "go to:" in s)
+        t.type(at(times[5]))
+        t.keys("Enter")
+        t.wait(lambda s: shown(s) == nums[5])
+        # Past the end: the cycle shown stays, the status line says why.
+        t.type("}")
+        t.wait(lambda s: shown(s) == nums[-1])
+        t.keys("Right")
+        t.wait(lambda s: shown(s) == nums[-1] and "the end of the recording" in s)
+        t.type("q")
+        t.wait(lambda s: s.rstrip().endswith("PROMPT$"))
+    finally:
+        t.kill()
