@@ -97,6 +97,21 @@ class CgroupTree:
             time.sleep(0.1)
 
 
+DEFAULT_RECORD_DIR = "/var/lib/cgscope"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_default_recording():
+    """No test records into the machine's default --record.dir: an agent a
+    test starts without --record.dir (or with a manifest's) would write the
+    service's history, as root, outside the test's own directories."""
+    before = os.path.exists(DEFAULT_RECORD_DIR)
+    yield
+    if not before and os.path.exists(DEFAULT_RECORD_DIR):
+        shutil.rmtree(DEFAULT_RECORD_DIR, ignore_errors=True)
+        pytest.fail(f"a test recorded into {DEFAULT_RECORD_DIR}: pass --record.dir= or a directory of its own")
+
+
 @pytest.fixture
 def cgtree():
     tree = CgroupTree()
