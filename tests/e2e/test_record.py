@@ -126,10 +126,16 @@ def test_events_replay_prints_what_the_agent_saw(agent_factory, cgtree, recdir):
     cgtree.rmdir("e3")
     time.sleep(0.2)
     t1 = int(time.time() * 1000)
-    live = json.loads(agent.get("/api/v1/events?since=0"))["events"]
+
+    def live_mine():
+        # The records come to the agent in batches (a wakeup per batch).
+        live = json.loads(agent.get("/api/v1/events?since=0"))["events"]
+        mine = [e for e in live
+                if e.get("path", "").startswith(cgtree.rel()) and t0 <= e["timestamp_ns"] // 1000000 <= t1]
+        return mine if {e["type"] for e in mine} >= {"mkdir", "rmdir", "migration"} else None
+    mine = wait_for(live_mine, timeout=10)
+    assert mine, "the live API did not give the test's events"
     wait_cycles(agent, 2)
-    mine = [e for e in live if e.get("path", "").startswith(cgtree.rel()) and t0 <= e["timestamp_ns"] // 1000000 <= t1]
-    assert {e["type"] for e in mine} >= {"mkdir", "rmdir", "migration"}
 
     r = run("events", "--replay", recdir, "--since", at(t0), "--until", at(t1), "--json")
     assert r.returncode == 0, r.stderr
@@ -200,6 +206,18 @@ def agent_cmd(d, port, *extra):
             "--interval=100ms", "--no-bpf", *extra]
 
 
+def wait_recorded(port, timeout=30):
+    """Until the agent on port says it has written a frame."""
+    def recorded():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                m = parse_metrics(r.read().decode())
+        except OSError:
+            return False
+        return (series(m, "cgscope_record_frames_total") or 0) >= 1
+    return wait_for(recorded, timeout, 0.05)
+
+
 def test_kill_9_at_random_moments(recdir):
     """The store opens again after each kill -9, every cycle that read
     before reads after, a torn end is cut, and recording goes on. A kill
@@ -213,7 +231,10 @@ def test_kill_9_at_random_moments(recdir):
         proc = subprocess.Popen(agent_cmd(recdir, port), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
-            time.sleep(0.3 + rnd.random() * 0.7)
+            # Once it has recorded a cycle (a loaded machine may take a
+            # while to start it), at a random moment.
+            assert wait_recorded(port), f"kill #{i}: the agent recorded nothing"
+            time.sleep(rnd.random() * 0.7)
         finally:
             proc.send_signal(signal.SIGKILL)
             out = proc.communicate()[0]
@@ -287,8 +308,13 @@ def test_disk_full_pauses_and_resumes(small_fs, cgtree):
             return "recording paused" in log.read()
         assert wait_for(paused, 20), "no pause"
         # The page of the cycle after the failed write counts it.
-        assert wait_for(lambda: series(parse_metrics(a.get("/metrics")), "cgscope_record_errors_total",
-                                       reason="no_space") >= 1, 10)
+        def no_space():
+            return (series(parse_metrics(a.get("/metrics")), "cgscope_record_errors_total",
+                           reason="no_space") or 0) >= 1
+        if not wait_for(no_space, 30):
+            log.seek(0)
+            pytest.fail("no_space not counted: %s\n%s" % (
+                [l for l in a.get("/metrics").splitlines() if l.startswith("cgscope_record")], log.read()))
         # Serving goes on: new cycles while paused.
         wait_cycles(a, 5)
         log.seek(0)
