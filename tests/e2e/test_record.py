@@ -111,7 +111,9 @@ def test_replayed_page_is_the_page_served(agent_factory, cgtree, recdir, mode):
         j = replayed(recdir, doc["timestamp_ms"], "--format", "json")
         assert json.loads(j.stdout) == doc
         busy = [c for c in doc["cgroups"] if c["path"] == cgtree.rel("a", "x")][0]
-        assert busy.get("rates", {}).get("cpu_cores", 0) > 0.3, busy
+        # Rates from the recorded cycle before (a loaded machine gives the
+        # busy loop less than a core: only that there is one).
+        assert busy.get("rates", {}).get("cpu_cores", 0) > 0.05, busy
         time.sleep(1.2)
 
 
