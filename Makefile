@@ -78,9 +78,11 @@ deps:
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Records into build/record, so that `build/cgscope top --replay build/record`
+# shows what just ran (ARGS may name another --record.dir, or '').
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	./$(BUILD)/cgscope agent $(ARGS)
+	./$(BUILD)/cgscope agent --record.dir $(BUILD)/record $(ARGS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit-bins

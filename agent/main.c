@@ -18,6 +18,7 @@ static const struct {
 	{ "events", cmd_events, "print kernel events (migrations, OOM kills, throttling) as they happen" },
 	{ "dump", cmd_dump, "print one snapshot of every cgroup as Prometheus text, no server" },
 	{ "top", cmd_top, "a live view of every cgroup: CPU, throttling, memory, pressure, IO, OOM kills" },
+	{ "export", cmd_export, "a recording (--record.dir) as OpenMetrics text, to backfill Prometheus" },
 };
 
 static void usage(FILE *f)

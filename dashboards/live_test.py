@@ -226,7 +226,8 @@ def stack():
         s.agent_addr = "127.0.0.1:%d" % agent_port
         agent_log = open(Path(s.tmp) / "agent.log", "wb")
         s.procs["agent"] = subprocess.Popen(
-            [str(AGENT), "agent", "--web.listen-address", s.agent_addr, "--interval", "1s"],
+            [str(AGENT), "agent", "--web.listen-address", s.agent_addr, "--interval", "1s",
+             "--record.dir", str(Path(s.tmp) / "record")],
             stdin=subprocess.DEVNULL, stdout=agent_log, stderr=subprocess.STDOUT)
         agent_log.close()
 

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroupfs/block_device.h"
 #include "cmd/cmd.h"
 #include "cmd/cycle.h"
 #include "cmd/flags.h"
@@ -30,6 +32,7 @@
 #include "lib/privileges.h"
 #include "lib/units.h"
 #include "lib/version.h"
+#include "record/recorder.h"
 
 struct agent_config {
 	const char *cgroup_root;
@@ -37,6 +40,8 @@ struct agent_config {
 	const char *user;
 	uint64_t interval_ms;
 	uint32_t files;			/* to read: metric_groups_files() */
+	struct recorder_opts record;
+	bool record_explicit;		/* --record.dir was given, not defaulted */
 	struct http_server_opts http;
 	struct cycle_opts cycle;
 	struct event_source_opts events;
@@ -61,6 +66,9 @@ struct agent_flags {
 	bool no_bpf;
 	uint64_t ringbuf_bytes, events_ring_size;
 	const char *user;
+	const char *record_dir;
+	bool record_explicit;
+	uint64_t record_retention_ms, record_max_bytes;
 };
 
 #define F(x) offsetof(struct agent_flags, x)
@@ -118,6 +126,17 @@ static int parse_metrics_path(const struct flag *f, const char *value, void *cfg
 	    !strcmp(value, "/healthz"))
 		return -EINVAL;
 	return flag_string(f, value, cfg);
+}
+
+/* The directory, and whether it was typed or is the default (the default
+ * that cannot be written warns; a typed one that cannot is an error). */
+static int parse_record_dir(const struct flag *f, const char *value, void *cfg)
+{
+	struct agent_flags *a = cfg;
+
+	a->record_dir = value;
+	a->record_explicit = value != f->def;
+	return 0;
 }
 
 static int parse_log_level(const struct flag *f, const char *value, void *cfg)
@@ -207,6 +226,22 @@ static const struct flag agent_flags[] = {
 	{ .name = "events.ring-size", .arg = "N", .def = "4096",
 	  .parse = flag_uint, .off = F(events_ring_size), .min = 1, .max = 10000000,
 	  .want = "a whole number from 1", .help = "recent events kept for /api/v1/events" },
+
+	FLAG_SECTION("Flight recorder (docs/recording.md):"),
+	{ .name = "record.dir", .arg = "DIR", .def = "/var/lib/cgscope", .parse = parse_record_dir,
+	  .help = "record every cycle and kernel event into DIR, for `cgscope top --replay`, "
+		  "`dump --replay`, `events --replay` and `export`; '' records nothing. DIR is "
+		  "made if missing and locked: one agent per directory. A DIR given that cannot "
+		  "be written stops the start; the default warns and records nothing" },
+	{ .name = "record.retention", .arg = "DURATION", .def = "7d", .parse = flag_duration,
+	  .off = F(record_retention_ms), .min = 60000, .max = 100ull * 365 * 86400000,
+	  .want = "a duration of a minute or more, such as 7d or 36h",
+	  .help = "drop what is older than this (a segment at a time, 1/48 of it)" },
+	{ .name = "record.max-size", .arg = "BYTES", .def = "1GiB", .parse = flag_size,
+	  .off = F(record_max_bytes), .min = 1 << 20, .max = 1ull << 50,
+	  .want = "bytes from 1MiB, such as 512MiB or 10GiB",
+	  .help = "at most this much on disk, the segment being written included: the oldest "
+		  "segment goes first" },
 
 	FLAG_SECTION("Process:"),
 	{ .name = "user", .arg = "USER", .def = "nobody", .parse = flag_string, .off = F(user),
@@ -424,9 +459,135 @@ static void *reload_loop(void *arg)
 	return NULL;
 }
 
+/* The devices cAdvisor's labels named in this cycle's page: the recorder
+ * keeps them with the cycle, so that a replayed page names them alike.
+ * Only the collection thread renders pages. */
+static struct cycle_devname page_devs[256];
+static size_t page_ndev;
+
+static int devname_noted(uint32_t major, uint32_t minor, char *ret, size_t size)
+{
+	int r = block_device_name(major, minor, ret, size);
+
+	if (page_ndev < sizeof(page_devs) / sizeof(page_devs[0])) {
+		struct cycle_devname *d = &page_devs[page_ndev++];
+
+		d->major = major;
+		d->minor = minor;
+		snprintf(d->name, sizeof(d->name), "%s", r == 0 ? ret : "");
+	}
+	return r;
+}
+
+/* The flight recorder, as the collection loop drives it. */
+struct recording {
+	struct recorder *r;		/* NULL: not recording */
+	struct record_status status;	/* what this cycle's page shows */
+	struct event_ring *ring;
+	const char *dir;
+	bool paused;
+	uint64_t interval_ms;
+	enum compat compat;
+	char hostname[256], kernel[128];
+};
+
+/* Opens the store while the agent may still create files. 0 also when the
+ * default directory cannot be used (a warning); an error for a typed one. */
+static int open_recorder(struct agent_config *cfg, struct recording *rec)
+{
+	struct store_open_info info;
+	struct utsname u;
+	char why[256], ret_s[32], size_s[32];
+	int r;
+
+	if (!cfg->record.dir) {
+		log_info("flight recorder off (--record.dir '')");
+		return 0;
+	}
+	if (uname(&u) == 0) {
+		snprintf(rec->hostname, sizeof(rec->hostname), "%s", u.nodename);
+		snprintf(rec->kernel, sizeof(rec->kernel), "%s", u.release);
+	}
+	cfg->record.hostname = rec->hostname;
+	cfg->record.kernel = rec->kernel;
+	cfg->record.version = cgscope_version;
+	rec->dir = cfg->record.dir;
+	rec->interval_ms = cfg->interval_ms;
+	rec->compat = cfg->cycle.compat;
+	r = recorder_open(&cfg->record, &rec->r, &info);
+	if (r < 0) {
+		if (r == -EBUSY)
+			snprintf(why, sizeof(why), "another process (pid %d) records there: one agent "
+				 "per directory", (int)info.holder);
+		else if (r == -EACCES || r == -EPERM || r == -EROFS)
+			snprintf(why, sizeof(why), "%s (the agent opens it as uid %u, before it "
+				 "switches to --user)", strerror(-r), (unsigned)geteuid());
+		else
+			snprintf(why, sizeof(why), "%s", strerror(-r));
+		if (cfg->record_explicit) {
+			log_error("cannot record into --record.dir %s: %s", rec->dir, why);
+			return r;
+		}
+		log_warn("not recording: the default --record.dir %s cannot be used: %s "
+			 "(--record.dir DIR records elsewhere, --record.dir '' turns this off)",
+			 rec->dir, why);
+		rec->r = NULL;
+		return 0;
+	}
+	format_duration_ms(cfg->record.retention_ms, ret_s, sizeof(ret_s));
+	snprintf(size_s, sizeof(size_s), "%.1f MiB", (double)cfg->record.max_bytes / (1 << 20));
+	log_info("recording into %s: %lu frames there, keeping %s and at most %s",
+		 rec->dir, (unsigned long)info.frames, ret_s, size_s);
+	if (info.torn_bytes)
+		log_warn("cut %lu bytes at the end of %s: a frame torn when the last agent stopped "
+			 "(cgscope_record_errors_total{reason=\"torn\"})",
+			 (unsigned long)info.torn_bytes, rec->dir);
+	return 0;
+}
+
+/* Before a cycle: what its page says of the recorder. */
+static void record_before(struct recording *rec)
+{
+	page_ndev = 0;
+	if (rec->r)
+		recorder_status(rec->r, &rec->status);
+}
+
+/* After it is published: the cycle and the events since the last. */
+static void record_after(struct recording *rec, const struct snapshot *s,
+			 const struct cgroup_filter_result *res)
+{
+	struct cycle_meta m = {
+		.filtered = res->filtered,
+		.over_limit = res->over_limit,
+		.compat = (uint8_t)rec->compat,
+		.rec = rec->status,
+		.interval_ms = rec->interval_ms,
+		.devs = page_devs,
+		.ndev = page_ndev,
+	};
+	int r;
+
+	if (!rec->r)
+		return;
+	snprintf(m.version, sizeof(m.version), "%s", cgscope_version);
+	snprintf(m.hostname, sizeof(m.hostname), "%s", rec->hostname);
+	snprintf(m.kernel, sizeof(m.kernel), "%s", rec->kernel);
+	r = recorder_record(rec->r, s, &m, rec->ring);
+	if (r < 0 && !rec->paused) {
+		log_warn("recording paused: cannot write to %s: %s; serving goes on, "
+			 "cgscope_record_errors_total counts the cycles not recorded, and recording "
+			 "resumes by itself once a write succeeds", rec->dir, strerror(-r));
+		rec->paused = true;
+	} else if (r == 0 && rec->paused) {
+		log_info("recording resumed in %s", rec->dir);
+		rec->paused = false;
+	}
+}
+
 static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     uint64_t interval_ms, const struct cycle_opts *o,
-		     const sigset_t *sigs, struct cycle_schedule *sched)
+		     const sigset_t *sigs, struct cycle_schedule *sched, struct recording *rec)
 {
 	bool warned_limit = false, warned_tables = false, warned_include = false;
 	bool warned_overrun = false, first = true;
@@ -443,6 +604,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 
 		struct cgroup_filter_result res;
 
+		record_before(rec);
 		r = cycle_run_opts(c, o, &s, &res);
 		if (r < 0) {
 			log_error("collection cycle failed: %s", strerror(-r));
@@ -473,7 +635,10 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 			log_lost(s, &lost_logged, &last_lost);
 			if (o->names)
 				log_identity_errors(o->names, &seen_identity, &last_identity);
+			snapshot_ref(s);
 			snapshot_publish(slot, s);
+			record_after(rec, s, &res);
+			snapshot_unref(s);
 			/* The old snapshot is freed now, unless a reader still has
 			 * it. Give the pages back: without this, the peak of a burst
 			 * of cgroups or connections stays resident for good. */
@@ -518,6 +683,12 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 	cfg->web_config_file = a->web_config_file;
 	cfg->user = a->user;
 	cfg->interval_ms = a->interval_ms;
+	cfg->record = (struct recorder_opts){
+		.dir = a->record_dir && a->record_dir[0] ? a->record_dir : NULL,
+		.max_bytes = a->record_max_bytes,
+		.retention_ms = a->record_retention_ms,
+	};
+	cfg->record_explicit = a->record_explicit;
 	cfg->files = metric_groups_files(&a->groups);
 	cfg->events = (struct event_source_opts){
 		.bpf = !a->no_bpf,
@@ -547,6 +718,7 @@ int cmd_agent(int argc, char **argv)
 	struct collector *c = NULL;
 	struct event_source *es = NULL;
 	struct loop_ctx loop = { 0 };
+	struct recording rec = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
 	struct timespec started;
@@ -599,6 +771,14 @@ int cmd_agent(int argc, char **argv)
 		log_error("cannot open cgroup root %s: %s", root, strerror(-r));
 		goto out;
 	}
+	/* Before the switch to --user: it creates files. */
+	r = open_recorder(&cfg, &rec);
+	if (r < 0)
+		goto out;
+	if (rec.r) {
+		cfg.cycle.record = &rec.status;
+		cfg.cycle.devname = devname_noted;
+	}
 	clock_gettime(CLOCK_REALTIME, &started);
 	info = (struct agent_info){
 		.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000,
@@ -627,6 +807,7 @@ int cmd_agent(int argc, char **argv)
 	cfg.cycle.enrich = enrich;
 	cfg.cycle.enrich_ctx = &loop;
 	cfg.http.ring = event_source_ring(es);
+	rec.ring = event_source_ring(es);
 	r = http_server_start(&cfg.http, &http, err, sizeof(err));
 	if (r < 0) {
 		if (r == -EKEYREJECTED)
@@ -660,7 +841,7 @@ int cmd_agent(int argc, char **argv)
 		 cgscope_version, root, (unsigned long)cfg.interval_ms,
 		 tls ? "https" : "http", cfg.http.listen_address,
 		 cfg.http.metrics_path, (unsigned)geteuid());
-	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs, &loop.sched);
+	run_loop(c, &slot, cfg.interval_ms, &cfg.cycle, &sigs, &loop.sched, &rec);
 	r = 0;
 out:
 	if (reloading) {
@@ -668,6 +849,7 @@ out:
 		pthread_join(reloader.thread, NULL);
 	}
 	http_server_stop(http);
+	recorder_close(rec.r);
 	event_source_stop(es);
 	snapshot_slot_destroy(&slot);
 	collector_free(c);

@@ -9,6 +9,7 @@
 int cmd_agent(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
 /* The --cgroup-root to use: the flag's value, else the cgroup2 mount.

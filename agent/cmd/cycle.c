@@ -1,17 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "cgroupfs/block_device.h"
 #include "prom/cadvisor_text.h"
 #include "cmd/cycle.h"
 #include "prom/prom_filter.h"
 #include "prom/prom_info.h"
+#include "prom/prom_record.h"
 #include "prom/prom_text.h"
+
+int cycle_render(const struct snapshot *s, struct cycle_page *p, struct strbuf *sb)
+{
+	int r = prom_render(s, sb);
+
+	p->cadvisor_off = SIZE_MAX;
+	if (r >= 0) {
+		prom_render_info(s, sb);
+		prom_render_filter(&p->filter, sb);
+		prom_render_record(p->record, sb);
+		if (p->compat == COMPAT_CADVISOR) {
+			p->cadvisor_off = sb->len;
+			cadvisor_render_devnames(s, p->devname ? p->devname : block_device_name, sb);
+		}
+		r = sb_error(sb);
+	}
+	return r;
+}
 
 int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snapshot **ret,
 		   struct cgroup_filter_result *ret_result)
 {
-	struct cgroup_filter_result res;
+	struct cycle_page page = { .compat = o->compat, .record = o->record, .devname = o->devname };
 	struct snapshot *raw, *s;
 	struct strbuf sb;
 	int r;
@@ -23,7 +44,7 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 	 * then is not read again each time it comes back. */
 	if (o->names)
 		container_names_update(o->names, raw);
-	r = cgroup_filter_apply(&o->filter, raw, &s, &res);
+	r = cgroup_filter_apply(&o->filter, raw, &s, &page.filter);
 	snapshot_unref(raw);
 	if (r < 0)
 		return r;
@@ -33,25 +54,20 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 	if (o->enrich)
 		o->enrich(o->enrich_ctx, s);
 	snapshot_page_start(&sb);
-	r = prom_render(s, &sb);
-	if (r >= 0) {
-		prom_render_info(s, &sb);
-		prom_render_filter(&res, &sb);
-		if (o->compat == COMPAT_CADVISOR) {
-			s->has_cadvisor = true;
-			s->cadvisor_off = sb.len;
-			cadvisor_render(s, &sb);
-		}
-		r = sb_error(&sb);
-	}
+	r = cycle_render(s, &page, &sb);
 	if (r < 0) {
 		sb_free(&sb);
 		snapshot_unref(s);
 		return r;
 	}
+	/* The cAdvisor families alone are the end of the page. */
+	if (page.cadvisor_off != SIZE_MAX) {
+		s->has_cadvisor = true;
+		s->cadvisor_off = page.cadvisor_off;
+	}
 	s->metrics = sb_steal(&sb, &s->metrics_len);
 	if (ret_result)
-		*ret_result = res;
+		*ret_result = page.filter;
 	*ret = s;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* One collection cycle: read the tree, then render the pages every reader
- * will be served, so that no reader ever renders or reads cgroupfs. */
+ * will be served, so that no reader ever renders or reads cgroupfs. The
+ * page is rendered by one function from a snapshot and what the page shows
+ * besides it, for the agent and for `cgscope dump --replay` alike. */
 #ifndef CGSCOPE_CYCLE_H
 #define CGSCOPE_CYCLE_H
 
@@ -8,6 +10,8 @@
 #include "collect/collector.h"
 #include "collect/container_names.h"
 #include "collect/snapshot.h"
+#include "prom/cadvisor_text.h"
+#include "record/record_status.h"
 
 enum compat { COMPAT_NONE, COMPAT_CADVISOR };
 
@@ -23,16 +27,33 @@ struct cycle_opts {
 	 * for none. */
 	void (*enrich)(void *ctx, struct snapshot *s);
 	void *enrich_ctx;
+	/* The recorder's families as of this cycle; NULL: no recorder. */
+	const struct record_status *record;
+	/* Names devices for cAdvisor's labels; NULL: block_device_name. */
+	cadvisor_devname_fn devname;
 };
+
+/* What a page shows besides its snapshot. */
+struct cycle_page {
+	struct cgroup_filter_result filter;	/* what was left out */
+	enum compat compat;
+	const struct record_status *record;	/* NULL: no recorder families */
+	cadvisor_devname_fn devname;		/* NULL: block_device_name */
+	size_t cadvisor_off;			/* out: where cAdvisor's families
+						   begin; SIZE_MAX for none */
+};
+
+/* The page of s: cgscope's families, cgroup_info, cgscope_cgroups_dropped,
+ * the recorder's, and cAdvisor's with COMPAT_CADVISOR. 0 or -ENOMEM. */
+int cycle_render(const struct snapshot *s, struct cycle_page *p, struct strbuf *sb);
 
 /* A cycle with the defaults: everything served, cgscope's names only. */
 int cycle_run(struct collector *c, struct snapshot **ret);
 
 /* The snapshot served is the filter's (a copy when it drops anything: the
  * collector keeps its own to compute the next cycle's rates, by index), its
- * page has cgscope's families, cgroup_info, cgscope_cgroups_dropped, and
- * cAdvisor's with COMPAT_CADVISOR (which are also its cadvisor page, for
- * /metrics/cadvisor). ret_result, if not NULL, says what the
+ * page made by cycle_render (whose cAdvisor families are also its cadvisor
+ * page, for /metrics/cadvisor). ret_result, if not NULL, says what the
  * filter left out. */
 int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snapshot **ret,
 		   struct cgroup_filter_result *ret_result);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* cgscope dump: one snapshot to stdout, as the agent would serve it. Works
  * on a live cgroupfs and on a plain directory holding a captured tree (the
- * golden pages of tests/fixtures/ are made this way). */
+ * golden pages of tests/fixtures/ are made this way), and on a recording
+ * (--replay): the page the agent served at a past cycle. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "cmd/cycle.h"
 #include "cmd/flags.h"
+#include "cmd/replay_cmd.h"
 #include "json/json_snapshot.h"
 #include "lib/log.h"
 
@@ -19,6 +22,10 @@ struct dump_flags {
 	const char *cgroup_root;
 	enum dump_format format;
 	enum compat compat;
+	bool compat_set;
+	const char *replay;
+	int64_t at_ms;
+	bool at_set, list;
 };
 
 #define F(x) offsetof(struct dump_flags, x)
@@ -37,8 +44,14 @@ static int parse_format(const struct flag *f, const char *value, void *cfg)
 
 static int parse_compat(const struct flag *f, const char *value, void *cfg)
 {
-	(void)f;
+	((struct dump_flags *)cfg)->compat_set = value != f->def;
 	return compat_parse(value, &((struct dump_flags *)cfg)->compat);
+}
+
+static int parse_at(const struct flag *f, const char *value, void *cfg)
+{
+	((struct dump_flags *)cfg)->at_set = value != f->def;
+	return flag_time(f, value, cfg);
 }
 
 static const struct flag dump_flags[] = {
@@ -53,6 +66,19 @@ static const struct flag dump_flags[] = {
 	  .want = "cadvisor or none",
 	  .help = "cadvisor: add cAdvisor's metric names and labels to the page, as the "
 		  "agent's --compat cadvisor does" },
+
+	FLAG_SECTION("From a recording (docs/recording.md):"),
+	{ .name = "replay", .arg = "DIR", .parse = flag_string, .off = F(replay),
+	  .help = "print the page an agent recording into DIR (--record.dir) served at --at, "
+		  "byte for byte, instead of reading cgroupfs" },
+	{ .name = "at", .arg = "TIME", .def = "now", .parse = parse_at, .off = F(at_ms),
+	  .want = TIME_ARG_WANT,
+	  .help = "with --replay: the cycle at or before TIME (an error if the nearest is more "
+		  "than three intervals before it): 2026-12-02T03:14:00Z, '2026-12-02 03:14' "
+		  "(local), 03:14, 'yesterday 03:00', @1764645240, '10m ago', -2h" },
+	{ .name = "list", .parse = flag_switch, .off = F(list),
+	  .help = "with --replay: list every frame of the recording (time, kind, cycle, "
+		  "cgroups or events) and whether it reads, instead of a page" },
 	FLAG_END
 };
 
@@ -61,9 +87,131 @@ static const struct flag_cmd dump_cmd = {
 	.about =
 		"Reads every cgroup once and prints what the agent would serve, then exits.\n"
 		"Useful for a bug report: point --cgroup-root at a copy of a cgroup tree.\n"
-		"Events (BPF) are not part of it: they need an agent that runs.\n",
+		"Events (BPF) are not part of it: they need an agent that runs. With --replay,\n"
+		"prints what an agent served at a past time, from its recording.\n",
 	.flags = dump_flags,
 };
+
+static int write_out(const char *out, size_t len)
+{
+	int r = fwrite(out, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
+
+	if (r < 0)
+		log_error("cannot write to stdout: %s", strerror(errno));
+	return r;
+}
+
+static const char *const frame_kinds[] = {
+	[FRAME_SEGMENT] = "segment", [FRAME_KEY] = "keyframe", [FRAME_DELTA] = "delta",
+	[FRAME_EVENTS] = "events",
+};
+
+struct list_totals {
+	uint64_t frames, cycles, bad_cycles, events, bad;
+};
+
+static int list_frame(void *ctx, const struct replay_frame_info *f)
+{
+	struct list_totals *t = ctx;
+	const char *kind = f->e.type < sizeof(frame_kinds) / sizeof(frame_kinds[0]) &&
+			   frame_kinds[f->e.type] ? frame_kinds[f->e.type] : "unknown";
+	char ts[64];
+
+	format_time_utc(f->e.time_ms, ts, sizeof(ts));
+	t->frames++;
+	if (frame_is_cycle(f->e.type)) {
+		t->cycles++;
+		t->bad_cycles += !f->ok;
+		if (f->ok)
+			printf("%s %-8s seq=%" PRIu64 " cycle=%" PRIu64 " cgroups=%zu bytes=%u seg=%u\n",
+			       ts, kind, f->e.seq, f->cycle, f->cgroups, f->e.len, f->slot);
+		else
+			printf("%s %-8s seq=%" PRIu64 " unreadable bytes=%u seg=%u\n", ts, kind,
+			       f->e.seq, f->e.len, f->slot);
+	} else {
+		t->events += f->events;
+		t->bad += !f->ok;
+		printf("%s %-8s events=%zu bytes=%u seg=%u%s\n", ts, kind, f->events, f->e.len,
+		       f->slot, f->ok ? "" : " unreadable");
+	}
+	return ferror(stdout) ? -EIO : 0;
+}
+
+static int dump_list(struct replay *rp)
+{
+	struct list_totals t = { 0 };
+	uint64_t damaged = 0;
+	int r = replay_each_frame(rp, list_frame, &t, &damaged);
+
+	if (r < 0) {
+		log_error("cannot read the recording: %s", strerror(-r));
+		return 1;
+	}
+	printf("%" PRIu64 " frames: %" PRIu64 " cycles (%" PRIu64 " unreadable), %" PRIu64
+	       " events (%" PRIu64 " frames unreadable), %" PRIu64 " bytes damaged\n",
+	       t.frames, t.cycles, t.bad_cycles, t.events, t.bad, damaged);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int dump_replay(const struct dump_flags *fl)
+{
+	struct replay_cycle c = { 0 };
+	struct strbuf page = { 0 };
+	struct replay *rp;
+	char want[64], got[64], span[160];
+	int r, rc = 1;
+
+	if (fl->cgroup_root || fl->compat_set) {
+		log_error("--replay prints the page as it was served: --cgroup-root and --compat "
+			  "do not apply (the recording has the agent's own)");
+		return 2;
+	}
+	if (replay_cmd_open("dump", fl->replay, &rp) < 0)
+		return 1;
+	if (fl->list) {
+		rc = dump_list(rp);
+		replay_close(rp);
+		return rc;
+	}
+	format_time_local(fl->at_ms, 1, 1, want, sizeof(want));
+	r = replay_at(rp, fl->at_ms, &c);
+	if (r == 0 && c.meta.interval_ms &&
+	    fl->at_ms - c.time_ms > 3 * (int64_t)c.meta.interval_ms) {
+		format_time_local(c.time_ms, 1, 1, got, sizeof(got));
+		replay_cmd_span(rp, span, sizeof(span));
+		log_error("nothing recorded near %s: the last cycle before it is at %s, more than "
+			  "three intervals (%" PRIu64 " ms each) earlier; %s holds %s", want, got,
+			  c.meta.interval_ms, fl->replay, span);
+		goto out;
+	}
+	if (r < 0) {
+		replay_cmd_span(rp, span, sizeof(span));
+		if (r == -ENOENT)
+			log_error("nothing recorded at or before %s: %s holds %s", want, fl->replay, span);
+		else
+			log_error("cannot read %s: %s", fl->replay, strerror(-r));
+		goto out;
+	}
+	replay_cmd_note_version(&c);
+	if (fl->format == DUMP_JSON) {
+		r = json_snapshot(c.s, NULL, &page);
+		sb_putc(&page, '\n');
+	} else {
+		r = replay_cmd_render(&c, &page);
+	}
+	if (r >= 0)
+		r = sb_error(&page);
+	if (r < 0) {
+		log_error("cannot render the page: %s", strerror(-r));
+		goto out;
+	}
+	rc = write_out(page.buf, page.len) < 0 ? 1 : 0;
+out:
+	sb_free(&page);
+	replay_cycle_free(&c);
+	replay_close(rp);
+	return rc;
+}
 
 int cmd_dump(int argc, char **argv)
 {
@@ -80,6 +228,12 @@ int cmd_dump(int argc, char **argv)
 	r = flags_parse(&dump_cmd, argc, argv, &fl);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (fl.replay)
+		return dump_replay(&fl);
+	if (fl.at_set || fl.list) {
+		log_error("--at and --list read a recording: they go with --replay DIR");
+		return 2;
+	}
 	if (resolve_cgroup_root(fl.cgroup_root, root, sizeof(root)) < 0)
 		return 1;
 	r = collector_new(root, &c);

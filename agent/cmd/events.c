@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cmd/flags.h"
+#include "cmd/replay_cmd.h"
 #include "events/bpf_loader.h"
 #include "events/event_format.h"
 #include "events/hook.h"
@@ -38,6 +39,9 @@ struct events_flags {
 	bool json, verbose;
 	uint32_t type_mask, deny_hooks;
 	uint64_t ringbuf_bytes;
+	const char *replay;
+	int64_t since_ms, until_ms;
+	bool range_set;
 };
 
 #define F(x) offsetof(struct events_flags, x)
@@ -46,6 +50,13 @@ static int parse_types(const struct flag *f, const char *value, void *cfg)
 {
 	(void)f;
 	return event_type_mask_parse(value, &((struct events_flags *)cfg)->type_mask);
+}
+
+static int parse_range(const struct flag *f, const char *value, void *cfg)
+{
+	if (value != f->def)
+		((struct events_flags *)cfg)->range_set = true;
+	return flag_time(f, value, cfg);
 }
 
 static int parse_deny(const struct flag *f, const char *value, void *cfg)
@@ -78,6 +89,18 @@ static const struct flag events_flags[] = {
 		  "to test or avoid a fallback" },
 	{ .name = "verbose", .short_name = 'v', .parse = flag_switch, .off = F(verbose),
 	  .help = "say why hooks were not used, and show libbpf's messages" },
+
+	FLAG_SECTION("From a recording (docs/recording.md):"),
+	{ .name = "replay", .arg = "DIR", .parse = flag_string, .off = F(replay),
+	  .help = "print the events an agent recorded into DIR (--record.dir) between --since "
+		  "and --until, in the same format, instead of tracing; no BPF, no root needed "
+		  "beyond reading DIR" },
+	{ .name = "since", .arg = "TIME", .def = "1h ago", .parse = parse_range, .off = F(since_ms),
+	  .want = TIME_ARG_WANT,
+	  .help = "with --replay: events from TIME on: 2026-12-02T03:14:00Z, '2026-12-02 03:14' "
+		  "(local), 03:14, 'yesterday 03:00', @1764645240, '10m ago', -2h" },
+	{ .name = "until", .arg = "TIME", .def = "now", .parse = parse_range, .off = F(until_ms),
+	  .want = TIME_ARG_WANT, .help = "with --replay: events up to TIME, the same forms" },
 	FLAG_END
 };
 
@@ -93,9 +116,74 @@ static const struct flag_cmd events_cmd = {
 		"unthrottle (CFS bandwidth, where fentry or kprobes are allowed).\n",
 	.epilogue =
 		"Which hook serves each feature is logged on stderr at start, with the\n"
-		"message \"tracing\", once everything is attached.\n",
+		"message \"tracing\", once everything is attached. With --replay, the events\n"
+		"an agent recorded are printed instead, and the command exits.\n",
 	.flags = events_flags,
 };
+
+struct replay_printer {
+	bool json;
+	uint32_t mask;
+	uint64_t printed;
+	int error;
+};
+
+static int print_recorded(void *ctx, const struct event_ring_entry *e)
+{
+	struct replay_printer *p = ctx;
+	char line[1024], *json;
+
+	if (e->ev.type >= CGSCOPE_EV_TYPES || !(p->mask & CGSCOPE_EV_MASK(e->ev.type)))
+		return 0;
+	if (p->json) {
+		if (event_format_json(&e->ev, e->seq, e->wall_ns, &json) < 0)
+			return -ENOMEM;
+		if (puts(json) == EOF)
+			p->error = -errno;
+		cJSON_free(json);
+	} else {
+		event_format_text(&e->ev, e->wall_ns, line, sizeof(line));
+		if (puts(line) == EOF)
+			p->error = -errno;
+	}
+	p->printed++;
+	return p->error;
+}
+
+/* --replay: the recorded events of the range, as the live stream prints
+ * them; the time each happened, not when it was recorded, selects it. */
+static int events_replay(const struct events_flags *fl)
+{
+	struct replay_printer p = { .json = fl->json, .mask = fl->type_mask };
+	struct replay *rp;
+	char span[160];
+	int r;
+
+	if (fl->deny_hooks) {
+		log_error("--deny-hook chooses hooks to trace with: it does not go with --replay");
+		return 2;
+	}
+	if (fl->since_ms > fl->until_ms) {
+		log_error("--since is after --until");
+		return 2;
+	}
+	if (replay_cmd_open("events", fl->replay, &rp) < 0)
+		return 1;
+	r = replay_each_event(rp, fl->since_ms, fl->until_ms, print_recorded, &p);
+	if (r == 0 && fflush(stdout) == EOF)
+		r = -errno;
+	if (r == -EPIPE || p.error == -EPIPE)
+		r = 0;
+	if (r < 0)
+		log_error("cannot %s: %s", p.error ? "write to stdout" : "read the recording",
+			  strerror(-r));
+	else if (!p.printed) {
+		replay_cmd_span(rp, span, sizeof(span));
+		log_info("no event in that range; %s holds %s", fl->replay, span);
+	}
+	replay_close(rp);
+	return r < 0 ? 1 : 0;
+}
 
 struct printer {
 	bool json;
@@ -225,6 +313,14 @@ int cmd_events(int argc, char **argv)
 	r = flags_parse(&events_cmd, argc, argv, &fl);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (fl.replay) {
+		signal(SIGPIPE, SIG_IGN);
+		return events_replay(&fl);
+	}
+	if (fl.range_set) {
+		log_error("--since and --until read a recording: they go with --replay DIR");
+		return 2;
+	}
 	p.json = fl.json;
 	if (fl.verbose)		/* libbpf's messages too: main routes them */
 		log_threshold = LOG_DEBUG;

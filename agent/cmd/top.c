@@ -13,6 +13,8 @@
 
 #include "cmd/cmd.h"
 #include "cmd/flags.h"
+#include "cmd/replay_cmd.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/units.h"
 #include "top/term.h"
@@ -42,6 +44,9 @@ struct top {
 	bool warning_new;		/* not logged yet (batch mode) */
 	bool editing;			/* typing a filter after '/' */
 	char filter[256], filter_saved[256];
+	bool replay;			/* a recording: moves by keys, not by the clock */
+	bool editing_time;		/* typing a time after 'g' */
+	char goto_time[64];
 };
 
 static int64_t mono_ms(void)
@@ -143,7 +148,9 @@ static int refresh(struct top *t)
 	r = top_source_fetch(t->src, &snap, &tasks);
 	if (r < 0)
 		return r;
-	r = top_rows_build(snap, t->cur, tasks, &rows, &n);
+	/* A replay compares with the recorded cycle before: the frame shown
+	 * before may be a jump away. */
+	r = top_rows_build(snap, t->replay ? top_source_prev(t->src) : t->cur, tasks, &rows, &n);
 	free(tasks);
 	if (r < 0) {
 		snapshot_unref(snap);
@@ -177,6 +184,7 @@ static int render(const struct top *t, const char *status, const struct top_rend
 		.events = t->events_ok ? t->events : NULL,
 		.events_source = top_source_events_desc(t->src),
 		.status = status,
+		.when = top_source_when(t->src),
 	};
 
 	return top_render(&f, &t->view, o, sb);
@@ -205,8 +213,24 @@ static int run_batch(struct top *t, long iterations)
 	for (long i = 0; iterations == 0 || i < iterations; i++) {
 		struct strbuf sb = {0};
 
-		sleep_ms(i == 0 && t->delay_ms > FIRST_FRAME_MS ? FIRST_FRAME_MS : (int64_t)t->delay_ms);
-		r = refresh_wait(t);
+		if (t->replay) {
+			/* A frame per recorded cycle, from --at on, as fast as
+			 * they come: the first was read before the loop. */
+			if (i > 0) {
+				top_source_replay_move(t->src, TOP_REPLAY_CYCLES, 1);
+				r = refresh(t);
+				if (r == -EAGAIN || r == -ENOENT || top_source_warning(t->src)) {
+					log_info("the end of the recording");
+					return 0;
+				}
+			} else {
+				r = 0;
+			}
+		} else {
+			sleep_ms(i == 0 && t->delay_ms > FIRST_FRAME_MS ? FIRST_FRAME_MS :
+				 (int64_t)t->delay_ms);
+			r = refresh_wait(t);
+		}
 		if (r < 0) {
 			log_error("cannot read %s: %s", top_source_name(t->src), describe(r));
 			return 1;
@@ -294,6 +318,76 @@ static void filter_key(struct top *t, int key)
 	}
 }
 
+/* A key while typing a time after 'g': Enter goes there. */
+static void time_key(struct top *t, int key, bool *refresh_now)
+{
+	size_t len = strlen(t->goto_time);
+	int64_t ms;
+
+	if (key == '\r' || key == '\n') {
+		t->editing_time = false;
+		if (parse_time_arg(t->goto_time, clock_ms(CLOCK_REALTIME), &ms) < 0) {
+			snprintf(t->error, sizeof(t->error), "cannot read '%s': want %s", t->goto_time,
+				 TIME_ARG_WANT);
+			return;
+		}
+		t->error[0] = '\0';
+		top_source_replay_move(t->src, TOP_REPLAY_TO_MS, ms);
+		*refresh_now = true;
+	} else if (key == 27) {
+		t->editing_time = false;
+	} else if (key == 127 || key == 8) {
+		if (len)
+			t->goto_time[len - 1] = '\0';
+	} else if (key == 21) {
+		t->goto_time[0] = '\0';
+	} else if (key >= 0x20 && key < 0x7f && len + 1 < sizeof(t->goto_time)) {
+		t->goto_time[len] = (char)key;
+		t->goto_time[len + 1] = '\0';
+	}
+}
+
+/* The keys that move a replay through time: true if key was one. */
+static bool replay_key(struct top *t, int key, bool *refresh_now)
+{
+	enum top_replay_move how = TOP_REPLAY_CYCLES;
+	int64_t amount;
+
+	switch (key) {
+	case TERM_KEY_RIGHT:
+		amount = 1;
+		break;
+	case TERM_KEY_LEFT:
+		amount = -1;
+		break;
+	case ']':
+		how = TOP_REPLAY_BY_MS, amount = 60000;
+		break;
+	case '[':
+		how = TOP_REPLAY_BY_MS, amount = -60000;
+		break;
+	case '}':
+	case TERM_KEY_PGDN:
+		how = TOP_REPLAY_BY_MS, amount = 600000;
+		break;
+	case '{':
+	case TERM_KEY_PGUP:
+		how = TOP_REPLAY_BY_MS, amount = -600000;
+		break;
+	case 'g':
+		t->editing_time = true;
+		t->goto_time[0] = '\0';
+		return true;
+	case ' ':
+		return true;	/* nothing new comes by itself */
+	default:
+		return false;
+	}
+	top_source_replay_move(t->src, how, amount);
+	*refresh_now = true;
+	return true;
+}
+
 /* Returns false to quit; *refresh_now for space and a new delay. */
 static bool on_key(struct top *t, int key, bool *refresh_now)
 {
@@ -307,6 +401,12 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 		filter_key(t, key);
 		return true;
 	}
+	if (t->editing_time) {
+		time_key(t, key, refresh_now);
+		return true;
+	}
+	if (t->replay && replay_key(t, key, refresh_now))
+		return true;
 	for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++) {
 		if (key == sort_keys[i].key) {
 			sort_by(t, sort_keys[i].sort);
@@ -358,7 +458,14 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 
 static void status_line(const struct top *t, char *buf, size_t size)
 {
-	if (t->editing)
+	if (t->editing_time)
+		snprintf(buf, size, "go to: %s_   (2026-12-02 03:14, 03:14, '10m ago', -2h, @SECONDS; "
+			 "Enter: go, Esc: cancel)", t->goto_time);
+	else if (t->replay && !t->editing && !t->error[0] &&
+		 !(t->warning[0] && mono_ms() - t->warning_ms < WARNING_MS) && !t->filter[0])
+		snprintf(buf, size, "keys: <-/-> cycle  [ ] minute  { } 10 minutes  g go to  "
+			 "c m i p t T P o sort  d tree  / filter  q quit");
+	else if (t->editing)
 		snprintf(buf, size, "filter: %s_   (Enter: keep, Esc: cancel)", t->filter);
 	else if (t->error[0])
 		snprintf(buf, size, "%s", t->error);
@@ -432,6 +539,8 @@ static int run_interactive(struct top *t, long iterations)
 				break;
 			dirty = true;
 		}
+		if (t->replay && !refresh_now)
+			next = mono_ms() + 3600000;	/* moves come from keys only */
 		if (refresh_now || mono_ms() >= next) {
 			r = refresh(t);
 			if (r == -EAGAIN) {
@@ -459,6 +568,9 @@ struct top_flags {
 	uint64_t iterations, delay_ms, depth;
 	enum top_sort sort;
 	const char *url, *cgroup_root;
+	const char *replay;
+	int64_t at_ms;
+	bool at_set;
 };
 
 #define F(x) offsetof(struct top_flags, x)
@@ -485,6 +597,12 @@ static int parse_delay(const struct flag *f, const char *value, void *cfg)
 		return -ERANGE;
 	((struct top_flags *)cfg)->delay_ms = ms;
 	return 0;
+}
+
+static int parse_at(const struct flag *f, const char *value, void *cfg)
+{
+	((struct top_flags *)cfg)->at_set = value != f->def;
+	return flag_time(f, value, cfg);
 }
 
 static int parse_sort(const struct flag *f, const char *value, void *cfg)
@@ -525,6 +643,14 @@ static const struct flag top_flags[] = {
 	{ .name = "cgroup-root", .arg = "DIR", .parse = flag_string, .off = F(cgroup_root),
 	  .help = "the tree to read (default: the cgroup2 mount from /proc/self/mountinfo); "
 		  "a captured tree works too" },
+	{ .name = "replay", .arg = "DIR", .parse = flag_string, .off = F(replay),
+	  .help = "show what an agent recorded into DIR (--record.dir) instead of the present, "
+		  "from --at on; keys move through time (below), -b prints a frame per recorded "
+		  "cycle" },
+	{ .name = "at", .arg = "TIME", .def = "now", .parse = parse_at, .off = F(at_ms),
+	  .want = TIME_ARG_WANT,
+	  .help = "with --replay: start at the cycle at or before TIME: 2026-12-02T03:14:00Z, "
+		  "'2026-12-02 03:14' (local), 03:14, 'yesterday 03:00', @1764645240, '10m ago', -2h" },
 	FLAG_END
 };
 
@@ -564,7 +690,12 @@ static const struct flag_cmd top_cmd = {
 		"  + -              refresh less or more often\n"
 		"  < >              show fewer or more levels\n"
 		"  space            refresh now\n"
-		"  q, Ctrl-C        quit (the terminal is restored, also on a crash)\n",
+		"  q, Ctrl-C        quit (the terminal is restored, also on a crash)\n"
+		"With --replay:\n"
+		"  <- ->            one recorded cycle back, forward\n"
+		"  [ ]              a minute back, forward\n"
+		"  { }, PgUp PgDn   ten minutes back, forward\n"
+		"  g                go to a time, typed as --at takes it\n",
 	.flags = top_flags,
 };
 
@@ -594,6 +725,14 @@ int cmd_top(int argc, char **argv)
 	r = flags_parse(&top_cmd, argc, argv, &fl);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (fl.replay && (fl.url || fl.cgroup_root)) {
+		fprintf(stderr, "cgscope top: --replay reads a recording: not with --url or --cgroup-root\n");
+		return 2;
+	}
+	if (fl.at_set && !fl.replay) {
+		fprintf(stderr, "cgscope top: --at goes with --replay DIR\n");
+		return 2;
+	}
 	if (fl.url && fl.cgroup_root) {
 		fprintf(stderr, "cgscope top: --url and --cgroup-root exclude each other\n");
 		return 2;
@@ -612,7 +751,16 @@ int cmd_top(int argc, char **argv)
 		batch = true;
 	t.view.flat = fl.tree ? false : fl.flat ? true : batch;
 
-	if (fl.url) {
+	if (fl.replay) {
+		r = top_source_open_replay(fl.replay, fl.at_ms, &t.src);
+		if (r < 0) {
+			log_error("cannot read the recording in %s: %s", fl.replay,
+				  r == -ENOENT ? "there is none (an agent records with --record.dir)" :
+				  strerror(-r));
+			return 1;
+		}
+		t.replay = true;
+	} else if (fl.url) {
 		struct top_url_opts uo = {
 			.ca_file = getenv_nonempty("CGSCOPE_CA_FILE"),
 			.cert_file = getenv_nonempty("CGSCOPE_CERT_FILE"),
@@ -653,8 +801,15 @@ int cmd_top(int argc, char **argv)
 	t.view.filter = t.filter;
 
 	/* The first sample: rates and growth need a second one. */
-	r = refresh_wait(&t);
+	r = t.replay ? refresh(&t) : refresh_wait(&t);
 	if (r < 0) {
+		if (t.replay && r == -ENOENT) {
+			char at[64];
+
+			format_time_local(fl.at_ms, 0, 1, at, sizeof(at));
+			log_error("nothing recorded at or before %s in %s", at, fl.replay);
+			goto out;
+		}
 		log_error("cannot read %s: %s", top_source_name(t.src), describe(r));
 		goto out;
 	}

@@ -186,20 +186,30 @@ int term_draw(const char *buf, size_t len)
 	return 0;
 }
 
-/* The next key from the buffer: a byte, or 0 for a whole escape sequence
- * (ESC [ ... final byte), which top has no use for. A lone ESC is 27. */
+/* The next key from the buffer: a byte, a TERM_KEY_* for the arrows and
+ * Page Up/Down (ESC [ A, ESC O A, ESC [ 5 ~ ...), or 0 for another whole
+ * escape sequence. A lone ESC is 27. */
 static int next_key(void)
 {
-	unsigned char c = keys[keys_pos++];
+	unsigned char c = keys[keys_pos++], params[8], f = 0;
+	size_t np = 0;
 
 	if (c != 27 || keys_pos >= keys_len || (keys[keys_pos] != '[' && keys[keys_pos] != 'O'))
 		return c;
 	keys_pos++;
 	while (keys_pos < keys_len) {
-		unsigned char f = keys[keys_pos++];
+		f = keys[keys_pos++];
 		if (f >= 0x40 && f <= 0x7e)
 			break;
+		if (np < sizeof(params))
+			params[np++] = f;
+		f = 0;
 	}
+	/* Arrows with a modifier ("1;2") are arrows still. */
+	if (f >= 'A' && f <= 'D' && (np == 0 || (np >= 2 && params[0] == '1' && params[1] == ';')))
+		return TERM_KEY_UP + (f - 'A');
+	if (f == '~' && np == 1 && (params[0] == '5' || params[0] == '6'))
+		return params[0] == '5' ? TERM_KEY_PGUP : TERM_KEY_PGDN;
 	return 0;
 }
 

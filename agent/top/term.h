@@ -27,9 +27,15 @@ enum {
 	TERM_QUIT = 4,			/* SIGINT, SIGTERM or SIGHUP */
 };
 
+/* Keys that come as escape sequences: the arrows and Page Up, Page Down. */
+enum {
+	TERM_KEY_UP = 0x101, TERM_KEY_DOWN, TERM_KEY_RIGHT, TERM_KEY_LEFT,
+	TERM_KEY_PGUP, TERM_KEY_PGDN,
+};
+
 /* Waits up to timeout_ms (-1: forever) for a key or a signal; returns a
- * mask of TERM_* (0 on timeout) or -errno. Keys are bytes; escape
- * sequences (arrows, function keys) come as TERM_KEY with key 0, ignored. */
+ * mask of TERM_* (0 on timeout) or -errno. Keys are bytes, or TERM_KEY_*;
+ * other escape sequences (function keys) come as TERM_KEY with key 0. */
 int term_wait(int timeout_ms, int *ret_key);
 
 #endif

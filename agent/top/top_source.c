@@ -12,7 +12,10 @@
 
 #include "collect/collector.h"
 #include "collect/container_names.h"
+#include "events/event_format.h"
 #include "events/hook.h"
+#include "lib/timearg.h"
+#include "record/replay.h"
 #include "top/http_get.h"
 #include "json/json_snapshot.h"
 #include "top/top_rows.h"
@@ -25,8 +28,11 @@
 /* The agent's status (which BPF hooks it uses) changes rarely. */
 #define STATUS_EVERY 10
 
+struct top_replay;
+
 struct top_source {
 	char *name;
+	struct top_replay *replay;	/* a recording: the section at the end */
 	/* local */
 	struct collector *collector;
 	/* Pod and container names, from this host's runtimes' state. */
@@ -123,10 +129,13 @@ int top_source_open_url(const char *url, const struct top_url_opts *o,
 	return 0;
 }
 
+static void replay_free(struct top_replay *rp);
+
 void top_source_free(struct top_source *s)
 {
 	if (!s)
 		return;
+	replay_free(s->replay);
 	collector_free(s->collector);
 	container_names_free(s->names);
 	if (s->root_fd >= 0)
@@ -358,13 +367,20 @@ const char *top_source_warning(const struct top_source *s)
 	return s->warning[0] ? s->warning : NULL;
 }
 
+static int replay_fetch(struct top_source *s, struct snapshot **ret);
+static int replay_events(struct top_source *s, struct top_events *ev);
+
 int top_source_fetch(struct top_source *s, struct snapshot **ret, uint64_t **ret_tasks)
 {
 	struct snapshot *snap;
 	uint64_t *tasks = NULL;
 	int r;
 
-	if (!s->collector) {
+	if (s->replay) {
+		r = replay_fetch(s, &snap);
+		if (r < 0)
+			return r;
+	} else if (!s->collector) {
 		r = url_fetch(s, &snap);
 		if (r < 0)
 			return r;
@@ -395,6 +411,8 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 	char q[64];
 	int r;
 
+	if (s->replay)
+		return replay_events(s, ev);
 	if (s->collector)
 		return prev && cur ? top_events_diff(ev, prev, cur) : 0;
 	snprintf(q, sizeof(q), "/api/v1/events?since=%" PRIu64, s->next_seq);
@@ -412,4 +430,186 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 				  &s->next_seq);
 	http_response_free(&resp);
 	return r;
+}
+
+/* --- a recording ------------------------------------------------------------ */
+
+/* How far back the events pane looks after a jump. */
+#define REPLAY_EVENTS_MS (10 * 60 * 1000)
+
+struct top_replay {
+	struct replay *rp;
+	struct replay_cycle cur;
+	bool have, pending, jumped;
+	enum top_replay_move how;
+	int64_t amount;
+	int64_t shown_ms, events_from_ms;	/* the events pane's range: (from, shown] */
+	char when[96];
+};
+
+static void replay_free(struct top_replay *rp)
+{
+	if (!rp)
+		return;
+	replay_cycle_free(&rp->cur);
+	replay_close(rp->rp);
+	free(rp);
+}
+
+int top_source_open_replay(const char *dir, int64_t at_ms, struct top_source **ret)
+{
+	struct top_source *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->root_fd = -1;
+	s->replay = calloc(1, sizeof(*s->replay));
+	s->name = strdup(dir);
+	if (!s->replay || !s->name) {
+		top_source_free(s);
+		return -ENOMEM;
+	}
+	r = replay_open(dir, &s->replay->rp);
+	if (r < 0) {
+		top_source_free(s);
+		return r;
+	}
+	s->replay->pending = true;
+	s->replay->how = TOP_REPLAY_TO_MS;
+	s->replay->amount = at_ms;
+	snprintf(s->events_desc, sizeof(s->events_desc), "events: recorded");
+	snprintf(s->host, sizeof(s->host), "%s", replay_hostname(s->replay->rp));
+	snprintf(s->kernel, sizeof(s->kernel), "%s", replay_kernel(s->replay->rp));
+	*ret = s;
+	return 0;
+}
+
+void top_source_replay_move(struct top_source *s, enum top_replay_move how, int64_t amount)
+{
+	if (!s->replay)
+		return;
+	s->replay->pending = true;
+	s->replay->how = how;
+	s->replay->amount = amount;
+}
+
+bool top_source_is_replay(const struct top_source *s)
+{
+	return s->replay != NULL;
+}
+
+const struct snapshot *top_source_prev(const struct top_source *s)
+{
+	return s->replay && s->replay->have ? s->replay->cur.prev : NULL;
+}
+
+const char *top_source_when(const struct top_source *s)
+{
+	return s->replay ? s->replay->when : "";
+}
+
+static int replay_fetch(struct top_source *s, struct snapshot **ret)
+{
+	struct top_replay *t = s->replay;
+	struct replay_cycle c = { 0 };
+	char at[64];
+	int r = 0;
+
+	if (!t->pending)
+		return -EAGAIN;
+	t->pending = false;
+	if (!t->have || t->how == TOP_REPLAY_TO_MS) {
+		r = replay_at(t->rp, t->have || t->how == TOP_REPLAY_TO_MS ? t->amount : 0, &c);
+	} else if (t->how == TOP_REPLAY_BY_MS) {
+		r = replay_at(t->rp, t->cur.time_ms + t->amount, &c);
+	} else {
+		/* One cycle at a time, keeping the last that could be read. */
+		for (int64_t k = 0; k < (t->amount < 0 ? -t->amount : t->amount); k++) {
+			struct replay_cycle n = { 0 };
+			int e = t->amount < 0 ? replay_prev(t->rp, &n) : replay_next(t->rp, &n);
+
+			if (e < 0) {
+				if (!k)
+					r = e;
+				break;
+			}
+			replay_cycle_free(&c);
+			c = n;
+		}
+	}
+	if (r == -ENOENT && t->have) {
+		snprintf(s->warning, sizeof(s->warning), "%s", t->how == TOP_REPLAY_CYCLES &&
+			 t->amount > 0 ? "the end of the recording" :
+			 "nothing recorded at or before that time");
+		/* The cycle shown stays: the replay's position goes back to it. */
+		replay_cycle_free(&c);
+		r = replay_at(t->rp, t->cur.time_ms, &c);
+		if (r == 0)
+			r = -ENOENT;
+	}
+	if (r < 0 && r != -ENOENT) {
+		replay_cycle_free(&c);
+		return r;
+	}
+	if (r == -ENOENT && !c.s)
+		return t->have ? -EAGAIN : -ENOENT;
+	s->warning[0] = r == -ENOENT ? s->warning[0] : '\0';
+	t->jumped = !t->have || t->how != TOP_REPLAY_CYCLES || t->amount != 1;
+	t->events_from_ms = t->jumped ? c.time_ms - REPLAY_EVENTS_MS : t->cur.time_ms;
+	replay_cycle_free(&t->cur);
+	t->cur = c;
+	t->have = true;
+	t->shown_ms = c.time_ms;
+	format_time_local(c.time_ms, 1, 1, at, sizeof(at));
+	snprintf(t->when, sizeof(t->when), "%s  cycle %" PRIu64, at, c.s->cycle);
+	*ret = snapshot_ref(c.s);
+	return 0;
+}
+
+/* The recorded events go through the same parser as an agent's answer,
+ * so that the pane shows them as it shows live ones. */
+struct events_doc {
+	struct strbuf sb;
+	uint64_t last_seq;
+	size_t n;
+};
+
+static int add_event_json(void *ctx, const struct event_ring_entry *e)
+{
+	struct events_doc *d = ctx;
+	char *json;
+
+	if (event_format_json(&e->ev, e->seq, e->wall_ns, &json) < 0)
+		return -ENOMEM;
+	if (d->n++)
+		sb_putc(&d->sb, ',');
+	sb_puts(&d->sb, json);
+	cJSON_free(json);
+	d->last_seq = e->seq;
+	return sb_error(&d->sb);
+}
+
+static int replay_events(struct top_source *s, struct top_events *ev)
+{
+	struct top_replay *t = s->replay;
+	struct events_doc d = { 0 };
+	uint64_t next;
+	int r;
+
+	if (!t->have)
+		return 0;
+	if (t->jumped)
+		memset(ev, 0, sizeof(*ev));	/* another moment: its events only */
+	sb_puts(&d.sb, "{\"events\":[");
+	r = replay_each_event(t->rp, t->events_from_ms + 1, t->shown_ms, add_event_json, &d);
+	sb_printf(&d.sb, "],\"next_seq\":%" PRIu64 "}", d.last_seq);
+	if (r == 0)
+		r = sb_error(&d.sb);
+	if (r == 0)
+		r = top_events_parse_json(ev, d.sb.buf, d.sb.len, t->shown_ms, &next);
+	sb_free(&d.sb);
+	t->events_from_ms = t->shown_ms;
+	t->jumped = false;
+	return r < 0 ? r : 0;
 }

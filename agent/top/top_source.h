@@ -14,6 +14,10 @@
 struct top_source;
 
 int top_source_open_local(const char *root, struct top_source **ret);
+/* A recording (an agent's --record.dir): the first fetch gives the cycle
+ * at or before at_ms, the next ones what top_source_replay_move asked for.
+ * -ENOENT when dir holds none. */
+int top_source_open_replay(const char *dir, int64_t at_ms, struct top_source **ret);
 
 /* What an agent behind basic auth or TLS needs, besides its URL. */
 struct top_url_opts {
@@ -46,6 +50,20 @@ const char *top_source_warning(const struct top_source *s);
  * if the agent has no events endpoint or it failed; the pane then says so. */
 int top_source_events(struct top_source *s, const struct snapshot *prev,
 		      const struct snapshot *cur, struct top_events *ev);
+
+/* Replay: where the next fetch goes. Cycles: that many recorded cycles on
+ * (or back, when negative); BY_MS: that long on or back from the cycle
+ * shown; TO_MS: the cycle at or before that time. A fetch with no move
+ * asked for gives -EAGAIN. */
+enum top_replay_move { TOP_REPLAY_CYCLES, TOP_REPLAY_BY_MS, TOP_REPLAY_TO_MS };
+void top_source_replay_move(struct top_source *s, enum top_replay_move how, int64_t amount);
+bool top_source_is_replay(const struct top_source *s);
+/* The recorded cycle before the one fetched last (NULL: none, or not a
+ * replay): what its growth columns compare with, instead of the frame
+ * shown before, which a jump makes far away. */
+const struct snapshot *top_source_prev(const struct top_source *s);
+/* For the header: the time of the cycle shown ("" when live). */
+const char *top_source_when(const struct top_source *s);
 
 /* For the header: the root or the URL, and where events come from. */
 const char *top_source_name(const struct top_source *s);

@@ -539,9 +539,16 @@ static void title_lines(struct line *l, const struct top_frame *f, const struct 
 	esc(l, "\033[1m");
 	puts_l(l, "cgscope top");
 	esc(l, "\033[m");
-	snprintf(t, sizeof(t), "  host %s  kernel %s  root %s", f->host ? f->host : "?",
-		 f->kernel ? f->kernel : "?", f->source ? f->source : "?");
+	snprintf(t, sizeof(t), "  host %s  kernel %s  %s %s", f->host ? f->host : "?",
+		 f->kernel ? f->kernel : "?", f->when && f->when[0] ? "recording" : "root",
+		 f->source ? f->source : "?");
 	puts_l(l, t);
+	if (f->when && f->when[0]) {
+		esc(l, "\033[1m");
+		puts_l(l, "  replay at ");
+		puts_l(l, f->when);
+		esc(l, "\033[m");
+	}
 	end_line(l);
 
 	fmt_pct(cpu, sizeof(cpu), tot.cpu_pct);

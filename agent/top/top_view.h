@@ -47,6 +47,7 @@ int top_view_order(const struct top_view *v, const struct top_row *rows, size_t 
 struct top_frame {
 	const char *host, *kernel;
 	const char *source;		/* the cgroup root, or the agent's URL */
+	const char *when;		/* a replay: the time of the cycle shown; NULL live */
 	const struct top_row *rows;
 	size_t n;
 	uint64_t interval_ms;

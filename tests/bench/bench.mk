@@ -60,7 +60,7 @@ bench-deps: deps
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
-bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate
+bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate $(BENCH_DIR)/bench_record
 
 bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_MAKE) bench-bins
@@ -81,6 +81,12 @@ bench-vm: vm-kernels
 $(BENCH_DIR)/bench_cycle: tests/bench/bench_cycle.c $(LIB_OBJS) | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# The flight recorder's figures (store bytes, CPU, synthetic stores); zstd
+# is compared through dlopen, never linked.
+$(BENCH_DIR)/bench_record: tests/bench/bench_record.c $(LIB_OBJS) | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LIB_OBJS) $(LDLIBS) -ldl
 
 # The migration generator of the events figures: libc only.
 $(BENCH_DIR)/migrate: tests/bench/migrate.c | $(BENCH_DIR)

@@ -8,9 +8,11 @@ when the test fails.
 """
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -95,6 +97,21 @@ class CgroupTree:
             time.sleep(0.1)
 
 
+DEFAULT_RECORD_DIR = "/var/lib/cgscope"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_default_recording():
+    """No test records into the machine's default --record.dir: an agent a
+    test starts without --record.dir (or with a manifest's) would write the
+    service's history, as root, outside the test's own directories."""
+    before = os.path.exists(DEFAULT_RECORD_DIR)
+    yield
+    if not before and os.path.exists(DEFAULT_RECORD_DIR):
+        shutil.rmtree(DEFAULT_RECORD_DIR, ignore_errors=True)
+        pytest.fail(f"a test recorded into {DEFAULT_RECORD_DIR}: pass --record.dir= or a directory of its own")
+
+
 @pytest.fixture
 def cgtree():
     tree = CgroupTree()
@@ -119,6 +136,12 @@ class Agent:
         self.url = f"http://127.0.0.1:{self.port}"
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
             if nofile else preexec_fn
+        # Every agent records, as a service does, into a directory of its
+        # own (never the machine's /var/lib/cgscope), unless told where.
+        self.record_dir = None
+        if not any(str(a).startswith("--record.dir") for a in args):
+            self.record_dir = tempfile.mkdtemp(prefix="cgscope-rec-")
+            args = (*args, f"--record.dir={self.record_dir}")
         self.proc = subprocess.Popen(
             [*wrap, CGSCOPE, "agent", f"--web.listen-address=127.0.0.1:{self.port}", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=limit)
@@ -157,6 +180,9 @@ class Agent:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.record_dir:
+            shutil.rmtree(self.record_dir, ignore_errors=True)
+            self.record_dir = None
         return self.proc.stdout.read()
 
 

@@ -146,7 +146,7 @@ def test_cli_errors_are_clear():
     assert r.returncode == 1 and "/nonexistent" in r.stderr and "No such file" in r.stderr
     r = run("agent", "--interval", "soon")
     assert r.returncode == 2 and "--interval" in r.stderr
-    r = run("agent", "--web.listen-address", "nonsense")
+    r = run("agent", "--web.listen-address", "nonsense", "--record.dir=")
     assert r.returncode == 1 and "nonsense" in r.stderr
     r = run("agent", "--no-such-flag")
     assert r.returncode == 2
@@ -156,7 +156,7 @@ def test_cli_errors_are_clear():
 
 def test_port_in_use(agent_factory):
     a = agent_factory()
-    r = run("agent", f"--web.listen-address=127.0.0.1:{a.port}")
+    r = run("agent", f"--web.listen-address=127.0.0.1:{a.port}", "--record.dir=")
     assert r.returncode == 1 and "Address already in use" in r.stderr
 
 

@@ -22,11 +22,12 @@ FLAG_DOCS = {
     "top": ("top.md", "## Flags"),
     "events": ("events.md", "## `cgscope events`"),
     "dump": ("dump.md", "## Flags"),
+    "export": ("export.md", "## Flags"),
 }
 
 
 # Fewer flags than these in --help means the help lost some.
-MIN_FLAGS = {"agent": 20, "top": 10, "events": 5, "dump": 3}
+MIN_FLAGS = {"agent": 20, "top": 10, "events": 5, "dump": 3, "export": 4}
 
 
 def run(*args):

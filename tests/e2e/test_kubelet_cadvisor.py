@@ -332,7 +332,8 @@ def test_without_the_capability_the_names_stay_empty_and_nothing_else(cgtree, tm
     proc = subprocess.Popen(
         ["setpriv", "--bounding-set", "-dac_read_search", CGSCOPE, "agent",
          "--web.listen-address=127.0.0.1:%d" % port, "--cgroup-root", cgtree.path,
-         "--path.rootfs", rootfs, "--compat=cadvisor", "--no-bpf", "--interval", "200ms"],
+         "--path.rootfs", rootfs, "--compat=cadvisor", "--no-bpf", "--interval", "200ms",
+         "--record.dir="],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         def get(p):

@@ -68,7 +68,8 @@ def test_user_root_keeps_root(agent_factory):
 
 
 def test_unknown_user_is_an_error():
-    r = subprocess.run([CGSCOPE, "agent", "--web.listen-address=127.0.0.1:0", "--user=no-such-user-x"],
+    r = subprocess.run([CGSCOPE, "agent", "--web.listen-address=127.0.0.1:0", "--record.dir=",
+                        "--user=no-such-user-x"],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 1 and "no such user" in r.stderr
 
@@ -250,7 +251,8 @@ def start_agent(agent_factory, conf, *args):
 
 def start_fails(*args, preexec=None, wrap=()):
     """Runs an agent that must refuse to start: its exit code and stderr."""
-    r = subprocess.run([*wrap, CGSCOPE, "agent", "--web.listen-address=127.0.0.1:0", "--no-bpf", *args],
+    r = subprocess.run([*wrap, CGSCOPE, "agent", "--web.listen-address=127.0.0.1:0", "--no-bpf",
+                        "--record.dir=", *args],
                        capture_output=True, text=True, timeout=15)
     return r.returncode, r.stderr
 
@@ -609,7 +611,8 @@ def test_kubernetes_probes_with_a_web_config(pki, agent_factory, tmp_path):
     probe_auth = base64.b64encode(b"probe:probe-pw").decode()
 
     args = [a for a in c["args"][1:]
-            if not a.startswith(("--web.listen-address=", "--cgroup-root=", "--web.config.file="))]
+            if not a.startswith(("--web.listen-address=", "--cgroup-root=", "--web.config.file=",
+                                     "--record.dir="))]
     agent = agent_factory(*args, f"--web.config.file={secret / os.path.basename(conf_path)}",
                           "--no-bpf", health_url="tcp")
     for name in ("readinessProbe", "livenessProbe"):

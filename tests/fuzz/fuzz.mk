@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Fuzz targets: libFuzzer with clang, AddressSanitizer and UBSan, one per
-# parser of agent/cgroupfs/parse.h, one for the label escaping and one for the JSON
-# snapshot parser. Included by the top Makefile.
+# parser of agent/cgroupfs/parse.h, one for the label escaping, one for the JSON
+# snapshot parser, and one for the flight recorder's reader on damaged
+# segments. Included by the top Makefile.
 #
 #   make fuzz          each target for FUZZ_SECONDS (60); the corpus found
 #                      grows in build/fuzz/corpus/ from run to run
@@ -46,7 +47,7 @@ $(FUZZ_DIR)/obj/%.o: %.c | deps $(BPF_SKELS)
 		$(WARN) -std=gnu11 -MMD -MP -c -o $@ $<
 $(FUZZ_DIR)/obj/agent/lib/version.o: $(BUILD)/version.txt
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/record_corpus.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
 		$(WARN) -std=gnu11 -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
@@ -56,7 +57,12 @@ $(FUZZ_DIR)/seed_json: tests/fuzz/seed_json.c $(FUZZ_LIB_OBJS)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 		$(WARN) -std=gnu11 -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
 
-$(FUZZ_DIR)/seeds.stamp: tests/fuzz/seeds $(FUZZ_DIR)/seed_json \
+$(FUZZ_DIR)/seed_record: tests/fuzz/seed_record.c tests/fuzz/record_corpus.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+		$(WARN) -std=gnu11 -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+
+$(FUZZ_DIR)/seeds.stamp: tests/fuzz/seeds $(FUZZ_DIR)/seed_json $(FUZZ_DIR)/seed_record \
 		$(shell find tests/fixtures/cgroupfs tests/fixtures/runtime-state -type f 2>/dev/null)
 	$(call msg,SEEDS,$(FUZZ_DIR)/seeds)
 	$(Q)tests/fuzz/seeds $(FUZZ_DIR)

@@ -1,0 +1,1244 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* cgscope export: a recording as OpenMetrics text with timestamps, which
+ * `promtool tsdb create-blocks-from openmetrics` turns into blocks for a
+ * Prometheus that was down, or never scraped this node.
+ *
+ * Each recorded cycle (or one per --step) is rendered as the agent served
+ * it (cmd/replay_cmd.c), so that every family of the page is exported, and
+ * with the values the page had. OpenMetrics wants each family whole, each
+ * series (each histogram's buckets, sum and count at one time, together)
+ * whole, and its points in time order: the export is the transpose of the
+ * recording. So the pages are read once, each series' points kept as it
+ * goes, compactly (a run of equal values is one token, a change a varint
+ * of the difference), and written out family by family at the end. Points
+ * past a memory budget go to an unlinked temporary file, in chunks, and are
+ * read back series by series: a day of a large host takes disk, not RAM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/flags.h"
+#include "cmd/replay_cmd.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/units.h"
+#include "prom/prom_text.h"
+#include "record/bytes.h"
+
+/* Points kept in memory before they go to the temporary file. */
+#define MEMORY_BUDGET (256u << 20)
+/* A series' points are flushed in chunks of at least this much. */
+#define CHUNK_MIN 256
+
+struct export_flags {
+	const char *replay;
+	int64_t from_ms, to_ms;
+	uint64_t step_ms;
+	struct strbuf labels;		/* --label's, escaped: `job="cgscope",instance="a:1"` */
+};
+
+#define F(x) offsetof(struct export_flags, x)
+
+/* NAME=VALUE, a label every series gets, as Prometheus adds job and
+ * instance to what it scrapes. */
+static int parse_label(const struct flag *f, const char *value, void *cfg)
+{
+	struct strbuf *sb = &((struct export_flags *)cfg)->labels;
+	const char *eq = strchr(value, '=');
+
+	(void)f;
+	if (!eq || eq == value)
+		return -EINVAL;
+	for (const char *p = value; p < eq; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+		      (p > value && *p >= '0' && *p <= '9')))
+			return -EINVAL;
+	if (eq - value >= 2 && value[0] == '_' && value[1] == '_')
+		return -EINVAL;	/* reserved */
+	if (sb->len)
+		sb_putc(sb, ',');
+	sb_append(sb, value, (size_t)(eq - value));
+	sb_puts(sb, "=\"");
+	prom_escape_label(sb, eq + 1, strlen(eq + 1));
+	sb_putc(sb, '"');
+	return sb_error(sb);
+}
+
+static const struct flag export_flags[] = {
+	FLAG_SECTION("Options:"),
+	{ .name = "replay", .arg = "DIR", .parse = flag_string, .off = F(replay),
+	  .help = "the recording to export: the --record.dir of an agent (required)" },
+	{ .name = "from", .arg = "TIME", .def = "1h ago", .parse = flag_time, .off = F(from_ms),
+	  .want = TIME_ARG_WANT,
+	  .help = "the first cycle exported is the first at or after TIME: 2026-12-02T03:14:00Z, "
+		  "'2026-12-02 03:14' (local), 03:14, 'yesterday 03:00', @1764645240, '10m ago', "
+		  "-2h" },
+	{ .name = "to", .arg = "TIME", .def = "now", .parse = flag_time, .off = F(to_ms),
+	  .want = TIME_ARG_WANT, .help = "the last is the last at or before TIME, the same forms" },
+	{ .name = "step", .arg = "DURATION", .parse = flag_duration, .off = F(step_ms),
+	  .min = 1, .max = 86400000, .want = "a duration such as 15s or 1m",
+	  .help = "one cycle per DURATION, the first recorded in each (default: every cycle "
+		  "recorded); a scrape interval, to keep a day of a large host small" },
+	{ .name = "label", .arg = "NAME=VALUE", .parse = parse_label, .opts = FLAG_REPEAT,
+	  .want = "NAME=VALUE, NAME a label name ([a-zA-Z_][a-zA-Z0-9_]*, not __...)",
+	  .help = "add this label to every series, as Prometheus adds job and instance to what "
+		  "it scrapes: --label job=cgscope --label instance=node1:9753; repeatable" },
+	FLAG_END
+};
+
+static const struct flag_cmd export_cmd = {
+	.name = "export",
+	.about =
+		"Writes what an agent recorded (--record.dir) between --from and --to to stdout\n"
+		"as OpenMetrics text with timestamps, each family whole and counters as\n"
+		"counters, ending with # EOF: the input of\n"
+		"  promtool tsdb create-blocks-from openmetrics FILE DIR\n"
+		"which backfills a Prometheus. Every family of the agent's page is there, with\n"
+		"the values the page had at each cycle.\n",
+	.epilogue =
+		"Example, the last day at a 15 s resolution:\n"
+		"  cgscope export --replay /var/lib/cgscope --from -1d --step 15s > day.om\n"
+		"  promtool tsdb create-blocks-from openmetrics day.om /var/lib/prometheus/data\n"
+		"docs/recording.md says more.\n",
+	.flags = export_flags,
+};
+
+/* --- the points of a series ------------------------------------------------ */
+
+/* Tokens: a varint head (gap << 2 | kind), then by kind:
+ *   0  RUN    the value before, again for `gap` cycles in a row
+ *   1  DELTA  at `gap` cycles on: mantissa + zigzag varint, same digits
+ *   2  DIGITS at `gap` cycles on: a byte of digits, mantissa + zigzag varint
+ *   3  TEXT   at `gap` cycles on: a value that is not a plain decimal: its text
+ * The first token of a series counts its gap from cycle -1. */
+enum { T_RUN, T_DELTA, T_DIGITS, T_TEXT };
+
+struct chunk {
+	uint64_t off;
+	uint32_t len;
+};
+
+struct series {
+	uint32_t key_off, key_len;	/* in the key arena: `name{labels}` */
+	uint32_t family, group;
+	/* the writer's state */
+	int64_t last_idx;		/* -1: none yet */
+	uint64_t mant;
+	uint8_t digits;
+	uint32_t run;			/* equal values after last_idx not written yet */
+	/* The last value as the page wrote it: the same text again is the
+	 * same value, without parsing it. */
+	char last_text[15];
+	uint8_t last_len;
+	/* its tokens: in memory, and chunks in the temporary file before them */
+	uint8_t *buf;
+	uint32_t len, cap;
+	struct chunk *chunks;
+	uint32_t nchunks, chunks_cap;
+};
+
+struct family {
+	char *name, *help;
+	char type[16];
+	uint32_t *series;		/* in the order first seen */
+	size_t n, cap;
+	uint32_t ngroups;
+	bool histogram;
+};
+
+struct exporter {
+	struct family *fam;
+	size_t nfam, fam_cap;
+	struct series *ser;
+	size_t nser, ser_cap;
+	char *keys;			/* the key arena */
+	size_t keys_len, keys_cap;
+	/* key -> series: open addressing over hashes */
+	uint32_t *table;
+	size_t table_mask;
+	/* histogram metrics (a series' labels without le) -> group */
+	uint32_t *gtable;
+	uint64_t *ghash;
+	size_t gtable_mask, ngroup_keys;
+	/* the page before: its line k's series, the fast path */
+	uint32_t *line_ser;
+	size_t line_cap;
+	int64_t *times;			/* of each cycle exported */
+	size_t ntimes, times_cap;
+	char *time_text;		/* and as the text of a point's end */
+	uint64_t buffered;		/* token bytes in memory */
+	int spill_fd;
+	uint64_t spill_len;
+	struct strbuf page;
+	int64_t step_ms, from_ms, next_bucket;
+	const struct strbuf *labels;	/* --label's text, or empty */
+	uint64_t cgroup_samples;
+	int error;
+};
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static const char *key_of(const struct exporter *x, const struct series *s)
+{
+	return x->keys + s->key_off;
+}
+
+static int grow_table(struct exporter *x)
+{
+	size_t cap = x->table ? (x->table_mask + 1) * 2 : 1024;
+	uint32_t *t = malloc(cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0xff, cap * sizeof(*t));
+	for (size_t i = 0; i < x->nser; i++) {
+		size_t h = hash_bytes(key_of(x, &x->ser[i]), x->ser[i].key_len) & (cap - 1);
+
+		while (t[h] != UINT32_MAX)
+			h = (h + 1) & (cap - 1);
+		t[h] = (uint32_t)i;
+	}
+	free(x->table);
+	x->table = t;
+	x->table_mask = cap - 1;
+	return 0;
+}
+
+/* The group of a histogram series: its name without _bucket, _sum or _count
+ * and its labels without le. */
+static int group_of(struct exporter *x, struct family *f, const char *key, size_t len,
+		    uint32_t *ret)
+{
+	char buf[8192];
+	size_t n = 0;
+	const char *brace = memchr(key, '{', len), *name_end = brace ? brace : key + len;
+	size_t name_len = (size_t)(name_end - key);
+	uint64_t h;
+
+	if (!f->histogram) {
+		*ret = f->ngroups++;
+		return 0;
+	}
+	for (const char *suf = "_bucket\0_count\0_sum\0"; *suf; suf += strlen(suf) + 1) {
+		size_t sl = strlen(suf);
+
+		if (name_len > sl && !memcmp(name_end - sl, suf, sl)) {
+			name_len -= sl;
+			break;
+		}
+	}
+	if (name_len >= sizeof(buf))
+		return -E2BIG;
+	memcpy(buf, key, name_len);
+	n = name_len;
+	if (brace) {
+		/* Labels but le (its value holds no quote: a number). */
+		const char *p = brace, *end = key + len;
+
+		while (p < end && n < sizeof(buf) - 1) {
+			if ((p[0] == '{' || p[0] == ',') && end - p > 4 && !memcmp(p + 1, "le=\"", 4)) {
+				const char *q = memchr(p + 5, '"', (size_t)(end - p - 5));
+
+				if (!q)
+					break;
+				if (p[0] == '{')
+					buf[n++] = '{';
+				p = q + 1;
+				continue;
+			}
+			buf[n++] = *p++;
+		}
+	}
+	h = hash_bytes(buf, n) ^ (uint64_t)(f - x->fam) * 0x9e3779b97f4a7c15ull;
+	if (!x->gtable || x->ngroup_keys * 2 >= x->gtable_mask + 1) {
+		size_t cap = x->gtable ? (x->gtable_mask + 1) * 2 : 256;
+		uint32_t *t = malloc(cap * sizeof(*t));
+		uint64_t *hs = malloc(cap * sizeof(*hs));
+
+		if (!t || !hs) {
+			free(t);
+			free(hs);
+			return -ENOMEM;
+		}
+		memset(t, 0xff, cap * sizeof(*t));
+		for (size_t i = 0; x->gtable && i <= x->gtable_mask; i++) {
+			size_t k;
+
+			if (x->gtable[i] == UINT32_MAX)
+				continue;
+			for (k = x->ghash[i] & (cap - 1); t[k] != UINT32_MAX; k = (k + 1) & (cap - 1))
+				;
+			t[k] = x->gtable[i];
+			hs[k] = x->ghash[i];
+		}
+		free(x->gtable);
+		free(x->ghash);
+		x->gtable = t;
+		x->ghash = hs;
+		x->gtable_mask = cap - 1;
+	}
+	/* 64-bit hashes of short texts: a clash would merge two metrics' points
+	 * into one group's time order, never lose one. */
+	for (size_t k = h & x->gtable_mask;; k = (k + 1) & x->gtable_mask) {
+		if (x->gtable[k] == UINT32_MAX) {
+			x->gtable[k] = f->ngroups++;
+			x->ghash[k] = h;
+			x->ngroup_keys++;
+			*ret = x->gtable[k];
+			return 0;
+		}
+		if (x->ghash[k] == h) {
+			*ret = x->gtable[k];
+			return 0;
+		}
+	}
+}
+
+static int find_family(struct exporter *x, const char *name, size_t len, const char *type,
+		       size_t tlen, size_t *hint, uint32_t *ret)
+{
+	struct family *f;
+
+	/* Families come in the same order each page: the one after the last. */
+	for (size_t k = 0; k < x->nfam; k++) {
+		size_t i = (*hint + k) % x->nfam;
+
+		if (strlen(x->fam[i].name) == len && !memcmp(x->fam[i].name, name, len)) {
+			*hint = i + 1;
+			*ret = (uint32_t)i;
+			return 0;
+		}
+	}
+	if (x->nfam == x->fam_cap) {
+		size_t cap = x->fam_cap ? x->fam_cap * 2 : 64;
+		struct family *p = realloc(x->fam, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		x->fam = p;
+		x->fam_cap = cap;
+	}
+	f = &x->fam[x->nfam];
+	*f = (struct family){ .name = strndup(name, len) };
+	snprintf(f->type, sizeof(f->type), "%.*s", (int)tlen, type);
+	f->histogram = !strcmp(f->type, "histogram") || !strcmp(f->type, "summary");
+	if (!f->name)
+		return -ENOMEM;
+	*hint = x->nfam + 1;
+	*ret = (uint32_t)x->nfam++;
+	return 0;
+}
+
+static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t len,
+		      uint32_t *ret)
+{
+	struct family *f = &x->fam[fam];
+	struct series *s;
+	size_t h;
+	int r;
+
+	if (x->nser == x->ser_cap) {
+		size_t cap = x->ser_cap ? x->ser_cap * 2 : 4096;
+		struct series *p = realloc(x->ser, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		x->ser = p;
+		x->ser_cap = cap;
+	}
+	if (x->keys_len + len + 1 > x->keys_cap) {
+		size_t cap = x->keys_cap ? x->keys_cap * 2 : 1 << 20;
+		char *p;
+
+		while (cap < x->keys_len + len + 1)
+			cap *= 2;
+		p = realloc(x->keys, cap);
+		if (!p)
+			return -ENOMEM;
+		x->keys = p;
+		x->keys_cap = cap;
+	}
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		uint32_t *p = realloc(f->series, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		f->series = p;
+		f->cap = cap;
+	}
+	s = &x->ser[x->nser];
+	*s = (struct series){ .key_off = (uint32_t)x->keys_len, .key_len = (uint32_t)len,
+			      .family = fam, .last_idx = -1 };
+	memcpy(x->keys + x->keys_len, key, len);
+	x->keys_len += len;
+	x->keys[x->keys_len++] = '\0';
+	if ((r = group_of(x, f, key, len, &s->group)) < 0)
+		return r;
+	f->series[f->n++] = (uint32_t)x->nser;
+	*ret = (uint32_t)x->nser++;
+	if ((x->nser * 2 > x->table_mask + 1 || !x->table) && grow_table(x) < 0)
+		return -ENOMEM;
+	h = hash_bytes(key, len) & x->table_mask;
+	while (x->table[h] != UINT32_MAX)
+		h = (h + 1) & x->table_mask;
+	x->table[h] = *ret;
+	return 0;
+}
+
+static int lookup(struct exporter *x, uint32_t fam, const char *key, size_t len, uint32_t *ret)
+{
+	size_t h;
+
+	if (x->table) {
+		for (h = hash_bytes(key, len) & x->table_mask; x->table[h] != UINT32_MAX;
+		     h = (h + 1) & x->table_mask) {
+			const struct series *s = &x->ser[x->table[h]];
+
+			if (s->key_len == len && s->family == fam && !memcmp(key_of(x, s), key, len)) {
+				*ret = x->table[h];
+				return 0;
+			}
+		}
+	}
+	return new_series(x, fam, key, len, ret);
+}
+
+/* --- tokens ------------------------------------------------------------------ */
+
+static int put_bytes(struct exporter *x, struct series *s, const uint8_t *p, size_t n)
+{
+	if (s->len + n > s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 32;
+		uint8_t *q;
+
+		while (cap < s->len + n)
+			cap *= 2;
+		q = realloc(s->buf, cap);
+		if (!q)
+			return -ENOMEM;
+		x->buffered += cap - s->cap;
+		s->buf = q;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += (uint32_t)n;
+	return 0;
+}
+
+static int put_token(struct exporter *x, struct series *s, uint64_t gap, unsigned kind,
+		     const uint8_t *extra, size_t n)
+{
+	uint8_t b[32];
+	size_t k = put_varint(b, gap << 2 | kind);
+
+	if (k + n <= sizeof(b)) {
+		if (n)
+			memcpy(b + k, extra, n);
+		return put_bytes(x, s, b, k + n);
+	}
+	return put_bytes(x, s, b, k) ?: put_bytes(x, s, extra, n);
+}
+
+static int flush_run(struct exporter *x, struct series *s)
+{
+	int r = 0;
+
+	if (s->run) {
+		r = put_token(x, s, s->run, T_RUN, NULL, 0);
+		s->last_idx += s->run;
+		s->run = 0;
+	}
+	return r;
+}
+
+/* "123", "1.5", "0.000123000": a plain decimal as mantissa and digits. */
+static bool decimal(const char *v, size_t len, uint64_t *mant, uint8_t *digits)
+{
+	uint64_t m = 0;
+	int d = -1;
+
+	if (!len || len > 40)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '.' && d < 0 && i > 0 && i + 1 < len) {
+			d = 0;
+			continue;
+		}
+		if (v[i] < '0' || v[i] > '9' || __builtin_mul_overflow(m, 10, &m) ||
+		    __builtin_add_overflow(m, (uint64_t)(v[i] - '0'), &m))
+			return false;
+		if (d >= 0)
+			d++;
+	}
+	if (d > 19)
+		return false;
+	*mant = m;
+	*digits = (uint8_t)(d < 0 ? 0 : d);
+	return true;
+}
+
+static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v, size_t vlen)
+{
+	struct series *s = &x->ser[si];
+	uint64_t gap, mant;
+	uint8_t digits, b[16];
+	size_t n;
+
+	if (vlen == s->last_len && s->last_idx >= 0 && idx == s->last_idx + s->run + 1 &&
+	    !memcmp(v, s->last_text, vlen)) {
+		s->run++;
+		return 0;
+	}
+	s->last_len = 0;
+	if (vlen <= sizeof(s->last_text)) {
+		memcpy(s->last_text, v, vlen);
+		s->last_len = (uint8_t)vlen;
+	}
+
+	if (!decimal(v, vlen, &mant, &digits)) {
+		uint8_t lb[10];
+		size_t k;
+		int r = flush_run(x, s);
+
+		if (r < 0)
+			return r;
+		gap = (uint64_t)(idx - s->last_idx);
+		k = put_varint(lb, vlen);
+		r = put_token(x, s, gap, T_TEXT, lb, k) ?: put_bytes(x, s, (const uint8_t *)v, vlen);
+		s->last_idx = idx;
+		s->digits = 0xff;	/* no value to be equal to */
+		s->last_len = 0;
+		return r;
+	}
+	if (s->last_idx >= 0 && idx == s->last_idx + s->run + 1 && mant == s->mant &&
+	    digits == s->digits) {
+		s->run++;
+		return 0;
+	}
+	if (flush_run(x, s) < 0)
+		return -ENOMEM;
+	gap = (uint64_t)(idx - s->last_idx);
+	if (s->last_idx >= 0 && digits == s->digits) {
+		n = put_varint(b, zigzag(mant - s->mant));
+		if (put_token(x, s, gap, T_DELTA, b, n) < 0)
+			return -ENOMEM;
+	} else {
+		b[0] = digits;
+		n = 1 + put_varint(b + 1, zigzag(mant - (s->digits == digits ? s->mant : 0)));
+		if (put_token(x, s, gap, T_DIGITS, b, n) < 0)
+			return -ENOMEM;
+	}
+	s->last_idx = idx;
+	s->mant = mant;
+	s->digits = digits;
+	return 0;
+}
+
+/* Points past the budget to the temporary file, each series' as a chunk. */
+static int spill(struct exporter *x)
+{
+	if (x->spill_fd < 0) {
+		const char *tmp = getenv("TMPDIR");
+
+		x->spill_fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (x->spill_fd < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < x->nser; i++) {
+		struct series *s = &x->ser[i];
+		ssize_t w;
+
+		if (s->len < CHUNK_MIN)
+			continue;
+		if (s->nchunks == s->chunks_cap) {
+			uint32_t cap = s->chunks_cap ? s->chunks_cap * 2 : 4;
+			struct chunk *p = realloc(s->chunks, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			s->chunks = p;
+			s->chunks_cap = cap;
+		}
+		w = pwrite(x->spill_fd, s->buf, s->len, (off_t)x->spill_len);
+		if (w != (ssize_t)s->len)
+			return w < 0 ? -errno : -ENOSPC;
+		s->chunks[s->nchunks++] = (struct chunk){ .off = x->spill_len, .len = s->len };
+		x->spill_len += s->len;
+		x->buffered -= s->cap;
+		free(s->buf);
+		s->buf = NULL;
+		s->len = s->cap = 0;
+	}
+	return 0;
+}
+
+/* --- reading the pages ---------------------------------------------------------- */
+
+static int add_page(struct exporter *x, const char *p, size_t len, int64_t idx)
+{
+	const char *end = p + len;
+	uint32_t fam = UINT32_MAX;
+	size_t hint = 0, k = 0;
+	int r;
+
+	while (p < end) {
+		const char *eol, *sp;
+		uint32_t si;
+
+		if (p[0] == '#') {
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (!eol)
+				eol = end;
+			if (eol - p > 7 && !memcmp(p, "# TYPE ", 7)) {
+				const char *name = p + 7, *tsp = memchr(name, ' ', (size_t)(eol - name));
+
+				if (!tsp)
+					return -EBADMSG;
+				r = find_family(x, name, (size_t)(tsp - name), tsp + 1,
+						(size_t)(eol - tsp - 1), &hint, &fam);
+				if (r < 0)
+					return r;
+			}
+			p = eol + 1;
+			continue;
+		}
+		if (k >= x->line_cap) {
+			size_t cap = x->line_cap ? x->line_cap * 2 : 4096;
+			uint32_t *q = realloc(x->line_ser, cap * sizeof(*q));
+
+			if (!q)
+				return -ENOMEM;
+			memset(q + x->line_cap, 0xff, (cap - x->line_cap) * sizeof(*q));
+			x->line_ser = q;
+			x->line_cap = cap;
+		}
+		/* The series this line had on the page before, the same key, a
+		 * space after it: then the value is all that is left to find. */
+		si = x->line_ser[k];
+		if (si != UINT32_MAX && x->ser[si].family == fam &&
+		    (size_t)(end - p) > x->ser[si].key_len && p[x->ser[si].key_len] == ' ' &&
+		    !memcmp(key_of(x, &x->ser[si]), p, x->ser[si].key_len)) {
+			sp = p + x->ser[si].key_len + 1;
+			eol = sp;
+			while (eol < end && *eol != '\n')
+				eol++;
+		} else {
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (!eol)
+				eol = end;
+			sp = eol;
+			while (sp > p && sp[-1] != ' ')
+				sp--;
+			if (sp == p || fam == UINT32_MAX)
+				return -EBADMSG;
+			if ((r = lookup(x, fam, p, (size_t)(sp - 1 - p), &si)) < 0)
+				return r;
+			x->line_ser[k] = si;
+		}
+		if ((r = add_point(x, si, idx, sp, (size_t)(eol - sp))) < 0)
+			return r;
+		k++;
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* The HELP texts, once per family: the first page that has each. */
+static int add_help(struct exporter *x, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			eol = end;
+		if (eol - p > 7 && !memcmp(p, "# HELP ", 7)) {
+			const char *name = p + 7, *sp = memchr(name, ' ', (size_t)(eol - name));
+
+			for (size_t i = 0; sp && i < x->nfam; i++) {
+				struct family *f = &x->fam[i];
+
+				if (!f->help && strlen(f->name) == (size_t)(sp - name) &&
+				    !memcmp(f->name, name, (size_t)(sp - name))) {
+					f->help = strndup(sp + 1, (size_t)(eol - sp - 1));
+					if (!f->help)
+						return -ENOMEM;
+				}
+			}
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* The pages are rendered in a thread of their own while this one decodes
+ * the next cycles and reads the pages rendered before: rendering is
+ * two-fifths of an export, and a reader of the recording has the cores. */
+#define JOBS 4
+
+struct job {
+	struct replay_cycle c;		/* its own references and meta */
+	struct strbuf page;
+	int error;
+	bool done;
+};
+
+struct pipeline {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job jobs[JOBS];
+	uint64_t submitted, rendered, consumed;
+	bool stop;
+};
+
+static void *render_thread(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pthread_mutex_lock(&pl->lock);
+	for (;;) {
+		struct job *j;
+
+		while (!pl->stop && pl->rendered == pl->submitted)
+			pthread_cond_wait(&pl->cond, &pl->lock);
+		if (pl->rendered == pl->submitted)
+			break;
+		j = &pl->jobs[pl->rendered % JOBS];
+		pthread_mutex_unlock(&pl->lock);
+		j->page.len = 0;
+		j->error = replay_cmd_render(&j->c, &j->page);
+		pthread_mutex_lock(&pl->lock);
+		j->done = true;
+		pl->rendered++;
+		pthread_cond_broadcast(&pl->cond);
+	}
+	pthread_mutex_unlock(&pl->lock);
+	return NULL;
+}
+
+static int copy_cycle(const struct replay_cycle *c, struct replay_cycle *ret)
+{
+	*ret = (struct replay_cycle){ .s = snapshot_ref(c->s), .meta = c->meta, .seq = c->seq,
+				      .time_ms = c->time_ms };
+	ret->meta.devs = NULL;
+	if (c->meta.ndev) {
+		ret->meta.devs = malloc(c->meta.ndev * sizeof(*c->meta.devs));
+		if (!ret->meta.devs) {
+			replay_cycle_free(ret);
+			return -ENOMEM;
+		}
+		memcpy(ret->meta.devs, c->meta.devs, c->meta.ndev * sizeof(*c->meta.devs));
+	}
+	return 0;
+}
+
+/* A rendered page into the series: the oldest job, once it is done. */
+static int consume(struct exporter *x, struct pipeline *pl)
+{
+	struct job *j = &pl->jobs[pl->consumed % JOBS];
+	size_t before = x->nfam;
+	int r;
+
+	pthread_mutex_lock(&pl->lock);
+	while (!j->done)
+		pthread_cond_wait(&pl->cond, &pl->lock);
+	pthread_mutex_unlock(&pl->lock);
+	r = j->error;
+	if (r == 0 && x->ntimes == x->times_cap) {
+		size_t cap = x->times_cap ? x->times_cap * 2 : 1024;
+		int64_t *p = realloc(x->times, cap * sizeof(*p));
+
+		if (!p)
+			r = -ENOMEM;
+		else {
+			x->times = p;
+			x->times_cap = cap;
+		}
+	}
+	if (r == 0) {
+		x->times[x->ntimes] = j->c.time_ms;
+		r = add_page(x, j->page.buf, j->page.len, (int64_t)x->ntimes);
+	}
+	if (r == 0) {
+		x->ntimes++;
+		x->cgroup_samples += j->c.s->n;
+		if (x->nfam != before)
+			r = add_help(x, j->page.buf, j->page.len);
+	}
+	if (r == 0 && x->buffered > MEMORY_BUDGET)
+		r = spill(x);
+	replay_cycle_free(&j->c);
+	j->done = false;
+	pl->consumed++;
+	return r;
+}
+
+struct export_run {
+	struct exporter *x;
+	struct pipeline *pl;
+};
+
+static int on_cycle(void *ctx, const struct replay_cycle *c)
+{
+	struct export_run *er = ctx;
+	struct exporter *x = er->x;
+	struct pipeline *pl = er->pl;
+	struct job *j;
+	int r;
+
+	if (x->step_ms) {
+		int64_t bucket = (c->time_ms - x->from_ms) / x->step_ms;
+
+		if (pl->submitted && bucket < x->next_bucket)
+			return 0;
+		x->next_bucket = bucket + 1;
+	}
+	replay_cmd_note_version(c);
+	/* A free slot: the oldest job read, when all are taken. */
+	if (pl->submitted - pl->consumed == JOBS && (r = consume(x, pl)) < 0)
+		return r;
+	j = &pl->jobs[pl->submitted % JOBS];
+	if ((r = copy_cycle(c, &j->c)) < 0)
+		return r;
+	pthread_mutex_lock(&pl->lock);
+	pl->submitted++;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+	return 0;
+}
+
+/* Every page submitted read, and the thread gone. */
+static int pipeline_finish(struct exporter *x, struct pipeline *pl, int r)
+{
+	while (pl->consumed < pl->submitted) {
+		int e = consume(x, pl);
+
+		r = r ? r : e;
+	}
+	pthread_mutex_lock(&pl->lock);
+	pl->stop = true;
+	pthread_cond_broadcast(&pl->cond);
+	pthread_mutex_unlock(&pl->lock);
+	if (pl->running)
+		pthread_join(pl->thread, NULL);
+	for (int i = 0; i < JOBS; i++)
+		sb_free(&pl->jobs[i].page);
+	pthread_cond_destroy(&pl->cond);
+	pthread_mutex_destroy(&pl->lock);
+	return r;
+}
+
+/* --- writing ------------------------------------------------------------------ */
+
+/* Reads a series' tokens back: from its chunks, then what is in memory. */
+struct reader {
+	const struct exporter *x;
+	const struct series *s;
+	uint8_t *buf;			/* one chunk */
+	size_t cap;
+	struct rbuf rb;
+	uint32_t next_chunk;
+	bool in_memory;
+	/* the point */
+	int64_t idx;
+	uint64_t mant;
+	uint8_t digits;
+	const uint8_t *text;
+	size_t text_len;
+	uint64_t run;
+	bool at_end;
+	/* The value as text, made once for a run of equal values. */
+	char vtext[32];
+	uint8_t vlen;
+	bool vstale;
+};
+
+static int reader_fill(struct reader *rd)
+{
+	while (!rb_left(&rd->rb)) {
+		if (rd->next_chunk < rd->s->nchunks) {
+			const struct chunk *c = &rd->s->chunks[rd->next_chunk++];
+
+			if (c->len > rd->cap) {
+				uint8_t *p = realloc(rd->buf, c->len);
+
+				if (!p)
+					return -ENOMEM;
+				rd->buf = p;
+				rd->cap = c->len;
+			}
+			if (pread(rd->x->spill_fd, rd->buf, c->len, (off_t)c->off) != (ssize_t)c->len)
+				return -EIO;
+			rd->rb = rbuf_of(rd->buf, c->len);
+		} else if (!rd->in_memory) {
+			rd->in_memory = true;
+			rd->rb = rbuf_of(rd->s->buf, rd->s->len);
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The next point: 1, 0 at the end, -errno. */
+static int reader_next(struct reader *rd)
+{
+	uint64_t head;
+	int r;
+
+	if (rd->run) {
+		rd->run--;
+		rd->idx++;
+		return 1;
+	}
+	if ((r = reader_fill(rd)) <= 0)
+		return r;
+	head = rb_varint(&rd->rb);
+	switch (head & 3) {
+	case T_RUN:
+		rd->run = (head >> 2) - 1;
+		rd->idx++;
+		break;
+	case T_DELTA:
+		rd->idx += (int64_t)(head >> 2);
+		rd->mant += unzigzag(rb_varint(&rd->rb));
+		break;
+	case T_DIGITS: {
+		uint8_t d = rb_u8(&rd->rb);
+
+		rd->idx += (int64_t)(head >> 2);
+		rd->mant = (d == rd->digits ? rd->mant : 0) + unzigzag(rb_varint(&rd->rb));
+		rd->digits = d;
+		rd->text = NULL;
+		break;
+	}
+	default:
+		rd->idx += (int64_t)(head >> 2);
+		rd->text = rb_bytes(&rd->rb, &rd->text_len);
+		rd->digits = 0xff;
+		break;
+	}
+	if (head & 3) {
+		rd->text = (head & 3) == T_TEXT ? rd->text : NULL;
+		rd->vstale = true;
+	}
+	return rd->rb.bad ? -EIO : 1;
+}
+
+static void reader_init(struct reader *rd, const struct exporter *x, const struct series *s)
+{
+	*rd = (struct reader){ .x = x, .s = s, .idx = -1, .digits = 0xff };
+}
+
+static void reader_free(struct reader *rd)
+{
+	free(rd->buf);
+}
+
+struct out {
+	struct strbuf sb;
+	int error;
+};
+
+static void out_flush(struct out *o, bool all)
+{
+	if (o->sb.len < (4u << 20) && !all)
+		return;
+	if (!o->error && fwrite(o->sb.buf, 1, o->sb.len, stdout) != o->sb.len)
+		o->error = -errno ?: -EIO;
+	o->sb.len = 0;
+}
+
+/* " 1796241360.606\n": each cycle's time, written once, copied for each
+ * of its points. */
+#define TIME_TEXT 24
+
+static int make_times(struct exporter *x)
+{
+	x->time_text = malloc(x->ntimes * TIME_TEXT);
+	if (!x->time_text)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->ntimes; i++) {
+		char *t = x->time_text + i * TIME_TEXT;
+		int64_t ms = x->times[i];
+
+		t[0] = (char)snprintf(t + 1, TIME_TEXT - 1, " %lld.%03lld\n", (long long)(ms / 1000),
+				      (long long)(ms % 1000));
+	}
+	return 0;
+}
+
+static void put_point(struct out *o, const struct exporter *x, const struct series *s,
+		      struct reader *rd)
+{
+	struct strbuf *sb = &o->sb;
+	const char *t = x->time_text + rd->idx * TIME_TEXT;
+
+	if (sb_reserve(sb, s->key_len + 64 + (rd->text ? rd->text_len : 0)) < 0)
+		return;
+	if (x->labels->len) {
+		/* The labels of --label first: name{LABELS,the series' own}. */
+		const char *k = key_of(x, s), *brace = memchr(k, '{', s->key_len);
+		size_t nl = brace ? (size_t)(brace - k) : s->key_len;
+
+		if (sb_reserve(sb, x->labels->len + 4) < 0)
+			return;
+		sb_append(sb, k, nl);
+		sb_putc(sb, '{');
+		sb_append(sb, x->labels->buf, x->labels->len);
+		if (!brace)
+			sb_putc(sb, '}');
+		else if (brace[1] != '}')
+			sb_putc(sb, ',');
+		if (brace)
+			sb_append(sb, brace + 1, s->key_len - nl - 1);
+		if (sb_reserve(sb, 64 + (rd->text ? rd->text_len : 0)) < 0)
+			return;
+	} else {
+		memcpy(sb->buf + sb->len, key_of(x, s), s->key_len);
+		sb->len += s->key_len;
+	}
+	sb->buf[sb->len++] = ' ';
+	if (rd->text) {
+		sb_append(sb, (const char *)rd->text, rd->text_len);
+	} else {
+		if (rd->vstale) {
+			struct strbuf v = { .buf = rd->vtext, .cap = sizeof(rd->vtext) };
+
+			sb_fixed(&v, rd->mant, rd->digits);
+			rd->vlen = (uint8_t)v.len;
+			rd->vstale = false;
+		}
+		memcpy(sb->buf + sb->len, rd->vtext, sizeof(rd->vtext));
+		sb->len += rd->vlen;
+	}
+	/* A constant length: a few moves, where a variable one is a rep movs
+	 * that cost a quarter of the export. The room was reserved above. */
+	memcpy(sb->buf + sb->len, t + 1, TIME_TEXT - 1);
+	sb->len += (size_t)t[0];
+	sb->buf[sb->len] = '\0';
+	out_flush(o, false);
+}
+
+/* HELP as OpenMetrics escapes it: a quote too. */
+static void put_help(struct strbuf *sb, const char *name, const char *help)
+{
+	sb_puts(sb, "# HELP ");
+	sb_puts(sb, name);
+	sb_putc(sb, ' ');
+	for (const char *p = help; *p; p++) {
+		if (*p == '"')
+			sb_puts(sb, "\\\"");
+		else
+			sb_putc(sb, *p);
+	}
+	sb_putc(sb, '\n');
+}
+
+static int write_family(struct out *o, const struct exporter *x, const struct family *f)
+{
+	char name[512];
+	const char *type = f->type;
+	size_t nl = strlen(f->name);
+	bool counter = !strcmp(type, "counter");
+	int r = 0;
+
+	if (!f->n)
+		return 0;
+	/* A counter's family is named without _total, its samples with. */
+	if (counter && nl > 6 && !strcmp(f->name + nl - 6, "_total"))
+		snprintf(name, sizeof(name), "%.*s", (int)(nl - 6), f->name);
+	else if (counter)
+		snprintf(name, sizeof(name), "%s", f->name), type = "unknown";
+	else
+		snprintf(name, sizeof(name), "%s", f->name);
+	sb_printf(&o->sb, "# TYPE %s %s\n", name, type);
+	if (f->help)
+		put_help(&o->sb, name, f->help);
+	if (!f->histogram) {
+		/* A series each: all of its points. */
+		for (size_t i = 0; i < f->n && !r; i++) {
+			const struct series *s = &x->ser[f->series[i]];
+			struct reader rd;
+
+			reader_init(&rd, x, s);
+			while ((r = reader_next(&rd)) > 0)
+				put_point(o, x, s, &rd);
+			reader_free(&rd);
+		}
+		return r < 0 ? r : o->error;
+	}
+	/* Histograms: a metric (its series bar le) at a time, its points
+	 * time by time, each time's buckets, sum and count together. */
+	for (uint32_t g = 0; g < f->ngroups && !r; g++) {
+		struct reader *rds;
+		size_t n = 0;
+
+		for (size_t i = 0; i < f->n; i++)
+			n += x->ser[f->series[i]].group == g;
+		rds = calloc(n ? n : 1, sizeof(*rds));
+		if (!rds)
+			return -ENOMEM;
+		n = 0;
+		for (size_t i = 0; i < f->n && !r; i++) {
+			const struct series *s = &x->ser[f->series[i]];
+
+			if (s->group != g)
+				continue;
+			reader_init(&rds[n], x, s);
+			r = reader_next(&rds[n]);
+			rds[n].at_end = r == 0;
+			n++;
+		}
+		while (r >= 0) {
+			int64_t t = INT64_MAX;
+
+			for (size_t i = 0; i < n; i++)
+				if (!rds[i].at_end && rds[i].idx < t)
+					t = rds[i].idx;
+			if (t == INT64_MAX)
+				break;
+			for (size_t i = 0; i < n && r >= 0; i++) {
+				if (rds[i].at_end || rds[i].idx != t)
+					continue;
+				put_point(o, x, rds[i].s, &rds[i]);
+				r = reader_next(&rds[i]);
+				rds[i].at_end = r == 0;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			reader_free(&rds[i]);
+		free(rds);
+		r = r < 0 ? r : 0;
+	}
+	return r < 0 ? r : o->error;
+}
+
+static void exporter_free(struct exporter *x)
+{
+	for (size_t i = 0; i < x->nfam; i++) {
+		free(x->fam[i].name);
+		free(x->fam[i].help);
+		free(x->fam[i].series);
+	}
+	for (size_t i = 0; i < x->nser; i++) {
+		free(x->ser[i].buf);
+		free(x->ser[i].chunks);
+	}
+	free(x->fam);
+	free(x->ser);
+	free(x->keys);
+	free(x->table);
+	free(x->gtable);
+	free(x->ghash);
+	free(x->line_ser);
+	free(x->times);
+	free(x->time_text);
+	sb_free(&x->page);
+	if (x->spill_fd >= 0)
+		close(x->spill_fd);
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_flags fl = { 0 };
+	struct exporter x = { .spill_fd = -1 };
+	struct pipeline pl = { 0 };
+	struct export_run run = { .x = &x, .pl = &pl };
+	struct out o = { 0 };
+	struct replay *rp;
+	uint64_t t0;
+	char span[160];
+	int r;
+
+	r = flags_parse(&export_cmd, argc, argv, &fl);
+	if (r != 0) {
+		sb_free(&fl.labels);
+		return r > 0 ? 0 : 2;
+	}
+	if (!fl.replay || fl.from_ms > fl.to_ms) {
+		fprintf(stderr, "cgscope export: %s\n", !fl.replay ?
+			"--replay DIR is required (an agent's --record.dir)" : "--from is after --to");
+		sb_free(&fl.labels);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (replay_cmd_open("export", fl.replay, &rp) < 0)
+		return 1;
+	x.step_ms = (int64_t)fl.step_ms;
+	x.from_ms = fl.from_ms;
+	x.labels = &fl.labels;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	pthread_mutex_init(&pl.lock, NULL);
+	pthread_cond_init(&pl.cond, NULL);
+	pl.running = pthread_create(&pl.thread, NULL, render_thread, &pl) == 0;
+	if (!pl.running) {
+		log_error("cannot start a thread: %s", strerror(errno));
+		r = pipeline_finish(&x, &pl, -EAGAIN);
+		goto out;
+	}
+	r = replay_each_cycle(rp, fl.from_ms, fl.to_ms, on_cycle, &run);
+	r = pipeline_finish(&x, &pl, r);
+	if (r < 0) {
+		log_error("cannot read the recording: %s", r == -ENOSPC ? "no space left for the "
+			  "temporary file (TMPDIR)" : strerror(-r));
+		goto out;
+	}
+	if (!x.ntimes) {
+		replay_cmd_span(rp, span, sizeof(span));
+		log_error("no cycle recorded between --from and --to; %s holds %s", fl.replay, span);
+		r = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < x.nser; i++)
+		if (flush_run(&x, &x.ser[i]) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	if ((r = make_times(&x)) < 0)
+		goto out;
+	for (size_t i = 0; i < x.nfam && r == 0; i++)
+		r = write_family(&o, &x, &x.fam[i]);
+	if (r == 0) {
+		sb_puts(&o.sb, "# EOF\n");
+		out_flush(&o, true);
+		if (!o.error && fflush(stdout) == EOF)
+			o.error = -errno;
+		r = o.error;
+	}
+	if (r == -EPIPE)
+		r = 0;
+	if (r < 0)
+		log_error("cannot write: %s", strerror(-r));
+	else
+		log_info("exported %zu cycles, %zu series, %" PRIu64 " cgroup-samples in %.2f s%s",
+			 x.ntimes, x.nser, x.cgroup_samples,
+			 (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+			 x.spill_len ? " (points past 256 MiB went through a temporary file)" : "");
+out:
+	sb_free(&o.sb);
+	sb_free(&fl.labels);
+	exporter_free(&x);
+	replay_close(rp);
+	return r < 0 ? 1 : 0;
+}
