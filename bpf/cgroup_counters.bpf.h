@@ -43,6 +43,13 @@
  *   if (c) CGC_ADD(ev, &c->migrations_in, 1);
  *   ...
  *   CGC_RELEASE(ev, cgroup_id);		(in the cgroup_release program)
+ *
+ * A table whose counts a reader sums over subtrees (the network table)
+ * records each cgroup's parent and level in NAME_meta (CGC_SLOT), and
+ * moves a freed cgroup's counts into its parent's slot before giving the
+ * slot back, counted in NAME_stat's `moving` (under way) and `moves`
+ * (done): the reader retries a read that a move overlapped, so that no
+ * count is seen twice or not at all, and a parent's sum never goes down.
  */
 #ifndef CGSCOPE_CGROUP_COUNTERS_BPF_H
 #define CGSCOPE_CGROUP_COUNTERS_BPF_H
@@ -128,11 +135,13 @@ static __always_inline void cgc_zero(void *values, __u32 slots, __u32 regions, _
 	}
 }
 
-/* Takes a free slot for id: the new slot, or the one another CPU gave id
- * meanwhile, or -1 when none is free. */
+/* Takes a free slot for id, where the cgroup sits at level below parent
+ * (both 0 in a table that does not sum subtrees): the new slot, or the one
+ * another CPU gave id meanwhile, or -1 when none is free. */
 static __always_inline __s64 cgc_alloc(void *slot_map, void *free_map, void *meta_map,
 				       void *values, void *stat_map, __u32 slots,
-				       __u32 regions, __u32 value_size, __u64 id)
+				       __u32 regions, __u32 value_size, __u64 id,
+				       __u64 parent, __u32 level)
 {
 	struct cgc_meta *m;
 	__u32 slot, *other;
@@ -160,20 +169,32 @@ static __always_inline __s64 cgc_alloc(void *slot_map, void *free_map, void *met
 		return -1;
 	}
 	m->id = id;
+	m->parent = parent;
+	m->level = level;
 	__sync_fetch_and_add(&m->gen, 1);	/* even: published */
 	cgc_stat_add(stat_map, 0);
 	return slot;
 }
 
-/* This CPU's values of cgroup id (its region's; the only one of a shared
- * table), NULL when it has no slot and create is false or none is free. */
+/* This CPU's values of a slot (its region's; the only one of a shared
+ * table). */
+static __always_inline void *cgc_slot_values(void *values, __u32 slots, __u32 regions, __u32 slot)
+{
+	__u32 idx = slot;
+
+	if (regions > 1)
+		idx += bpf_get_smp_processor_id() * slots;
+	return bpf_map_lookup_elem(values, &idx);
+}
+
+/* This CPU's values of cgroup id, NULL when it has no slot and create is
+ * false or none is free. */
 static __always_inline void *cgc_values(void *slot_map, void *free_map, void *meta_map,
 					void *values, void *stat_map, __u32 slots,
 					__u32 regions, __u32 value_size, __u64 id, bool create)
 {
 	__u32 *s = bpf_map_lookup_elem(slot_map, &id);
 	__s64 slot;
-	__u32 idx;
 
 	if (s)
 		slot = *s;
@@ -181,13 +202,10 @@ static __always_inline void *cgc_values(void *slot_map, void *free_map, void *me
 		return NULL;
 	else
 		slot = cgc_alloc(slot_map, free_map, meta_map, values, stat_map, slots, regions,
-				 value_size, id);
+				 value_size, id, 0, 0);
 	if (slot < 0)
 		return NULL;
-	idx = (__u32)slot;
-	if (regions > 1)
-		idx += bpf_get_smp_processor_id() * slots;
-	return bpf_map_lookup_elem(values, &idx);
+	return cgc_slot_values(values, slots, regions, (__u32)slot);
 }
 
 /* Gives id's slot back: the cgroup is gone. */
@@ -230,5 +248,28 @@ static __always_inline void cgc_release(void *slot_map, void *free_map, void *me
 
 #define CGC_RELEASE(name, id)							\
 	cgc_release(&name##_slot, &name##_free, &name##_meta, &name##_stat, (id))
+
+/* For tables whose counts are summed over subtrees: id's slot, taken on
+ * first use with its place in the tree (-1 when none is free), and the
+ * values of a slot in this CPU's region or in region r. */
+#define CGC_SLOT(name, id, parent, level)					\
+	({									\
+		__u64 __id = (id);						\
+		__u32 *__s = bpf_map_lookup_elem(&name##_slot, &__id);		\
+		__s ? (__s64)*__s :						\
+		cgc_alloc(&name##_slot, &name##_free, &name##_meta, &name##_values,	\
+			  &name##_stat, name##_cfg.slots, name##_cfg.regions,		\
+			  sizeof(*name##_values.value), __id, (parent), (level));	\
+	})
+
+#define CGC_SLOT_VALUES(name, slot)						\
+	((__typeof__(name##_values.value))cgc_slot_values(&name##_values,		\
+		name##_cfg.slots, name##_cfg.regions, (slot)))
+
+#define CGC_REGION_VALUES(name, slot, region)					\
+	({									\
+		__u32 __idx = (region) * name##_cfg.slots + (slot);		\
+		(__typeof__(name##_values.value))bpf_map_lookup_elem(&name##_values, &__idx); \
+	})
 
 #endif

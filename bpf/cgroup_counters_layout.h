@@ -14,10 +14,15 @@
 #define CGC_REGIONS_MAX 256
 #define CGC_MAX_U64S 32
 
-/* Who holds a slot: id 0 = nobody. gen is odd while BPF changes the slot. */
+/* Who holds a slot: id 0 = nobody. gen is odd while BPF changes the slot.
+ * parent and level say where the cgroup sits, for a table whose counts
+ * are summed over subtrees (the network table); 0 in the others. */
 struct cgc_meta {
 	__u64 id;
 	__u64 gen;
+	__u64 parent;		/* the parent cgroup's id; 0 at the top of the table */
+	__u32 level;		/* the cgroup's depth below the cgroup2 root */
+	__u32 pad;
 };
 
 /* Since load. */
@@ -25,6 +30,11 @@ struct cgc_stat {
 	__u64 allocated;	/* slots handed to a cgroup */
 	__u64 released;		/* ... given back when the cgroup was freed */
 	__u64 unslotted;	/* counts not made: every slot was taken */
+	/* Moves of counts from one slot to another (a freed cgroup's into
+	 * its parent's): done, and under way. A reader that sums slots
+	 * retries a read that one overlapped. */
+	__u64 moves;
+	__u64 moving;
 };
 
 /* The geometry, set before load (NAME_cfg in .rodata). */

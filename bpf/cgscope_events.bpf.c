@@ -333,6 +333,191 @@ out:
 }
 
 /* ------------------------------------------------------------------------
+ * Network: cgroup_skb programs attached, through a bpf_link, to the cgroup
+ * the agent watches run for every IP packet of every socket below it
+ * (sockets belong to the cgroup of the process that made them). They count
+ * the packet for the socket's cgroup, and let it pass: they return 1, so
+ * cgscope never drops or delays traffic, and a link goes with the agent
+ * (a killed agent leaves nothing attached). Counted in the `net` table, per
+ * CPU; a freed cgroup's counts move into its parent's (net_release), so
+ * that the agent's subtree figures never go down.
+ */
+
+/* The watched cgroup's id: the top of the table's tree. */
+const volatile __u64 net_root_id = 0;
+/* Whether tcp:tcp_retransmit_skb passes err, its third argument: the
+ * tracepoint fires for failed retransmissions too since it does (Linux
+ * 6.10, "tcp: add a new argument err for tcp_retransmit_skb"), and those
+ * sent nothing. From the tracepoint's prototype (bpf_probe.c). */
+const volatile bool retransmit_has_err = false;
+
+/* Per CPU: the many CPUs that carry one busy cgroup's packets each add to
+ * their own line, never to one they share. */
+CGC_TABLE(net, struct cgscope_net_counts, 4096);
+
+/* cgroups deeper below the cgroup2 root are not counted */
+#define NET_MAX_LEVELS 64
+
+/* The slot of the skb's cgroup (id), on its first packet: the cgroup gets
+ * one, and so does every ancestor up to the watched root that has none,
+ * each with its parent and level. Every cgroup counted is in the table with
+ * its whole branch, so the agent sums subtrees from the table alone: the
+ * cgroups its filters leave out, and those freed between two reads, count
+ * in their ancestors' figures. -1 when a slot was not to be had. */
+static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
+{
+	__u64 parent = 0;
+	bool below = false;
+
+	for (__u32 lvl = 0; lvl < NET_MAX_LEVELS; lvl++) {
+		__u64 a = bpf_skb_ancestor_cgroup_id(skb, lvl);
+		__s64 slot;
+
+		if (!a)
+			break;
+		if (!below) {
+			if (a != net_root_id)
+				continue;
+			below = true;
+		}
+		slot = CGC_SLOT(net, a, parent, lvl);
+		if (slot < 0 || a == id)
+			return slot;
+		parent = a;
+	}
+	return -1;
+}
+
+/* skb->len is the IP packet's length, headers included: the hook pushes
+ * the network header back before it runs on ingress. The adds are atomic
+ * although each CPU has its own region: a packet sent from process context
+ * can be interrupted on its CPU by a softirq that sends one for the same
+ * cgroup (an ACK, a retransmission), whose add a plain one would lose. An
+ * uncontended atomic add costs a few ns; a shared line would cost far more. */
+static __always_inline void net_count(struct __sk_buff *skb, bool rx)
+{
+	__u64 id = bpf_skb_cgroup_id(skb);
+	struct cgscope_net_counts *c;
+	__u32 *s, len = skb->len;
+	__s64 slot;
+
+	if (!id)
+		return;
+	s = bpf_map_lookup_elem(&net_slot, &id);
+	slot = s ? (__s64)*s : net_slot_new(skb, id);
+	if (slot < 0)
+		return;
+	c = CGC_SLOT_VALUES(net, (__u32)slot);
+	if (!c)
+		return;
+	if (rx) {
+		__sync_fetch_and_add(&c->own.rx_bytes, len);
+		__sync_fetch_and_add(&c->own.rx_packets, 1);
+	} else {
+		__sync_fetch_and_add(&c->own.tx_bytes, len);
+		__sync_fetch_and_add(&c->own.tx_packets, 1);
+	}
+}
+
+SEC("cgroup_skb/ingress")
+int cgskb_ingress(struct __sk_buff *skb)
+{
+	net_count(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int cgskb_egress(struct __sk_buff *skb)
+{
+	net_count(skb, false);
+	return 1;
+}
+
+/* The kernel frees cgroup id (from the lifecycle feature's release hook):
+ * its counts, own and those of its own freed descendants, go to its
+ * parent's `gone`, then its slot goes back. Inside the table's `moving`
+ * count, so that a reader summing the tree sees the counts in one place,
+ * never in both or neither. No packet can come for the cgroup any more: a
+ * socket holds its cgroup until it is freed. */
+static __always_inline void net_release(__u64 id)
+{
+	struct cgscope_net_counts *from, *to;
+	__u32 *s = bpf_map_lookup_elem(&net_slot, &id), *ps;
+	__u32 slot, pslot, zero = 0;
+	struct cgc_meta *m;
+	struct cgc_stat *st;
+	__u64 parent;
+
+	if (!s)
+		return;
+	slot = *s;
+	m = bpf_map_lookup_elem(&net_meta, &slot);
+	st = bpf_map_lookup_elem(&net_stat, &zero);
+	if (!m || !st)
+		return;
+	parent = m->parent;
+	__sync_fetch_and_add(&st->moving, 1);
+	ps = parent ? bpf_map_lookup_elem(&net_slot, &parent) : NULL;
+	if (ps) {
+		pslot = *ps;
+		for (__u32 r = 0; r < CGC_MAX_REGIONS; r++) {
+			if (r >= net_cfg.regions)
+				break;
+			from = CGC_REGION_VALUES(net, slot, r);
+			to = CGC_REGION_VALUES(net, pslot, r);
+			if (!from || !to)
+				break;
+			__sync_fetch_and_add(&to->gone.rx_bytes, from->own.rx_bytes + from->gone.rx_bytes);
+			__sync_fetch_and_add(&to->gone.rx_packets,
+					     from->own.rx_packets + from->gone.rx_packets);
+			__sync_fetch_and_add(&to->gone.tx_bytes, from->own.tx_bytes + from->gone.tx_bytes);
+			__sync_fetch_and_add(&to->gone.tx_packets,
+					     from->own.tx_packets + from->gone.tx_packets);
+			__sync_fetch_and_add(&to->gone.tcp_retransmits,
+					     from->own.tcp_retransmits + from->gone.tcp_retransmits);
+		}
+	}
+	CGC_RELEASE(net, id);
+	__sync_fetch_and_add(&st->moves, 1);
+	__sync_fetch_and_add(&st->moving, -1);
+}
+
+/* TCP segments retransmitted, for the socket's cgroup (tcp_retransmit_skb
+ * counts them as /proc/net/snmp RetransSegs and TCP_INFO's total_retrans
+ * do). A retransmission is sent through the egress hook first, so the
+ * cgroup has its slot already; a socket outside the watched tree has none
+ * and is not counted. */
+static __always_inline int on_retransmit(const struct sock *sk, const struct sk_buff *skb)
+{
+	struct cgscope_net_counts *c;
+	__u64 id;
+
+	if (!counting || !sk)
+		return 0;
+	id = sock_cgroup_id(sk);
+	c = id ? CGC_VALUES(net, id, false) : NULL;
+	if (c)
+		__sync_fetch_and_add(&c->own.tcp_retransmits, skb ? skb_tcp_segs(skb) : 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int tpbtf_tcp_retransmit_skb(unsigned long long *ctx)
+{
+	if (retransmit_has_err && (int)ctx[2])
+		return 0;
+	return on_retransmit((const struct sock *)ctx[0], (const struct sk_buff *)ctx[1]);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int rawtp_tcp_retransmit_skb(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (retransmit_has_err && (int)ctx->args[2])
+		return 0;
+	return on_retransmit((const struct sock *)ctx->args[0], (const struct sk_buff *)ctx->args[1]);
+}
+
+/* ------------------------------------------------------------------------
  * Lifecycle and freezer: cgroup_{mkdir,rmdir,release,rename,freeze,unfreeze}
  * (TP_PROTO(struct cgroup *, const char *path)) and
  * cgroup_notify_{populated,frozen} (the same plus int val).
@@ -365,8 +550,10 @@ static __always_inline int cgroup_rec(__u32 type, __u32 source, __u64 id, __u32 
 
 	/* The kernel frees the cgroup: its counters go (the agent no longer
 	 * serves a cgroup that left the tree), and its slot is free again. */
-	if (type == CGSCOPE_EV_RELEASE && counting)
+	if (type == CGSCOPE_EV_RELEASE && counting) {
 		CGC_RELEASE(ev, id);
+		net_release(id);
+	}
 	e = rec_reserve(sizeof(*e), type, source);
 	if (!e)
 		return 0;

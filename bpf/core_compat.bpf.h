@@ -226,4 +226,49 @@ static __always_inline bool mark_victim_tp_detail(struct trace_event_raw_mark_vi
 	return true;
 }
 
+/* The cgroup2 cgroup a socket belongs to (the one its creator was in),
+ * by id; 0 when the kernel did not record one. Linux 5.15 made
+ * sock_cgroup_data a plain `struct cgroup *cgroup` (8520e224f547 "bpf,
+ * cgroups: Fix cgroup v2 fallback on v1/v2 mixed mode"); before, the
+ * pointer was the union's `val`, valid when its lowest bit was clear (set:
+ * the word held net_prio/net_cls data instead). */
+struct sock_cgroup_data___pre515 {
+	union {
+		u64 val;
+	};
+} __attribute__((preserve_access_index));
+
+struct sock___pre515 {
+	struct sock_cgroup_data___pre515 sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 sock_cgroup_id(const struct sock *sk)
+{
+	struct cgroup *cgrp;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		u64 v = BPF_CORE_READ((struct sock___pre515 *)sk, sk_cgrp_data.val);
+
+		if (v & 1)
+			return 0;
+		cgrp = (struct cgroup *)v;
+	}
+	return cgrp ? cgroup_id_of(cgrp) : 0;
+}
+
+/* The TCP segments an skb carries (tcp_skb_pcount(): gso_segs of its
+ * shared info, which sits at head + end; end is an offset on 64-bit
+ * kernels, NET_SKBUFF_DATA_USES_OFFSET). At least 1. */
+static __always_inline u32 skb_tcp_segs(const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	u32 end = BPF_CORE_READ(skb, end);
+	struct skb_shared_info *sh = (void *)(head + end);
+	u16 segs = BPF_CORE_READ(sh, gso_segs);
+
+	return segs ? segs : 1;
+}
+
 #endif

@@ -49,6 +49,8 @@ enum cgscope_hook {
 	CGSCOPE_HOOK_FENTRY,	/* fentry/fexit trampolines on a kernel function */
 	CGSCOPE_HOOK_KPROBE,	/* kprobe/kretprobe on a kernel function */
 	CGSCOPE_HOOK_POLL,	/* synthesized by userspace from cgroup files (cpu.stat) */
+	CGSCOPE_HOOK_CGROUP_SKB,	/* cgroup_skb programs attached to a cgroup (a bpf_link):
+				   every IP packet of its sockets, in and out */
 	CGSCOPE_HOOKS		/* the number of kinds, not a kind */
 };
 
@@ -182,6 +184,26 @@ struct cgscope_cg_counts {
 	__u64 throttles;	/* CFS bandwidth throttlings (one per CPU's run queue) */
 	__u64 throttled_ns;	/* how long the ended ones lasted, summed */
 	__u64 throttle_hist[CGSCOPE_THROTTLE_BUCKETS + 1];	/* ... by duration; last: +Inf */
+};
+
+/* Network traffic of a cgroup's sockets, counted by the cgroup_skb programs
+ * at the IP layer: an IP packet as the cgroup_skb hook sees it (headers
+ * included; a GSO or GRO packet counts once, with its length), and TCP
+ * segments retransmitted (tcp:tcp_retransmit_skb). */
+struct cgscope_net_figures {
+	__u64 rx_bytes;
+	__u64 rx_packets;
+	__u64 tx_bytes;
+	__u64 tx_packets;
+	__u64 tcp_retransmits;
+};
+
+/* One slot of the network table (per CPU): what the cgroup's own sockets
+ * did, and what its descendants did before the kernel freed them (moved in
+ * at their release, so that the cgroup's subtree figure never goes down). */
+struct cgscope_net_counts {
+	struct cgscope_net_figures own;
+	struct cgscope_net_figures gone;
 };
 
 #endif

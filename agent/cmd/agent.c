@@ -64,7 +64,7 @@ struct agent_flags {
 	uint64_t max_connections, max_connections_per_ip, connection_memory;
 	uint64_t idle_timeout_ms, request_timeout_ms;
 	bool no_bpf;
-	uint64_t ringbuf_bytes, events_ring_size;
+	uint64_t ringbuf_bytes, events_ring_size, net_slots;
 	const char *user;
 	const char *record_dir;
 	bool record_explicit;
@@ -176,8 +176,9 @@ static const struct flag agent_flags[] = {
 	{ .name = "collect.GROUP", .parse = parse_group, .opts = FLAG_PREFIX | FLAG_REPEAT,
 	  .want = "--collect.GROUP, --collect.GROUP=true|false or --no-collect.GROUP",
 	  .help = "serve a group of files or not (default: all): cgroup, cpu, memory, "
-		  "memory.events, memory.stat, memory.swap, io, pids, pressure. A group "
-		  "switched off is not read" },
+		  "memory.events, memory.stat, memory.swap, io, pids, pressure; network "
+		  "(traffic per cgroup, BPF). A group switched off is not read (network: "
+		  "nothing is attached)" },
 	{ .name = "collect.disable-defaults", .parse = parse_group,
 	  .help = "every group off unless named" },
 	{ .name = "compat", .arg = "MODE", .def = "none", .parse = parse_compat,
@@ -223,6 +224,11 @@ static const struct flag agent_flags[] = {
 	  .want = BPF_LOADER_RINGBUF_WANT,
 	  .help = "the kernel-to-agent ring buffer, rounded up to a power of two; records that "
 		  "find it full are counted in cgscope_bpf_events_lost_total" },
+	{ .name = "bpf.network-slots", .arg = "N", .def = "4096",
+	  .parse = flag_uint, .off = F(net_slots), .min = 1, .max = 1048576,
+	  .want = "a whole number from 1 to 1048576",
+	  .help = "cgroups whose network traffic the kernel counts at once (each takes 80 "
+		  "bytes per possible CPU); past them, cgscope_bpf_network_uncounted_total" },
 	{ .name = "events.ring-size", .arg = "N", .def = "4096",
 	  .parse = flag_uint, .off = F(events_ring_size), .min = 1, .max = 10000000,
 	  .want = "a whole number from 1", .help = "recent events kept for /api/v1/events" },
@@ -694,6 +700,9 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 		.bpf = !a->no_bpf,
 		.ringbuf_bytes = a->ringbuf_bytes,
 		.ring_capacity = a->events_ring_size,
+		/* the tree watched: set once the root is resolved */
+		.network = metric_groups_on(&a->groups, MG_NETWORK),
+		.net_slots = (uint32_t)a->net_slots,
 	};
 	cfg->http = (struct http_server_opts){
 		.listen_address = a->listen_address,
@@ -790,6 +799,7 @@ int cmd_agent(int argc, char **argv)
 	cfg.http.stale_after_ms = cfg.interval_ms * 3 + 5000;
 	cfg.http.web_config = cfg.web_config_file ? &wc : NULL;
 	/* BPF is loaded while root; a refusal leaves the agent poll-only. */
+	cfg.events.cgroup_root = root;
 	r = event_source_start(&cfg.events, &es, &bpf_err);
 	if (r < 0) {
 		log_error("cannot start the event source: %s", strerror(-r));

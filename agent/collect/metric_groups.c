@@ -32,6 +32,9 @@ const struct metric_group_desc metric_groups[MG_NR] = {
 			  B(F_CPU_PRESSURE) | B(F_MEMORY_PRESSURE) | B(F_IO_PRESSURE) |
 			  B(F_IRQ_PRESSURE),
 			  "cpu.pressure, memory.pressure, io.pressure, irq.pressure" },
+	[MG_NETWORK] = { "network", 0,
+			 "network traffic per cgroup, from cgroup_skb programs attached to the "
+			 "watched cgroup (BPF): off, nothing is attached" },
 };
 
 void metric_groups_init(struct metric_groups *mg)
@@ -122,6 +125,11 @@ uint32_t metric_groups_files(const struct metric_groups *mg)
 			files &= ~metric_groups[g].files;
 	}
 	return files;
+}
+
+bool metric_groups_on(const struct metric_groups *mg, enum metric_group g)
+{
+	return mg->set[g] == 1 || (mg->set[g] == -1 && !mg->disable_defaults);
 }
 
 const char *metric_groups_names(void)

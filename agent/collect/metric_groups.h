@@ -23,12 +23,15 @@
 
 enum metric_group {
 	MG_CGROUP, MG_CPU, MG_MEMORY, MG_MEMORY_EVENTS, MG_MEMORY_STAT,
-	MG_MEMORY_SWAP, MG_IO, MG_PIDS, MG_PRESSURE, MG_NR
+	MG_MEMORY_SWAP, MG_IO, MG_PIDS, MG_PRESSURE,
+	MG_NETWORK,		/* no file: BPF programs on the watched cgroup */
+	MG_NR
 };
 
 struct metric_group_desc {
 	const char *name;	/* as in the flag: "memory.stat" */
-	uint32_t files;		/* bits (1 << enum cg_file) */
+	uint32_t files;		/* bits (1 << enum cg_file); 0 for a group that
+				   reads no file (network) */
 	const char *help;
 };
 
@@ -59,6 +62,10 @@ const char *metric_groups_names(void);
 
 /* The files served: bits (1 << enum cg_file). */
 uint32_t metric_groups_files(const struct metric_groups *mg);
+
+/* Whether group g is on, by its own flag or the defaults: for the groups
+ * that read no file. */
+bool metric_groups_on(const struct metric_groups *mg, enum metric_group g);
 
 /* Every file of the table (what no flag changes). */
 #define METRIC_FILES_ALL CG_FILES_ALL

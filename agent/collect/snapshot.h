@@ -26,7 +26,7 @@ struct cgroup_event_counts {
 };
 
 /* Where each event feature comes from, and what came, at snapshot time. */
-#define EVENTS_MAX_HOOKS 8
+#define EVENTS_MAX_HOOKS 10
 #define EVENTS_MAX_PROGS 24
 
 struct events_status {
@@ -55,6 +55,11 @@ struct events_status {
 	uint64_t ring_capacity, ring_last_seq;
 	/* Which features are live: their per-cgroup families are served. */
 	uint8_t migrations, oom, throttle_durations, throttle_events;
+	/* Network (the cgroup_skb counters, issue 20): live, and the kernel's
+	 * network table (slots in all and held, counts not made for want of
+	 * a slot). */
+	uint8_t network, tcp_retransmits;
+	uint64_t net_slots, net_slots_used, net_unslotted;
 };
 
 struct cgroup_sample {
@@ -72,6 +77,12 @@ struct cgroup_sample {
 	uint64_t throttled_delta, throttled_usec_delta, oom_kill_delta;
 	/* Kernel events counted for this cgroup (event_stats.h). */
 	struct cgroup_event_counts ev;
+	/* Network traffic (issue 20), when has_net: the cgroup's subtree
+	 * (net: its sockets' and its descendants', live or gone, as
+	 * memory.current is) and its own sockets' alone (net_own, for
+	 * cAdvisor's per-container families). */
+	uint8_t has_net;
+	struct cgscope_net_figures net, net_own;
 };
 
 /* Counters of the collector itself, carried in each snapshot. */

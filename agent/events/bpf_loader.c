@@ -7,12 +7,14 @@
  * out, cheaply, the variants that cannot work, so a refused kind of hook
  * usually costs no real load at all. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,7 @@ struct variant {
 struct feature {
 	const char *name;
 	uint32_t types;			/* the event types it produces */
+	bool network;			/* asked for by opts.network, not by types */
 	enum cgscope_hook fallback;	/* what is left when no variant works */
 	bool adds_to_base;		/* loaded only when base is hooked */
 	enum bpf_feature base;
@@ -142,6 +145,30 @@ static const struct feature features[BPF_FEATURES] = {
 						 OPT("kprobe_unthrottle_cfs_rq") } },
 		},
 	},
+	[BPF_FEATURE_NETWORK] = {
+		.name = "network",
+		.network = true,
+		.fallback = CGSCOPE_HOOK_NONE,
+		/* the release hook moves a freed cgroup's counts into its
+		 * parent's and frees its slot */
+		.adds_to_base = true,
+		.base = BPF_FEATURE_LIFECYCLE,
+		.variants = {
+			{ CGSCOPE_HOOK_CGROUP_SKB, { REQ("cgskb_ingress"), REQ("cgskb_egress") } },
+		},
+	},
+	[BPF_FEATURE_TCP_RETRANSMIT] = {
+		.name = "tcp_retransmit",
+		.network = true,
+		.fallback = CGSCOPE_HOOK_NONE,
+		/* counts in the slots the egress hook gave */
+		.adds_to_base = true,
+		.base = BPF_FEATURE_NETWORK,
+		.variants = {
+			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_tcp_retransmit_skb") } },
+			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_tcp_retransmit_skb") } },
+		},
+	},
 };
 
 #undef T
@@ -208,6 +235,15 @@ struct bpf_loader {
 	uint32_t pid_max;
 	struct cgc_cfg ev_cfg;
 	struct cgroup_counters *counters;	/* the `ev` table; NULL when not counting */
+	/* network: the watched cgroup, which the cgroup_skb programs are
+	 * attached to, and the `net` table */
+	bool network;
+	int cgroup_err;			/* why the cgroup could not be opened */
+	int cgroup_fd;
+	uint64_t cgroup_id;
+	bool retransmit_err;
+	struct cgc_cfg net_cfg;
+	struct cgroup_counters *net;
 	struct cgroup_names *names;		/* NULL: cgroups without a path are left unnamed */
 	struct cgscope_event decoded;
 	uint64_t undecodable;
@@ -278,6 +314,9 @@ static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 	skel->rodata->wake_bytes = l->ringbuf_bytes / WAKE_FRACTION;
 	skel->rodata->wake_ns = WAKE_NS;
 	skel->rodata->proc_by_pid = l->proc_by_pid;
+	skel->rodata->net_cfg = l->net_cfg;
+	skel->rodata->net_root_id = l->cgroup_id;
+	skel->rodata->retransmit_has_err = l->retransmit_err;
 }
 
 /* Points every map of skel at the shared instance's. */
@@ -374,7 +413,13 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 	for (int i = 0; i < MAX_PROGS; i++) {
 		if (!u->progs[i])
 			continue;
-		u->links[i] = bpf_program__attach(u->progs[i]);
+		/* cgroup_skb: a bpf_link on the watched cgroup (multi-attach
+		 * semantics, other programs there stay), which goes when its
+		 * descriptor closes, with the process. */
+		if (v->hook == CGSCOPE_HOOK_CGROUP_SKB)
+			u->links[i] = bpf_program__attach_cgroup(u->progs[i], l->cgroup_fd);
+		else
+			u->links[i] = bpf_program__attach(u->progs[i]);
 		if (!u->links[i]) {
 			r = errno ? -errno : -EINVAL;
 			if (v->progs[i].optional) {
@@ -382,6 +427,11 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 				continue;
 			}
 			why->stage = BPF_STAGE_ATTACH;
+			/* The kernel checks CAP_NET_ADMIN when a cgroup_skb
+			 * program is attached, not when it is loaded. */
+			if (v->hook == CGSCOPE_HOOK_CGROUP_SKB && r == -EPERM)
+				why->reason = "Operation not permitted (attaching to a cgroup needs "
+					      "CAP_NET_ADMIN)";
 			goto fail;
 		}
 	}
@@ -472,6 +522,11 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 	r = cgroup_counters_prepare(l->maps->obj, "ev", o->counter_slots, false, &l->ev_cfg);
 	if (r < 0)
 		return r;
+	/* Without network, one slot: the maps exist in every instance. */
+	r = cgroup_counters_prepare(l->maps->obj, "net", l->network ? o->net_slots : 1, true,
+				    &l->net_cfg);
+	if (r < 0)
+		return r;
 	set_rodata(l, l->maps);
 	r = bpf_map__set_max_entries(l->maps->maps.events, l->ringbuf_bytes);
 	if (r == 0 && l->proc_by_pid)
@@ -488,11 +543,34 @@ static int open_maps(struct bpf_loader *l, const struct bpf_loader_opts *o)
 		if (r < 0)
 			return r;
 	}
+	if (l->network) {
+		r = cgroup_counters_open(l->maps->obj, "net", &l->net_cfg, &l->net);
+		if (r < 0)
+			return r;
+	}
 	l->lost_len = (CGSCOPE_EV_TYPES * sizeof(uint64_t) + page - 1) / page * page;
 	p = mmap(NULL, l->lost_len, PROT_READ, MAP_SHARED, bpf_map__fd(l->maps->maps.lost), 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	l->lost = p;
+	return 0;
+}
+
+/* The watched cgroup: its directory, which the cgroup_skb programs are
+ * attached to, and its id (the inode number), the top of the network
+ * table's tree. */
+static int open_cgroup(const char *root, struct bpf_loader *l)
+{
+	struct stat st;
+
+	if (!root)
+		return -EINVAL;
+	l->cgroup_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->cgroup_fd < 0)
+		return -errno;
+	if (fstat(l->cgroup_fd, &st) < 0)
+		return -errno;
+	l->cgroup_id = st.st_ino;
 	return 0;
 }
 
@@ -574,10 +652,17 @@ static void load_feature(struct bpf_loader *l, struct bpf_probe *probe,
 		.state = BPF_FEATURE_UNAVAILABLE,
 		.detail = detail,
 	};
-	if (!(feat->types & l->type_mask)) {
+	if (feat->network ? !l->network : !(feat->types & l->type_mask)) {
 		snprintf(detail, size, "not requested");
 		h->state = BPF_FEATURE_OFF;
 		h->hook = CGSCOPE_HOOK_NONE;
+		return;
+	}
+	if (feat->network && l->cgroup_err) {
+		snprintf(detail, size, "cannot open the watched cgroup: %s", strerror(-l->cgroup_err));
+		h->err = l->cgroup_err;
+		h->err_stage = BPF_STAGE_OPEN;
+		h->state = BPF_FEATURE_FAILED;
 		return;
 	}
 	if (feat->adds_to_base && l->hooks[feat->base].state != BPF_FEATURE_HOOKED) {
@@ -628,9 +713,14 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 	if (!l)
 		return -ENOMEM;
 	l->stats_fd = -1;
+	l->cgroup_fd = -1;
 	l->ringbuf_bytes = round_ringbuf(o->ringbuf_bytes);
 	l->type_mask = o->type_mask ? o->type_mask : CGSCOPE_EV_MASK_ALL;
 	l->counting = o->counters;
+	/* Network counts in the kernel's table only: it needs counting. */
+	l->network = o->network && o->counters;
+	if (l->network)
+		l->cgroup_err = open_cgroup(o->cgroup_root, l);
 	/* Without a cgroup2 mount to walk, records without a path stay
 	 * unnamed (their ids are there): not a reason to fail. */
 	if (cgroup_names_new(NULL, &l->names) < 0)
@@ -640,6 +730,7 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 	if (r < 0)
 		goto fail;
 	l->mark_victim_task = bpf_probe_mark_victim_has_task(probe);
+	l->retransmit_err = bpf_probe_tcp_retransmit_has_err(probe);
 	r = probe_all_sections(probe);
 	if (r < 0)
 		goto fail;
@@ -809,6 +900,7 @@ void bpf_loader_close(struct bpf_loader *l)
 		return;
 	ring_buffer__free(l->rb);
 	cgroup_counters_close(l->counters);
+	cgroup_counters_close(l->net);
 	cgroup_names_free(l->names);
 	if (l->lost)
 		munmap((void *)l->lost, l->lost_len);
@@ -817,12 +909,19 @@ void bpf_loader_close(struct bpf_loader *l)
 	cgscope_events__destroy(l->maps);
 	if (l->stats_fd >= 0)
 		close(l->stats_fd);
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
 	free(l);
 }
 
 struct cgroup_counters *bpf_loader_counters(const struct bpf_loader *l)
 {
 	return l->counters;
+}
+
+struct cgroup_counters *bpf_loader_net_counters(const struct bpf_loader *l)
+{
+	return l->hooks[BPF_FEATURE_NETWORK].state == BPF_FEATURE_HOOKED ? l->net : NULL;
 }
 
 bool bpf_loader_oom_named(const struct bpf_loader *l)

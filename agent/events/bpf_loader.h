@@ -12,6 +12,9 @@
  *   oom         tp_btf, raw_tp, tracepoint  (oom:mark_victim: victim, its cgroup, memory)
  *   oom_domain  fentry, kprobe              (oom_kill_process: memcg or global, OOM domain)
  *   throttle    fentry, kprobe, else "poll" (throttle_cfs_rq/unthrottle_cfs_rq)
+ *   network     cgroup_skb                  (ingress and egress, attached to the
+ *                                            watched cgroup; opts.network)
+ *   tcp_retransmit  tp_btf, raw_tp          (tcp:tcp_retransmit_skb; opts.network)
  * A refused hook makes its feature fall back, never the whole load fail; a
  * feature with nothing left reports "none" ("poll" for throttle: the agent
  * derives throttling from cpu.stat then). Whether that is the kernel's
@@ -41,6 +44,12 @@ struct bpf_loader_opts {
 	bool counters;			/* count per cgroup in the kernel (the `ev` table,
 					   bpf_loader_counters()) */
 	uint32_t counter_slots;		/* cgroups counted at once; 0: 16384 */
+	/* Network traffic per cgroup (with counters): cgroup_skb programs
+	 * attached to cgroup_root, counting in the `net` table
+	 * (bpf_loader_net_counters()). */
+	bool network;
+	const char *cgroup_root;	/* the watched cgroup's directory */
+	uint32_t net_slots;		/* cgroups counted at once; 0: 4096 */
 };
 
 #define BPF_LOADER_RINGBUF_DEFAULT (1u << 20)
@@ -60,10 +69,13 @@ enum bpf_feature {
 	BPF_FEATURE_OOM,
 	BPF_FEATURE_OOM_DOMAIN,
 	BPF_FEATURE_THROTTLE,
+	BPF_FEATURE_NETWORK,
+	BPF_FEATURE_TCP_RETRANSMIT,
 	BPF_FEATURES
 };
 
-/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle". */
+/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle",
+ * "network", "tcp_retransmit". */
 const char *bpf_feature_name(enum bpf_feature f);
 
 /* How each feature came out of the load. */
@@ -121,7 +133,8 @@ struct bpf_prog_stat {
 /* Probes the kernel, then loads and attaches every wanted feature. Fails only
  * when BPF cannot be used at all: -EPERM/-EACCES without the privilege,
  * -EOPNOTSUPP when the kernel lacks BTF or ring buffers, -ENOMEM; then
- * nothing is left loaded. opts may be NULL. */
+ * nothing is left loaded; -errno too when opts.network names a cgroup
+ * that cannot be opened. opts may be NULL. */
 int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret);
 
 /* Waits up to timeout_ms (0: not at all, -1: forever) for records and calls
@@ -161,6 +174,11 @@ int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret,
 /* The kernel's per-cgroup counters (values: struct cgscope_cg_counts), NULL
  * unless opts.counters. Valid as long as the loader. */
 struct cgroup_counters *bpf_loader_counters(const struct bpf_loader *l);
+
+/* The kernel's per-cgroup network counters (values: struct
+ * cgscope_net_counts, slots with their parent and level), NULL unless the
+ * network feature is hooked. Valid as long as the loader. */
+struct cgroup_counters *bpf_loader_net_counters(const struct bpf_loader *l);
 
 /* Whether the OOM records (and so the kernel's oom_kills counts) name the
  * victim's cgroup: mark_victim passes the task (Linux 6.9+, tp_btf or

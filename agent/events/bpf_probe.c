@@ -35,6 +35,7 @@ struct bpf_probe {
 	int kind[CGSCOPE_HOOKS];
 	int iter;
 	bool mark_victim_task;
+	bool retransmit_err;
 	const char *tracefs;	/* the directory holding events/, or NULL */
 	const char *reason;	/* of the last refusal, when errno says too little */
 };
@@ -97,6 +98,23 @@ static bool probe_mark_victim_task(const struct bpf_probe *p)
 	return t && btf_is_ptr(t);
 }
 
+/* tcp:tcp_retransmit_skb's prototype: (sk, skb) before Linux 6.10, (sk,
+ * skb, err) since. */
+static bool probe_retransmit_err(const struct bpf_probe *p)
+{
+	int id = btf_id(p, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
+	const struct btf_type *t;
+
+	if (id < 0)
+		return false;	/* no such tracepoint: nothing reads the flag */
+	t = btf_resolve(p->btf, id);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf_resolve(p->btf, t->type);
+	/* params[0] is the tracepoint's void *__data */
+	return t && btf_is_func_proto(t) && btf_vlen(t) >= 4;
+}
+
 static const char *find_tracefs(void)
 {
 	/* libbpf looks in the same two places, in this order. */
@@ -138,6 +156,7 @@ int bpf_probe_new(struct bpf_probe **ret)
 	}
 	close(fd);
 	p->mark_victim_task = probe_mark_victim_task(p);
+	p->retransmit_err = probe_retransmit_err(p);
 	p->tracefs = find_tracefs();
 	*ret = p;
 	return 0;
@@ -161,6 +180,11 @@ void bpf_probe_free(struct bpf_probe *p)
 bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p)
 {
 	return p->mark_victim_task;
+}
+
+bool bpf_probe_tcp_retransmit_has_err(const struct bpf_probe *p)
+{
+	return p->retransmit_err;
 }
 
 /* A refusal of the kind itself (not of one target) is remembered: fentry
@@ -308,6 +332,38 @@ static int probe_iter(struct bpf_probe *p, const char *target)
 	return p->iter < 0 ? p->iter : 0;
 }
 
+/* A cgroup_skb program loads (any process may load one where unprivileged
+ * BPF is allowed; the kernel checks CAP_NET_ADMIN at attach), and the
+ * kernel attaches it through a bpf_link (Linux 5.7): a link made for a
+ * descriptor that is no cgroup fails with EBADF there, with EINVAL before.
+ * EPERM says the kernel has links but this process may not attach: the
+ * attach itself then fails, as a failure of the feature. */
+static int probe_cgroup_skb(struct bpf_probe *p, const char *dir)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	int fd, r;
+
+	if (strcmp(dir, "ingress") && strcmp(dir, "egress"))
+		return -EOPNOTSUPP;
+	if (p->kind[CGSCOPE_HOOK_CGROUP_SKB] == 0) {
+		o.expected_attach_type = BPF_CGROUP_INET_INGRESS;
+		fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "cgscope_probe", "GPL", trivial,
+				   sizeof(trivial) / sizeof(trivial[0]), &o);
+		if (fd < 0) {
+			p->kind[CGSCOPE_HOOK_CGROUP_SKB] = fd;
+		} else {
+			r = bpf_link_create(fd, -1, BPF_CGROUP_INET_INGRESS, NULL);
+			if (r >= 0)
+				close(r);	/* cannot happen: -1 is no cgroup */
+			p->kind[CGSCOPE_HOOK_CGROUP_SKB] = r == -EINVAL ? -EOPNOTSUPP : 1;
+			close(fd);
+		}
+	}
+	if (p->kind[CGSCOPE_HOOK_CGROUP_SKB] == -EOPNOTSUPP)
+		p->reason = "the kernel has no bpf_link for cgroups (Linux 5.7)";
+	return p->kind[CGSCOPE_HOOK_CGROUP_SKB] < 0 ? p->kind[CGSCOPE_HOOK_CGROUP_SKB] : 0;
+}
+
 const char *bpf_probe_reason(const struct bpf_probe *p)
 {
 	return p->reason;
@@ -334,6 +390,8 @@ static int probe_section(struct bpf_probe *p, const char *sec)
 		if (!strncmp(sec, simple[i].prefix, n))
 			return simple[i].fn(p, sec + n);
 	}
+	if (!strncmp(sec, "cgroup_skb/", 11))
+		return probe_cgroup_skb(p, sec + 11);
 	if (!strncmp(sec, "fentry/", 7))
 		return probe_fentry(p, sec + 7, BPF_TRACE_FENTRY);
 	if (!strncmp(sec, "fexit/", 6))

@@ -21,8 +21,10 @@ void bpf_probe_free(struct bpf_probe *p);
 
 /* Whether a program of section SEC (as libbpf names it: "tp_btf/NAME",
  * "raw_tp/NAME", "tracepoint/CAT/NAME", "fentry/FUNC", "fexit/FUNC",
- * "kprobe/FUNC", "kretprobe/FUNC", "iter/task") can be loaded and attached
- * here. 0 if so; -ENOENT when the tracepoint or function does not exist (or
+ * "kprobe/FUNC", "kretprobe/FUNC", "iter/task", "cgroup_skb/ingress",
+ * "cgroup_skb/egress") can be loaded and attached here (cgroup_skb: loaded,
+ * and the kernel has cgroup bpf_links; whether this process may attach is
+ * left to the attach). 0 if so; -ENOENT when the tracepoint or function does not exist (or
  * is inlined), -EPERM/-EOPNOTSUPP/... when the kind of hook is refused. */
 int bpf_probe_section(struct bpf_probe *p, const char *sec);
 
@@ -40,5 +42,9 @@ const char *bpf_probe_reason(const struct bpf_probe *p);
 /* oom:mark_victim's arguments: (task_struct *, uid) on newer kernels, only
  * the pid on older ones. From the BTF of the tracepoint's prototype. */
 bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p);
+
+/* Whether tcp:tcp_retransmit_skb passes err as its third argument (and
+ * fires for failed retransmissions too). From its prototype's BTF. */
+bool bpf_probe_tcp_retransmit_has_err(const struct bpf_probe *p);
 
 #endif

@@ -142,8 +142,10 @@ void cgroup_counters_close(struct cgroup_counters *c)
 
 #define load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
-/* Reads slot s into sum: its owner, or 0 when it has none or kept changing. */
-static uint64_t read_slot(const struct cgroup_counters *c, uint32_t s, uint64_t *sum)
+/* Reads slot s into sum: its owner, or 0 when it has none or kept changing;
+ * where it sits into *ret_where, when not NULL. */
+static uint64_t read_slot(const struct cgroup_counters *c, uint32_t s, uint64_t *sum,
+			  struct cgc_tree_slot *ret_where)
 {
 	const struct cgc_meta *m = &c->meta[s];
 
@@ -155,6 +157,11 @@ static uint64_t read_slot(const struct cgroup_counters *c, uint32_t s, uint64_t 
 		id = load(&m->id);
 		if (!id)
 			return 0;
+		if (ret_where) {
+			ret_where->id = id;
+			ret_where->parent = load(&m->parent);
+			ret_where->level = load(&m->level);
+		}
 		memset(sum, 0, c->n_u64 * sizeof(*sum));
 		for (uint32_t r = 0; r < c->cfg.regions; r++) {
 			const uint64_t *v = c->values + ((size_t)r * c->cfg.slots + s) * c->n_u64;
@@ -181,7 +188,7 @@ size_t cgroup_counters_read(struct cgroup_counters *c,
 
 		if (!__atomic_load_n(&c->meta[s].id, __ATOMIC_RELAXED))
 			continue;	/* the common case: a free slot, one load */
-		id = read_slot(c, s, sum);
+		id = read_slot(c, s, sum, NULL);
 		if (!id)
 			continue;
 		fn(id, sum, ctx);
@@ -190,11 +197,64 @@ size_t cgroup_counters_read(struct cgroup_counters *c,
 	return n;
 }
 
+/* Reads of the tree that a move may overlap, before the last is kept as
+ * it is (moves come with cgroups freed: a few a second at most). */
+#define TREE_TRIES 8
+
+static int tree_grow(struct cgc_tree *t, size_t n_u64)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct cgc_tree_slot *slots = realloc(t->slots, cap * sizeof(*slots));
+	uint64_t *values;
+
+	if (!slots)
+		return -ENOMEM;
+	t->slots = slots;
+	values = realloc(t->values, cap * n_u64 * sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	t->values = values;
+	t->cap = cap;
+	return 0;
+}
+
+int cgroup_counters_read_tree(struct cgroup_counters *c, struct cgc_tree *t)
+{
+	for (int tries = 0; tries < TREE_TRIES; tries++) {
+		uint64_t done = load(&c->stat->moves), busy = load(&c->stat->moving);
+
+		t->n = 0;
+		t->n_u64 = c->n_u64;
+		for (uint32_t s = 0; s < c->cfg.slots; s++) {
+			if (!__atomic_load_n(&c->meta[s].id, __ATOMIC_RELAXED))
+				continue;
+			if (t->n == t->cap && tree_grow(t, c->n_u64) < 0)
+				return -ENOMEM;
+			if (read_slot(c, s, t->values + t->n * c->n_u64, &t->slots[t->n]))
+				t->n++;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		t->torn = busy || load(&c->stat->moving) || load(&c->stat->moves) != done;
+		if (!t->torn)
+			break;
+	}
+	return (int)t->n;
+}
+
+void cgc_tree_free(struct cgc_tree *t)
+{
+	free(t->slots);
+	free(t->values);
+	*t = (struct cgc_tree){0};
+}
+
 void cgroup_counters_stat(const struct cgroup_counters *c, struct cgc_stat *ret)
 {
 	ret->allocated = __atomic_load_n(&c->stat->allocated, __ATOMIC_RELAXED);
 	ret->released = __atomic_load_n(&c->stat->released, __ATOMIC_RELAXED);
 	ret->unslotted = __atomic_load_n(&c->stat->unslotted, __ATOMIC_RELAXED);
+	ret->moves = __atomic_load_n(&c->stat->moves, __ATOMIC_RELAXED);
+	ret->moving = __atomic_load_n(&c->stat->moving, __ATOMIC_RELAXED);
 }
 
 uint32_t cgroup_counters_slots(const struct cgroup_counters *c)

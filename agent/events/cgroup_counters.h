@@ -56,6 +56,31 @@ void cgroup_counters_close(struct cgroup_counters *c);
 size_t cgroup_counters_read(struct cgroup_counters *c,
 			    void (*fn)(uint64_t id, const uint64_t *values, void *ctx), void *ctx);
 
+/* A whole table read at once, with each cgroup's place in the tree, for a
+ * table whose counts are summed over subtrees (the network table): slots[i]
+ * holds values[i * n_u64 ...]. Made by cgroup_counters_read_tree, reused
+ * from one read to the next; cgc_tree_free frees it. */
+struct cgc_tree_slot {
+	uint64_t id, parent;
+	uint32_t level;
+};
+
+struct cgc_tree {
+	struct cgc_tree_slot *slots;
+	uint64_t *values;
+	size_t n, cap, n_u64;
+	/* The last try too overlapped a move of counts between slots: a
+	 * cgroup freed as it was read may count twice or not at all. */
+	bool torn;
+};
+
+/* Reads every cgroup that holds a slot into t, as one picture: BPF moves a
+ * freed cgroup's counts into its parent's slot (NAME_stat's moves and
+ * moving), and a read that a move overlapped is made again, up to a few
+ * times. Returns the number of cgroups, or -ENOMEM. */
+int cgroup_counters_read_tree(struct cgroup_counters *c, struct cgc_tree *t);
+void cgc_tree_free(struct cgc_tree *t);
+
 /* The table's statistics since open. */
 void cgroup_counters_stat(const struct cgroup_counters *c, struct cgc_stat *ret);
 

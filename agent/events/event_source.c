@@ -11,7 +11,10 @@
 #include "events/cgroup_counters.h"
 #include "events/event_source.h"
 #include "events/hook.h"
+#include "events/net_tree.h"
 #include "lib/macros.h"
+
+_Static_assert(BPF_FEATURES <= EVENTS_MAX_HOOKS, "struct events_status has a hook per feature");
 
 /* Where the per-cgroup counters come from: the kernel counts every event a
  * BPF hook serves (the loader's `ev` table, read each cycle: exact, whatever
@@ -48,6 +51,9 @@ struct event_source {
 		struct cgscope_cg_counts c;
 	} *kc;
 	size_t nkc, kc_cap;
+	/* The network table, read once a cycle, and each cgroup's figures. */
+	struct cgc_tree net_read;
+	struct net_tree net;
 	bool sweep;			/* no release hook frees the kernel's slots */
 	int sweep_err;
 	int bpf_err;
@@ -146,7 +152,9 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 {
 	struct event_source *es = calloc(1, sizeof(*es));
 	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes, .counters = true,
-				      .counter_slots = opts->counter_slots };
+				      .counter_slots = opts->counter_slots,
+				      .network = opts->network, .cgroup_root = opts->cgroup_root,
+				      .net_slots = opts->net_slots };
 	int r;
 
 	if (!es)
@@ -165,6 +173,11 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 		}
 	}
 	bpf_hooks_without_bpf(es->bpf_err, es->no_bpf);
+	/* --collect.network=false: not asked for, whatever became of BPF. */
+	for (int f = BPF_FEATURE_NETWORK; !opts->network && f <= BPF_FEATURE_TCP_RETRANSMIT; f++)
+		es->no_bpf[f] = (struct bpf_hook){ .feature = (enum bpf_feature)f,
+						   .hook = CGSCOPE_HOOK_NONE,
+						   .state = BPF_FEATURE_OFF, .detail = "" };
 	es->poll_throttle = hook_of(es, BPF_FEATURE_THROTTLE)->state != BPF_FEATURE_HOOKED;
 	/* OOM records that cannot name the victim's cgroup (mark_victim with
 	 * a pid only, before Linux 6.9, and no hook on oom_kill_process)
@@ -196,6 +209,8 @@ void event_source_stop(struct event_source *es)
 	bpf_loader_close(es->bpf);
 	event_ring_free(es->ring);
 	free(es->kc);
+	cgc_tree_free(&es->net_read);
+	net_tree_free(&es->net);
 	for (size_t b = 0; b < COUNTS_BUCKETS; b++)
 		for (struct counts_entry *e = es->buckets[b], *n; e; e = n) {
 			n = e->next;
@@ -303,6 +318,18 @@ static void fill_status(struct event_source *es, struct events_status *st)
 	}
 	st->ring_capacity = event_ring_capacity(es->ring);
 	event_ring_bounds(es->ring, &first, &st->ring_last_seq);
+	if (es->bpf && bpf_loader_net_counters(es->bpf)) {
+		struct cgroup_counters *nc = bpf_loader_net_counters(es->bpf);
+		struct cgc_stat cs;
+
+		cgroup_counters_stat(nc, &cs);
+		st->net_slots = cgroup_counters_slots(nc);
+		st->net_slots_used = cs.allocated - cs.released;
+		st->net_unslotted = cs.unslotted;
+	}
+	st->network = hook_of(es, BPF_FEATURE_NETWORK)->state == BPF_FEATURE_HOOKED;
+	st->tcp_retransmits = st->network &&
+			      hook_of(es, BPF_FEATURE_TCP_RETRANSMIT)->state == BPF_FEATURE_HOOKED;
 	st->migrations = hook_of(es, BPF_FEATURE_MIGRATION)->state == BPF_FEATURE_HOOKED;
 	st->oom = 1;			/* BPF, else memory.events.local */
 	st->throttle_events = 1;	/* BPF, else cpu.stat */
@@ -394,10 +421,35 @@ static void add_counts(struct cgroup_event_counts *to, const struct cgscope_cg_c
 		to->throttle_hist[b] += k->throttle_hist[b];
 }
 
+/* Each cgroup's network figures, from the kernel's table read once: a
+ * cgroup with no slot has sent and received nothing since the programs
+ * were attached (its figures are 0, and served: the families are there for
+ * every cgroup while the feature is). */
+static void network_figures(struct event_source *es, struct snapshot *s)
+{
+	struct cgroup_counters *nc = es->bpf ? bpf_loader_net_counters(es->bpf) : NULL;
+
+	if (!nc)
+		return;
+	if (cgroup_counters_read_tree(nc, &es->net_read) < 0 ||
+	    net_tree_build(&es->net_read, &es->net) < 0)
+		return;		/* no memory: no figures this cycle, families absent */
+	for (size_t i = 0; i < s->n; i++) {
+		struct cgroup_sample *c = &s->cgroups[i];
+		const struct net_tree_entry *e = net_tree_find(&es->net, c->id);
+
+		c->has_net = 1;
+		if (e) {
+			c->net = e->total;
+			c->net_own = e->own;
+		}
+	}
+}
+
 void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 {
 	struct cgroup_counters *cc = es->bpf ? bpf_loader_counters(es->bpf) : NULL;
-	
+
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cgroup_sample *c = &s->cgroups[i];
 
@@ -442,5 +494,6 @@ void event_source_after_cycle(struct event_source *es, struct snapshot *s)
 	}
 	memcpy(s->events.by_type, es->by_type, sizeof(es->by_type));
 	pthread_mutex_unlock(&es->lock);
+	network_figures(es, s);
 	fill_status(es, &s->events);
 }

@@ -19,6 +19,11 @@ struct event_source_opts {
 	size_t ringbuf_bytes;		/* the BPF ring buffer; 0: the loader's default */
 	size_t ring_capacity;		/* recent events kept for readers */
 	uint32_t counter_slots;		/* cgroups the kernel counts at once; 0: 16384 */
+	/* Network traffic per cgroup: cgroup_skb programs attached to
+	 * cgroup_root, the tree the agent watches. */
+	bool network;
+	const char *cgroup_root;
+	uint32_t net_slots;		/* cgroups counted at once; 0: 4096 */
 };
 
 struct event_source;
@@ -32,7 +37,7 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 void event_source_stop(struct event_source *es);
 
 /* After each collection cycle: derives the poll events from s's deltas,
- * and fills s->events and each sample's counters. */
+ * and fills s->events and each sample's counters and network figures. */
 void event_source_after_cycle(struct event_source *es, struct snapshot *s);
 
 struct event_ring *event_source_ring(struct event_source *es);

@@ -12,6 +12,7 @@ static const char *const names[CGSCOPE_HOOKS] = {
 	[CGSCOPE_HOOK_FENTRY] = "fentry",
 	[CGSCOPE_HOOK_KPROBE] = "kprobe",
 	[CGSCOPE_HOOK_POLL] = "poll",
+	[CGSCOPE_HOOK_CGROUP_SKB] = "cgroup_skb",
 };
 
 const char *hook_name(uint32_t hook)

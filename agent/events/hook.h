@@ -9,7 +9,8 @@
 
 #include "bpf/events.h"
 
-/* "none", "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "poll";
+/* "none", "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "poll",
+ * "cgroup_skb";
  * "unknown" for a value outside the enum (a record of a newer layout). */
 const char *hook_name(uint32_t hook);
 

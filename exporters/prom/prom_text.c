@@ -346,6 +346,60 @@ static void render_throttle_hist(struct prom_page *pg)
 	}
 }
 
+/* Network (issue 20): a family per figure of struct cgscope_net_figures
+ * (its offset), one series per cgroup that has the figures: a cgroup's
+ * subtree, as memory.current is. */
+static void render_net_counter(struct prom_page *pg, const char *name, const char *help,
+			       size_t off)
+{
+	const struct snapshot *s = pg->s;
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->cgroups[i].has_net)
+			continue;
+		if (!any)
+			prom_family(pg, name, "counter", help);
+		any = true;
+		prom_series(pg, name, i);
+		prom_value(pg, *(const uint64_t *)((const char *)&s->cgroups[i].net + off), 0);
+	}
+}
+
+static void render_network(struct prom_page *pg)
+{
+	const struct events_status *st = &pg->s->events;
+	struct strbuf *sb = pg->out;
+
+	if (!st->network)
+		return;		/* no hook: the families are absent, not 0 */
+	render_net_counter(pg, "cgroup_network_receive_bytes_total",
+			   "Bytes of the IP packets the sockets of the cgroup and its descendants received, headers included (BPF cgroup_skb ingress).",
+			   offsetof(struct cgscope_net_figures, rx_bytes));
+	render_net_counter(pg, "cgroup_network_transmit_bytes_total",
+			   "Bytes of the IP packets the sockets of the cgroup and its descendants sent, headers included (BPF cgroup_skb egress).",
+			   offsetof(struct cgscope_net_figures, tx_bytes));
+	render_net_counter(pg, "cgroup_network_receive_packets_total",
+			   "IP packets the sockets of the cgroup and its descendants received; a GRO packet counts once (BPF cgroup_skb ingress).",
+			   offsetof(struct cgscope_net_figures, rx_packets));
+	render_net_counter(pg, "cgroup_network_transmit_packets_total",
+			   "IP packets the sockets of the cgroup and its descendants sent; a GSO packet counts once (BPF cgroup_skb egress).",
+			   offsetof(struct cgscope_net_figures, tx_packets));
+	if (st->tcp_retransmits)
+		render_net_counter(pg, "cgroup_tcp_retransmits_total",
+				   "TCP segments the sockets of the cgroup and its descendants retransmitted (BPF, tcp:tcp_retransmit_skb).",
+				   offsetof(struct cgscope_net_figures, tcp_retransmits));
+	prom_family(pg, "cgscope_bpf_network_slots", "gauge",
+		    "Cgroups the kernel can count network traffic for at once (--bpf.network-slots).");
+	sb_printf(sb, "cgscope_bpf_network_slots %lu\n", (unsigned long)st->net_slots);
+	prom_family(pg, "cgscope_bpf_network_slots_used", "gauge",
+		    "Cgroups the kernel counts network traffic for now: those with traffic since the agent started and their ancestors, a slot each, given back when the cgroup is freed.");
+	sb_printf(sb, "cgscope_bpf_network_slots_used %lu\n", (unsigned long)st->net_slots_used);
+	prom_family(pg, "cgscope_bpf_network_uncounted_total", "counter",
+		    "Packets the kernel could not count per cgroup because every slot of its network table was taken.");
+	sb_printf(sb, "cgscope_bpf_network_uncounted_total %lu\n", (unsigned long)st->net_unslotted);
+}
+
 static void render_events(struct prom_page *pg)
 {
 	const struct events_status *st = &pg->s->events;
@@ -371,11 +425,12 @@ static void render_events(struct prom_page *pg)
 				     offsetof(struct cgroup_event_counts, throttles));
 	if (st->throttle_durations)
 		render_throttle_hist(pg);
+	render_network(pg);
 
 	prom_family(pg, "cgscope_bpf_loaded", "gauge", "1 when the BPF programs are loaded and no feature failed; 0 when events come from polling only or a feature failed (cgscope_bpf_feature_error_info).");
 	sb_printf(sb, "cgscope_bpf_loaded %d\n", st->bpf ? 1 : 0);
 	prom_family(pg, "cgscope_bpf_hook_info", "gauge",
-	       "Which hook serves each event feature: tp_btf, raw_tp, tracepoint, fentry, kprobe, poll, or none; always 1.");
+	       "Which hook serves each event feature: tp_btf, raw_tp, tracepoint, fentry, kprobe, cgroup_skb, poll, or none; always 1.");
 	for (unsigned i = 0; i < st->nhooks; i++)
 		sb_printf(sb, "cgscope_bpf_hook_info{feature=\"%s\",hook=\"%s\"} 1\n",
 			  st->hooks[i].feature, st->hooks[i].hook);

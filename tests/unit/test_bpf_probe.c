@@ -66,6 +66,7 @@ static void test_hook_names(void **state)
 {
 	static const char *const names[] = {
 		"none", "tracepoint", "tp_btf", "raw_tp", "fentry", "kprobe", "poll",
+		"cgroup_skb",
 	};
 	enum cgscope_hook h;
 	uint32_t mask;
@@ -80,6 +81,7 @@ static void test_hook_names(void **state)
 	}
 	assert_int_equal(CGSCOPE_HOOK_TP_BTF, 2);	/* records already carry these */
 	assert_int_equal(CGSCOPE_HOOK_POLL, 6);
+	assert_int_equal(CGSCOPE_HOOK_CGROUP_SKB, 7);
 	assert_string_equal(hook_name(CGSCOPE_HOOKS), "unknown");
 	assert_int_equal(hook_parse("TP_BTF", &h), -EINVAL);
 
@@ -169,8 +171,11 @@ static void test_loader_tells_fallbacks_from_failures(void **state)
 	assert_int_equal(n, BPF_FEATURES);
 	assert_int_equal(bpf_loader_failed(l), 0);
 	for (size_t f = 0; f < n; f++) {
+		bool net = f == BPF_FEATURE_NETWORK || f == BPF_FEATURE_TCP_RETRANSMIT;
+
 		assert_int_equal(h[f].feature, f);
-		assert_int_equal(h[f].state, BPF_FEATURE_UNAVAILABLE);
+		/* network is asked for on its own (opts.network) */
+		assert_int_equal(h[f].state, net ? BPF_FEATURE_OFF : BPF_FEATURE_UNAVAILABLE);
 		assert_int_equal(h[f].err, 0);
 		assert_int_equal(h[f].hook, f == BPF_FEATURE_THROTTLE ? CGSCOPE_HOOK_POLL
 								    : CGSCOPE_HOOK_NONE);
@@ -178,6 +183,35 @@ static void test_loader_tells_fallbacks_from_failures(void **state)
 	assert_string_equal(h[BPF_FEATURE_MIGRATION].detail, "tp_btf: denied by option; "
 			    "raw_tp: denied by option; tracepoint: denied by option");
 	assert_string_equal(h[BPF_FEATURE_OOM_DOMAIN].detail, "no oom hook to add to");
+	assert_string_equal(h[BPF_FEATURE_NETWORK].detail, "not requested");
+	bpf_loader_close(l);
+
+	/* Network asked for, its hook denied: it falls back to none, and
+	 * the retransmits that add to it have nothing to add to. */
+	o.network = true;
+	o.counters = true;
+	o.cgroup_root = "/";
+	o.deny_hooks = 1u << CGSCOPE_HOOK_CGROUP_SKB;
+	assert_int_equal(bpf_loader_open(&o, &l), 0);
+	bpf_loader_hooks(l, &h);
+	assert_int_equal(bpf_loader_failed(l), 0);
+	assert_int_equal(h[BPF_FEATURE_NETWORK].state, BPF_FEATURE_UNAVAILABLE);
+	assert_string_equal(h[BPF_FEATURE_NETWORK].detail, "cgroup_skb: denied by option");
+	assert_int_equal(h[BPF_FEATURE_TCP_RETRANSMIT].state, BPF_FEATURE_UNAVAILABLE);
+	assert_string_equal(h[BPF_FEATURE_TCP_RETRANSMIT].detail, "no network hook to add to");
+	assert_null(bpf_loader_net_counters(l));
+	bpf_loader_close(l);
+
+	/* A watched cgroup that cannot be opened fails network, at "open",
+	 * and nothing else. */
+	o.deny_hooks = 0;
+	o.cgroup_root = "/nonexistent/cgroup";
+	assert_int_equal(bpf_loader_open(&o, &l), 0);
+	bpf_loader_hooks(l, &h);
+	assert_int_equal(h[BPF_FEATURE_NETWORK].state, BPF_FEATURE_FAILED);
+	assert_int_equal(h[BPF_FEATURE_NETWORK].err, -ENOENT);
+	assert_string_equal(bpf_stage_name(h[BPF_FEATURE_NETWORK].err_stage), "open");
+	assert_int_equal(h[BPF_FEATURE_LIFECYCLE].state, BPF_FEATURE_HOOKED);
 	bpf_loader_close(l);
 
 	/* Only mkdir wanted: lifecycle hooked (tp_btf on every kernel with BTF),
@@ -213,7 +247,7 @@ static void test_without_bpf(void **state)
 	}
 	bpf_hooks_summary(h, BPF_FEATURES, buf, sizeof(buf));
 	assert_string_equal(buf, "migration=none lifecycle=none freeze=none oom=none "
-			    "oom_domain=none throttle=poll");
+			    "oom_domain=none throttle=poll network=none tcp_retransmit=none");
 	/* --no-bpf: a choice, not a failure. */
 	bpf_hooks_without_bpf(0, h);
 	for (int f = 0; f < BPF_FEATURES; f++)
