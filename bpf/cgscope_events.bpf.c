@@ -358,6 +358,22 @@ CGC_TABLE(net, struct cgscope_net_counts, 4096);
 /* cgroups deeper below the cgroup2 root are not counted */
 #define NET_MAX_LEVELS 64
 
+/* In front of net_slot: the slot of a packet's cgroup, direct mapped on the
+ * id's low bits, one u64 per entry, (id << 20) | (slot + 1), read and
+ * written whole: an array lookup where the hash lookup cost ~20 ns a
+ * packet. A cgroup keeps its slot as long as it has sockets, and ids are
+ * never reused, so an entry is never wrong: at worst it is another
+ * cgroup's, a miss. Shared by the CPUs: written only on a miss. */
+#define NET_CACHE_SIZE 4096
+#define NET_CACHE_SLOT_BITS 20	/* --bpf.network-slots is below 2^20 */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NET_CACHE_SIZE);
+	__type(key, __u32);
+	__type(value, __u64);
+} net_cache SEC(".maps");
+
 /* The slot of the skb's cgroup (id), on its first packet: the cgroup gets
  * one, and so does every ancestor up to the watched root that has none,
  * each with its parent and level. Every cgroup counted is in the table with
@@ -396,17 +412,25 @@ static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
  * uncontended atomic add costs a few ns; a shared line would cost far more. */
 static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 {
-	__u64 id = bpf_skb_cgroup_id(skb);
+	__u64 id = bpf_skb_cgroup_id(skb), *e, v;
+	__u32 *s, len = skb->len, key = id & (NET_CACHE_SIZE - 1);
 	struct cgscope_net_counts *c;
-	__u32 *s, len = skb->len;
 	__s64 slot;
 
 	if (!id)
 		return;
-	s = bpf_map_lookup_elem(&net_slot, &id);
-	slot = s ? (__s64)*s : net_slot_new(skb, id);
-	if (slot < 0)
-		return;
+	e = bpf_map_lookup_elem(&net_cache, &key);
+	v = e ? *e : 0;
+	if (v && v >> NET_CACHE_SLOT_BITS == id) {
+		slot = (v & ((1u << NET_CACHE_SLOT_BITS) - 1)) - 1;
+	} else {
+		s = bpf_map_lookup_elem(&net_slot, &id);
+		slot = s ? (__s64)*s : net_slot_new(skb, id);
+		if (slot < 0)
+			return;
+		if (e && id >> (64 - NET_CACHE_SLOT_BITS) == 0)
+			*e = id << NET_CACHE_SLOT_BITS | (__u64)(slot + 1);
+	}
 	c = CGC_SLOT_VALUES(net, (__u32)slot);
 	if (!c)
 		return;

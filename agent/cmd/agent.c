@@ -225,8 +225,8 @@ static const struct flag agent_flags[] = {
 	  .help = "the kernel-to-agent ring buffer, rounded up to a power of two; records that "
 		  "find it full are counted in cgscope_bpf_events_lost_total" },
 	{ .name = "bpf.network-slots", .arg = "N", .def = "4096",
-	  .parse = flag_uint, .off = F(net_slots), .min = 1, .max = 1048576,
-	  .want = "a whole number from 1 to 1048576",
+	  .parse = flag_uint, .off = F(net_slots), .min = 1, .max = 1000000,
+	  .want = "a whole number from 1 to 1000000",
 	  .help = "cgroups whose network traffic the kernel counts at once (each takes 80 "
 		  "bytes per possible CPU); past them, cgscope_bpf_network_uncounted_total" },
 	{ .name = "events.ring-size", .arg = "N", .def = "4096",
