@@ -394,7 +394,7 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 	static const struct { int key; enum top_sort sort; } sort_keys[] = {
 		{ 'c', TOP_SORT_CPU }, { 'm', TOP_SORT_MEMORY }, { 'i', TOP_SORT_IO },
 		{ 'p', TOP_SORT_PATH }, { 't', TOP_SORT_TASKS }, { 'T', TOP_SORT_THROTTLE },
-		{ 'P', TOP_SORT_PRESSURE }, { 'o', TOP_SORT_OOM },
+		{ 'P', TOP_SORT_PRESSURE }, { 'o', TOP_SORT_OOM }, { 'N', TOP_SORT_NETWORK },
 	};
 
 	if (t->editing) {
@@ -474,7 +474,7 @@ static void status_line(const struct top *t, char *buf, size_t size)
 	else if (t->filter[0])
 		snprintf(buf, size, "filter: %s   (/ to change)", t->filter);
 	else
-		snprintf(buf, size, "keys: c m i p t T P o sort  d tree/flat  n names  / filter  "
+		snprintf(buf, size, "keys: c m i p t T P o N sort  d tree/flat  n names  / filter  "
 			 "+/- refresh  </> depth  q quit");
 }
 
@@ -626,8 +626,8 @@ static const struct flag top_flags[] = {
 	  .max = 10000, .want = "a whole number from 0",
 	  .help = "show cgroups at most N levels below the root (the root is level 0)" },
 	{ .name = "sort", .arg = "KEY", .def = "cpu", .parse = parse_sort,
-	  .want = "path, tasks, cpu, memory, io, throttle, pressure or oom",
-	  .help = "path, tasks, cpu, memory, io, throttle, pressure or oom" },
+	  .want = "path, tasks, cpu, memory, io, throttle, pressure, oom or network",
+	  .help = "path, tasks, cpu, memory, io, throttle, pressure, oom or network" },
 	{ .name = "reverse", .short_name = 'r', .parse = flag_switch, .off = F(reverse),
 	  .help = "reverse the sort order" },
 	{ .name = "tree", .parse = flag_switch, .off = F(tree),
@@ -675,14 +675,16 @@ static const struct flag_cmd top_cmd = {
 		"cgroup and its descendants), %CPU (of one core, from cpu.stat usage),\n"
 		"%Thr (throttled CFS periods, % of periods since the last refresh), Memory\n"
 		"(memory.current), %Max (of memory.max, where set), PSI-M (memory.pressure\n"
-		"some avg10, %), Read/s and Write/s (io.stat), OOM (memory.events oom_kill;\n"
+		"some avg10, %), Read/s and Write/s (io.stat), Rx/s and Tx/s (network bytes\n"
+		"of the cgroup's sockets and its descendants', from an agent whose network\n"
+		"feature is on: --url), OOM (memory.events oom_kill;\n"
 		"marked when it grew since the last refresh), High+ and Max+ (growth of\n"
 		"memory.events high and max since the last refresh). '-': the host has no\n"
 		"such file (no memory controller on cgroup v2, say), or no earlier sample.\n"
 		"\n"
 		"Keys:\n"
 		"  c m i p t        sort by CPU, memory, IO, path, tasks (as systemd-cgtop)\n"
-		"  T P o            sort by throttling, memory pressure, OOM kills\n"
+		"  T P o N          sort by throttling, memory pressure, OOM kills, network\n"
 		"                   (the same key again, or r, reverses the order)\n"
 		"  d                tree or flat list\n"
 		"  /                filter by a substring of the path (Enter keeps it, Esc\n"

@@ -69,8 +69,18 @@ static uint64_t growth(uint64_t old, uint64_t cur)
 	return cur >= old ? cur - old : 0;
 }
 
+/* Bytes per second between two samples dt seconds apart; NaN when either
+ * has no network figures, 0 when they went down (another cgroup under the
+ * same id cannot be, but an agent restarted counts from 0). */
+static double net_rate(bool known, uint64_t old, uint64_t cur, double dt)
+{
+	if (!known || !(dt > 0))
+		return NAN;
+	return cur >= old ? (double)(cur - old) / dt : 0.0;
+}
+
 static void fill(struct top_row *r, const struct snapshot *s, const struct cgroup_sample *c,
-		 const struct cgroup_sample *old, uint64_t procs)
+		 const struct cgroup_sample *old, uint64_t procs, double dt)
 {
 	const struct cgroup_values *v = &c->v;
 	uint64_t x;
@@ -122,12 +132,28 @@ static void fill(struct top_row *r, const struct snapshot *s, const struct cgrou
 		r->max_new = growth(keyed(o, F_MEMORY_EVENTS, o->mem_events, MEMEV_MAX),
 				    keyed(v, F_MEMORY_EVENTS, v->mem_events, MEMEV_MAX));
 	}
+	r->net_rx = net_rate(old && old->has_net && c->has_net, old ? old->net.rx_bytes : 0,
+			     c->net.rx_bytes, dt);
+	r->net_tx = net_rate(old && old->has_net && c->has_net, old ? old->net.tx_bytes : 0,
+			     c->net.tx_bytes, dt);
+}
+
+/* Seconds between two snapshots: by the monotonic clock where both have it
+ * (local), else by their wall-clock times (an agent's JSON). */
+static double elapsed(const struct snapshot *cur, const struct snapshot *prev)
+{
+	if (!prev)
+		return NAN;
+	if (cur->taken_mono_ns && prev->taken_mono_ns)
+		return (double)(int64_t)(cur->taken_mono_ns - prev->taken_mono_ns) / 1e9;
+	return (double)(cur->taken_ms - prev->taken_ms) / 1e3;
 }
 
 int top_rows_build(const struct snapshot *cur, const struct snapshot *prev,
 		   const uint64_t *tasks, struct top_row **ret, size_t *ret_n)
 {
 	struct top_id_map cur_ids = {0}, prev_ids = {0};
+	double dt = elapsed(cur, prev);
 	struct top_row *rows;
 	int r;
 
@@ -150,7 +176,7 @@ int top_rows_build(const struct snapshot *cur, const struct snapshot *prev,
 			if (j != SIZE_MAX)
 				old = &prev->cgroups[j];
 		}
-		fill(&rows[i], cur, c, old, tasks ? tasks[i] : TOP_NA);
+		fill(&rows[i], cur, c, old, tasks ? tasks[i] : TOP_NA, dt);
 		if (c->depth > 0)
 			rows[i].parent = top_id_map_find(&cur_ids, c->parent_id);
 	}

@@ -34,6 +34,10 @@ struct top_row {
 	uint64_t oom_kills;		/* memory.events oom_kill; TOP_NA */
 	uint64_t oom_new;		/* growth since the previous snapshot; TOP_NA */
 	uint64_t high_new, max_new;	/* memory.events high/max growth; TOP_NA */
+	/* Network bytes per second of the cgroup's subtree (the agent's
+	 * cgroup_skb counters, issue 20): NaN without them (local top loads
+	 * no BPF) or without an earlier snapshot. */
+	double net_rx, net_tx;
 };
 
 struct top_totals {

@@ -17,7 +17,7 @@ const char *const top_sort_names[TOP_SORT_NR] = {
 	[TOP_SORT_PATH] = "path", [TOP_SORT_TASKS] = "tasks", [TOP_SORT_CPU] = "cpu",
 	[TOP_SORT_MEMORY] = "memory", [TOP_SORT_IO] = "io",
 	[TOP_SORT_THROTTLE] = "throttle", [TOP_SORT_PRESSURE] = "pressure",
-	[TOP_SORT_OOM] = "oom",
+	[TOP_SORT_OOM] = "oom", [TOP_SORT_NETWORK] = "network",
 };
 
 int top_sort_parse(const char *name, enum top_sort *ret)
@@ -43,6 +43,12 @@ static double io_total(const struct top_row *r)
 	if (isnan(r->io_read))
 		return r->io_write;
 	return isnan(r->io_write) ? r->io_read : r->io_read + r->io_write;
+}
+
+/* Both rates are known, or neither. */
+static double net_total(const struct top_row *r)
+{
+	return r->net_rx + r->net_tx;
 }
 
 /* Unknown values go last in either direction, so a reversed sort does not
@@ -93,6 +99,9 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 		break;
 	case TOP_SORT_OOM:
 		r = cmp_u64(a->oom_kills, b->oom_kills, rev);
+		break;
+	case TOP_SORT_NETWORK:
+		r = cmp_double(net_total(a), net_total(b), rev);
 		break;
 	case TOP_SORT_NR:
 		break;
@@ -358,8 +367,8 @@ static void fmt_interval(char *buf, size_t size, uint64_t ms)
 		snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
 }
 
-enum col { C_TASKS, C_CPU, C_THR, C_MEM, C_MAXPCT, C_PSI, C_READ, C_WRITE, C_OOM,
-	   C_HIGH, C_MAX, C_NR };
+enum col { C_TASKS, C_CPU, C_THR, C_MEM, C_MAXPCT, C_PSI, C_READ, C_WRITE, C_RX, C_TX,
+	   C_OOM, C_HIGH, C_MAX, C_NR };
 
 static const struct {
 	const char *title;
@@ -374,6 +383,8 @@ static const struct {
 	[C_PSI] = { "PSI-M", 6, 6, TOP_SORT_PRESSURE },
 	[C_READ] = { "Read/s", 8, 11, TOP_SORT_IO },
 	[C_WRITE] = { "Write/s", 8, 11, TOP_SORT_IO },
+	[C_RX] = { "Rx/s", 8, 11, TOP_SORT_NETWORK },
+	[C_TX] = { "Tx/s", 8, 11, TOP_SORT_NETWORK },
 	[C_OOM] = { "OOM", 5, 5, TOP_SORT_OOM },
 	[C_HIGH] = { "High+", 6, 6, TOP_SORT_NR },
 	[C_MAX] = { "Max+", 5, 5, TOP_SORT_NR },
@@ -460,6 +471,8 @@ static void row_line(struct line *l, const struct top_view *v, const struct top_
 		snprintf(b[C_PSI], sizeof(b[0]), "%.2f", r->psi_mem);
 	fmt_bytes(b[C_READ], sizeof(b[0]), r->io_read, raw);
 	fmt_bytes(b[C_WRITE], sizeof(b[0]), r->io_write, raw);
+	fmt_bytes(b[C_RX], sizeof(b[0]), r->net_rx, raw);
+	fmt_bytes(b[C_TX], sizeof(b[0]), r->net_tx, raw);
 	fmt_u64(b[C_OOM], sizeof(b[0]), r->oom_kills);
 	fmt_u64(b[C_HIGH], sizeof(b[0]), r->high_new);
 	fmt_u64(b[C_MAX], sizeof(b[0]), r->max_new);

@@ -16,10 +16,11 @@
 
 enum top_sort {
 	TOP_SORT_PATH, TOP_SORT_TASKS, TOP_SORT_CPU, TOP_SORT_MEMORY, TOP_SORT_IO,
-	TOP_SORT_THROTTLE, TOP_SORT_PRESSURE, TOP_SORT_OOM, TOP_SORT_NR
+	TOP_SORT_THROTTLE, TOP_SORT_PRESSURE, TOP_SORT_OOM, TOP_SORT_NETWORK, TOP_SORT_NR
 };
 
-/* The --sort names: path, tasks, cpu, memory, io, throttle, pressure, oom. */
+/* The --sort names: path, tasks, cpu, memory, io, throttle, pressure, oom,
+ * network. */
 extern const char *const top_sort_names[TOP_SORT_NR];
 int top_sort_parse(const char *name, enum top_sort *ret);
 

@@ -205,6 +205,44 @@ static void write_group(struct json_writer *w, const struct snapshot *s,
 	}
 }
 
+/* Network (issue 20): the subtree's figures, and the cgroup's own
+ * sockets' in "own"; retransmits where their hook is in use. */
+static const struct {
+	const char *key;
+	size_t off;
+} net_keys[] = {
+	{ "receive_bytes", offsetof(struct cgscope_net_figures, rx_bytes) },
+	{ "receive_packets", offsetof(struct cgscope_net_figures, rx_packets) },
+	{ "transmit_bytes", offsetof(struct cgscope_net_figures, tx_bytes) },
+	{ "transmit_packets", offsetof(struct cgscope_net_figures, tx_packets) },
+	{ "tcp_retransmits", offsetof(struct cgscope_net_figures, tcp_retransmits) },
+};
+
+static void write_net_figures(struct json_writer *w, const struct cgscope_net_figures *f,
+			      bool retransmits)
+{
+	for (size_t k = 0; k < sizeof(net_keys) / sizeof(net_keys[0]); k++) {
+		if (!retransmits && net_keys[k].off == offsetof(struct cgscope_net_figures,
+								tcp_retransmits))
+			continue;
+		jw_key(w, net_keys[k].key);
+		jw_u64(w, *(const uint64_t *)((const char *)f + net_keys[k].off));
+	}
+}
+
+static void write_network(struct json_writer *w, const struct snapshot *s,
+			  const struct cgroup_sample *c)
+{
+	jw_key(w, "network");
+	jw_object(w);
+	write_net_figures(w, &c->net, s->events.tcp_retransmits);
+	jw_key(w, "own");
+	jw_object(w);
+	write_net_figures(w, &c->net_own, s->events.tcp_retransmits);
+	jw_object_end(w);
+	jw_object_end(w);
+}
+
 void json_cgroup_fields(struct json_writer *w, const struct snapshot *s,
 			const struct cgroup_sample *c)
 {
@@ -249,6 +287,8 @@ void json_cgroup_fields(struct json_writer *w, const struct snapshot *s,
 		jw_double(w, c->io_write_bps);
 		jw_object_end(w);
 	}
+	if (c->has_net)
+		write_network(w, s, c);
 }
 
 static bool matches(const struct snapshot *s, const struct cgroup_sample *c,
@@ -401,6 +441,18 @@ static void parse_psi_line(const cJSON *o, struct psi_line *l, uint8_t *has)
 	*has = 1;
 }
 
+/* A figure missing (retransmits without their hook) or not a number is 0. */
+static void parse_net_figures(const cJSON *o, struct cgscope_net_figures *f)
+{
+	for (size_t k = 0; k < sizeof(net_keys) / sizeof(net_keys[0]); k++) {
+		uint64_t *x = (uint64_t *)((char *)f + net_keys[k].off);
+
+		if (get_u64(cJSON_GetObjectItemCaseSensitive(o, net_keys[k].key), x) < 0 ||
+		    *x == CG_MAX)
+			*x = 0;
+	}
+}
+
 static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample *c,
 			struct strbuf *strings)
 {
@@ -489,6 +541,16 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 		c->io_write_bps = cJSON_GetNumberValue(item(j, "io_write_bytes_per_second", NULL));
 		if (c->cpu_cores != c->cpu_cores)	/* NaN: key missing */
 			c->cpu_cores = 0;
+	}
+	j = item(o, "network", NULL);
+	if (cJSON_IsObject(j)) {
+		c->has_net = 1;
+		/* the agent's features, as far as its JSON tells them */
+		s->events.network = 1;
+		if (cJSON_GetObjectItemCaseSensitive(j, "tcp_retransmits"))
+			s->events.tcp_retransmits = 1;
+		parse_net_figures(j, &c->net);
+		parse_net_figures(item(j, "own", NULL), &c->net_own);
 	}
 	return 0;
 }

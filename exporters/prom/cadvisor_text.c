@@ -336,6 +336,51 @@ static void render_blkio(struct page *pg)
 	}
 }
 
+/* Network (issue 20): each container's own sockets, not its descendants',
+ * so that sum by (pod) counts each byte once; cAdvisor's figures are an
+ * interface's of the pod's network namespace, ours every IP packet of the
+ * cgroup's sockets, whatever the interface: interface="all" says so. */
+static void render_network(struct page *pg)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} net[] = {
+		{ "container_network_receive_bytes_total",
+		  "Bytes of the IP packets the cgroup's own sockets received, headers included, every interface (BPF cgroup_skb).",
+		  offsetof(struct cgscope_net_figures, rx_bytes) },
+		{ "container_network_transmit_bytes_total",
+		  "Bytes of the IP packets the cgroup's own sockets sent, headers included, every interface (BPF cgroup_skb).",
+		  offsetof(struct cgscope_net_figures, tx_bytes) },
+		{ "container_network_receive_packets_total",
+		  "IP packets the cgroup's own sockets received, every interface (BPF cgroup_skb).",
+		  offsetof(struct cgscope_net_figures, rx_packets) },
+		{ "container_network_transmit_packets_total",
+		  "IP packets the cgroup's own sockets sent, every interface (BPF cgroup_skb).",
+		  offsetof(struct cgscope_net_figures, tx_packets) },
+	};
+	const struct snapshot *s = pg->s;
+
+	if (!s->events.network)
+		return;
+	for (size_t f = 0; f < sizeof(net) / sizeof(net[0]); f++) {
+		bool any = false;
+
+		for (size_t i = 0; i < s->n; i++) {
+			const struct cgroup_sample *c = &s->cgroups[i];
+
+			if (!c->has_net)
+				continue;
+			if (!any)
+				prom_family(&pg->p, net[f].name, "counter", net[f].help);
+			any = true;
+			prom_series(&pg->p, net[f].name, i);
+			sb_puts(pg->out, ",interface=\"all\"");
+			prom_value(&pg->p, *(const uint64_t *)((const char *)&c->net_own + net[f].off), 0);
+		}
+	}
+}
+
 static void put_label(struct strbuf *lb, const char *name, const char *value)
 {
 	sb_puts(lb, name);
@@ -387,6 +432,7 @@ int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devna
 			render_family(&pg, &families[i]);
 		render_io(&pg);
 		render_blkio(&pg);
+		render_network(&pg);
 		r = sb_error(out);
 	}
 	prom_page_close(&pg.p);

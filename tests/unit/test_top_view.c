@@ -34,6 +34,7 @@ static void row(size_t i, const char *path, uint32_t depth, size_t parent,
 		.cpu_pct = cpu, .throttled_pct = NAN, .mem = mem, .mem_pct = NAN,
 		.psi_mem = NAN, .io_read = NAN, .io_write = NAN, .oom_kills = TOP_NA,
 		.oom_new = TOP_NA, .high_new = TOP_NA, .max_new = TOP_NA,
+		.net_rx = NAN, .net_tx = NAN,
 	};
 }
 
@@ -253,10 +254,13 @@ static void test_frame_v2(void **state)
 	assert_non_null(strstr(text, "memory 548.0K"));
 	assert_non_null(strstr(text, "refresh 1.5s"));
 	assert_non_null(strstr(text, "Events: none new"));
-	/* Path Tasks %CPU %Thr Memory %Max PSI-M Read/s Write/s OOM High+ Max+ */
-	assert_int_equal(words(line_of(text, "Path"), w, 16), 12);
+	/* Path Tasks %CPU %Thr Memory %Max PSI-M Read/s Write/s Rx/s Tx/s OOM
+	 * High+ Max+ */
+	assert_int_equal(words(line_of(text, "Path"), w, 16), 14);
 	assert_string_equal(w[4], "Memory");
-	assert_int_equal(words(line_of(text, "/workload"), w, 16), 12);
+	assert_string_equal(w[9], "Rx/s");
+	assert_string_equal(w[10], "Tx/s");
+	assert_int_equal(words(line_of(text, "/workload"), w, 16), 14);
 	assert_string_equal(w[1], "2");
 	assert_string_equal(w[2], "0.0");
 	assert_string_equal(w[3], "0.0");
@@ -264,18 +268,21 @@ static void test_frame_v2(void **state)
 	assert_string_equal(w[5], "1.9");
 	assert_string_equal(w[6], "5.14");
 	assert_string_equal(w[7], "0B");
-	assert_string_equal(w[9], "1");
-	assert_string_equal(w[10], "0");
-	/* What the root lacks is a dash. */
-	assert_int_equal(words(line_of(text, "/"), w, 16), 12);
-	assert_string_equal(w[4], "-");
+	/* a tree read locally has no network figures: no BPF */
 	assert_string_equal(w[9], "-");
+	assert_string_equal(w[10], "-");
+	assert_string_equal(w[11], "1");
+	assert_string_equal(w[12], "0");
+	/* What the root lacks is a dash. */
+	assert_int_equal(words(line_of(text, "/"), w, 16), 14);
+	assert_string_equal(w[4], "-");
+	assert_string_equal(w[11], "-");
 	free(text);
 
 	/* --raw: exact bytes. */
 	o.raw = true;
 	text = frame(&t, &v, &o, ev);
-	assert_int_equal(words(line_of(text, "/workload"), w, 16), 12);
+	assert_int_equal(words(line_of(text, "/workload"), w, 16), 14);
 	assert_string_equal(w[4], "561152");
 	free(text);
 
@@ -302,13 +309,13 @@ static void test_frame_hybrid(void **state)
 	assert_non_null(strstr(text, "\n  workload "));
 	assert_non_null(strstr(text, "\n    child "));
 	/* No memory, io or pids controller on this host: dashes, as cgtop. */
-	assert_int_equal(words(line_of(text, "workload"), w, 16), 12);
+	assert_int_equal(words(line_of(text, "workload"), w, 16), 14);
 	assert_string_equal(w[1], "-");		/* no pids.current, no counts given */
 	assert_string_equal(w[2], "0.0");
 	assert_string_equal(w[3], "-");		/* no nr_periods without cpu.max */
 	assert_string_equal(w[4], "-");
 	assert_string_equal(w[7], "-");
-	assert_string_equal(w[9], "-");
+	assert_string_equal(w[11], "-");
 	assert_non_null(strstr(text, "memory -"));
 	free(text);
 	free_two(&t);
@@ -318,7 +325,7 @@ static void test_frame_hybrid(void **state)
 static void test_frame_fits_terminal(void **state)
 {
 	struct top_view v = { .sort = TOP_SORT_CPU, .flat = true, .max_depth = -1 };
-	struct top_render_opts o = { .width = 100, .height = 20, .events_max = 100 };
+	struct top_render_opts o = { .width = 120, .height = 20, .events_max = 100 };
 	struct top_events *ev = calloc(1, sizeof(*ev));
 	char *text, *p;
 	int lines = 1;
@@ -334,7 +341,7 @@ static void test_frame_fits_terminal(void **state)
 	assert_int_equal(lines, 20);
 	for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		char *e = strchr(l, '\n');
-		assert_true((size_t)(e ? e - l : (long)strlen(l)) <= 100);
+		assert_true((size_t)(e ? e - l : (long)strlen(l)) <= 120);
 	}
 	/* A cgroup named with an escape sequence does not reach the terminal. */
 	t.rows[1].path = "/evil\033]0;pwned\007";
@@ -496,11 +503,11 @@ static void test_events_diff(void **state)
 	assert_int_equal(top_rows_build(b, a, NULL, &rs, &n), 0);
 	t = (struct two){ .prev = a, .cur = b, .rows = rs, .n = n };
 	text = frame(&t, &v, &o, ev);
-	assert_int_equal(words(line_of(text, "/workload"), w, 16), 12);
+	assert_int_equal(words(line_of(text, "/workload"), w, 16), 14);
 	assert_string_equal(w[3], "60.0");	/* 12 of 20 periods */
-	assert_string_equal(w[9], "2*");
-	assert_string_equal(w[10], "7");	/* high 323 -> 330 */
-	assert_string_equal(w[11], "0");
+	assert_string_equal(w[11], "2*");
+	assert_string_equal(w[12], "7");	/* high 323 -> 330 */
+	assert_string_equal(w[13], "0");
 	assert_non_null(strstr(text, "mkdir      /new"));
 	assert_non_null(strstr(text, "oom_kill   /workload  +1 (total 2)"));
 	/* Only what is new since the last frame: here the newest alone. */
