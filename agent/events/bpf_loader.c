@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 #include "events/event_decode.h"
 #include "events/hook.h"
 #include "kernel/kernel_btf.h"
+#include "lib/privileges.h"
 #include "cgscope_events.skel.h"
 
 #define MAX_PROGS 6
@@ -428,8 +430,10 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 			}
 			why->stage = BPF_STAGE_ATTACH;
 			/* The kernel checks CAP_NET_ADMIN when a cgroup_skb
-			 * program is attached, not when it is loaded. */
-			if (v->hook == CGSCOPE_HOOK_CGROUP_SKB && r == -EPERM)
+			 * program is attached, not when it is loaded (an EPERM
+			 * with it comes from elsewhere: a seccomp filter). */
+			if (v->hook == CGSCOPE_HOOK_CGROUP_SKB && r == -EPERM &&
+			    !privileges_have(CAP_NET_ADMIN))
 				why->reason = "Operation not permitted (attaching to a cgroup needs "
 					      "CAP_NET_ADMIN)";
 			goto fail;

@@ -145,3 +145,10 @@ int privileges_drop_thread(void)
 		return 0;	/* --user root keeps root's: nothing was dropped */
 	return caps_set(&c);
 }
+
+int privileges_have(int cap)
+{
+	struct caps c;
+
+	return cap >= 0 && cap < 64 && caps_get(&c) == 0 && (c.effective >> cap & 1);
+}

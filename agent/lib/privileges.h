@@ -31,4 +31,8 @@ int privileges_read_search(int on);
  * keeps CAP_DAC_READ_SEARCH permitted). 0 or -errno. */
 int privileges_drop_thread(void);
 
+/* Whether the calling thread holds capability cap (CAP_NET_ADMIN, ...) in
+ * its effective set: for saying why the kernel refused something. */
+int privileges_have(int cap);
+
 #endif

@@ -15,7 +15,7 @@ from conftest import BUSY, CGSCOPE, ROOT, SLEEP, wait_for
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "cgroupfs")
 COLUMNS = ["Tasks", "%CPU", "%Thr", "Memory", "%Max", "PSI-M", "Read/s",
-           "Write/s", "OOM", "High+", "Max+"]
+           "Write/s", "Rx/s", "Tx/s", "OOM", "High+", "Max+"]
 
 
 def top(*args, timeout=60):
