@@ -33,7 +33,7 @@ endif
 # missing ones and is silent when all are there.
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmicrohttpd-dev libgnutls28-dev libcjson-dev libyaml-dev libcrypt-dev pkg-config libcmocka-dev \
-	prometheus python3 python3-pytest python3-yaml curl tmux openssl \
+	prometheus python3 python3-pytest python3-yaml curl tmux openssl iproute2 \
 	qemu-system-x86 busybox-static cpio xz-utils libclang-rt-14-dev apache2-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
