@@ -405,11 +405,15 @@ static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
 }
 
 /* skb->len is the IP packet's length, headers included: the hook pushes
- * the network header back before it runs on ingress. The adds are atomic
- * although each CPU has its own region: a packet sent from process context
- * can be interrupted on its CPU by a softirq that sends one for the same
- * cgroup (an ACK, a retransmission), whose add a plain one would lose. An
- * uncontended atomic add costs a few ns; a shared line would cost far more. */
+ * the network header back before it runs on ingress. Each CPU adds to its
+ * own region. Sending, the adds are atomic all the same: a packet sent from
+ * process context can be interrupted on its CPU by a softirq that sends one
+ * for the same cgroup (an ACK, a retransmission), whose add a plain one
+ * would lose (an uncontended atomic add costs a few ns; a line shared by
+ * the CPUs would cost far more). Receiving, they need not be: the ingress
+ * hook runs with softirqs off (sk_filter() from the protocols' receive
+ * paths), so no other receive on its CPU comes between a load and its
+ * store, and one that interrupts a send writes other fields. */
 static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 {
 	__u64 id = bpf_skb_cgroup_id(skb), *e, v;
@@ -435,8 +439,8 @@ static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 	if (!c)
 		return;
 	if (rx) {
-		__sync_fetch_and_add(&c->own.rx_bytes, len);
-		__sync_fetch_and_add(&c->own.rx_packets, 1);
+		CGC_ADD(net, &c->own.rx_bytes, len);
+		CGC_ADD(net, &c->own.rx_packets, 1);
 	} else {
 		__sync_fetch_and_add(&c->own.tx_bytes, len);
 		__sync_fetch_and_add(&c->own.tx_packets, 1);

@@ -2,7 +2,8 @@
 #
 # The benchmark (tests/bench/README.md). Included by the top Makefile.
 #
-#   make bench            every figure, at 100, 1,000 and 10,000 cgroups:
+#   make bench            every figure, at 100, 1,000 and 10,000 cgroups, events
+#                         and network:
 #                         table on stdout, everything in build/bench.json
 #   make bench BENCH_ARGS="--sizes 100,1000 --quick"
 #                         fewer sizes, shorter CPU windows
@@ -28,7 +29,7 @@ BENCH_PYTHON   ?= /usr/bin/python3
 BENCH_ARGS     ?=
 # What the benchmark needs beyond the build: the exporter it compares with,
 # the HTTP client that scrapes, and the profilers of bench-profile.
-BENCH_DEB_PKGS := prometheus-node-exporter curl python3 valgrind linux-perf
+BENCH_DEB_PKGS := prometheus-node-exporter curl python3 valgrind linux-perf iperf3
 
 .PHONY: bench-deps bench-bins bench-profile bench-vm
 
@@ -60,7 +61,8 @@ bench-deps: deps
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
-bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate $(BENCH_DIR)/bench_record
+bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate $(BENCH_DIR)/bench_record \
+	$(BENCH_DIR)/netcost
 
 bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_MAKE) bench-bins
@@ -92,6 +94,12 @@ $(BENCH_DIR)/bench_record: tests/bench/bench_record.c $(LIB_OBJS) | $(BENCH_DIR)
 $(BENCH_DIR)/migrate: tests/bench/migrate.c | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $<
+
+# What the network programs cost a packet: an empty program beside them,
+# and test runs (libbpf).
+$(BENCH_DIR)/netcost: tests/bench/netcost.c | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LDLIBS)
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
