@@ -62,6 +62,8 @@ static size_t local_nruns;
 
 #define SV(field) (offsetof(struct cgroup_sample, v) + offsetof(struct cgroup_values, field))
 #define SE(field) (offsetof(struct cgroup_sample, ev) + offsetof(struct cgroup_event_counts, field))
+#define SN(part, field) (offsetof(struct cgroup_sample, part) + \
+			 offsetof(struct cgscope_net_figures, field))
 
 static void col(size_t off, size_t size, const char *fmt, const char *a, const char *b)
 {
@@ -136,6 +138,19 @@ static void build_local(void)
 		col(SE(throttle_hist) + (size_t)b * 8, 8, "events:throttle_hist:%s%s", hist, "");
 	}
 	col(SE(throttled_ns_sum), 8, "%s%s", "events:throttled_ns_sum", "");
+	/* Network (issue 20): the subtree's figures and the cgroup's own. */
+	col(offsetof(struct cgroup_sample, has_net), 1, "%s%s", "net:has", "");
+	for (int own = 0; own < 2; own++) {
+		const char *part = own ? "net_own:" : "net:";
+
+#define NET_COL(field) col(own ? SN(net_own, field) : SN(net, field), 8, "%s%s", part, #field)
+		NET_COL(rx_bytes);
+		NET_COL(rx_packets);
+		NET_COL(tx_bytes);
+		NET_COL(tx_packets);
+		NET_COL(tcp_retransmits);
+#undef NET_COL
+	}
 
 	static const char *const g[G_REC_ERR] = {
 		"cycle", "taken_ms", "taken_mono_ns", "read_mono_ns", "filtered", "over_limit",

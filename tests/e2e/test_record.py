@@ -105,9 +105,12 @@ def test_replayed_page_is_the_page_served(agent_factory, cgtree, recdir, mode):
         assert r.stdout == page, "replayed page differs from the served one"
         assert f'cgroup="{cgtree.rel("a", "x")}"' in page
         assert "cgscope_record_frames_total" in page
+        # the network figures too (issue 20): the recorder keeps them
+        assert "cgroup_network_transmit_bytes_total{" in page
         if mode != "plain":
             assert 'cgscope_cgroups_dropped{reason="filter"} 0' not in page
             assert "container_cpu_usage_seconds_total" in page
+            assert "container_network_receive_bytes_total{" in page
         j = replayed(recdir, doc["timestamp_ms"], "--format", "json")
         assert json.loads(j.stdout) == doc
         busy = [c for c in doc["cgroups"] if c["path"] == cgtree.rel("a", "x")][0]
