@@ -202,9 +202,12 @@ def agent_factory():
 
 
 def parse_metrics(text):
-    """{(name, frozenset(labels.items())): value} of a Prometheus text page."""
+    """{(name, frozenset(labels.items())): value} of a Prometheus text page.
+    Lines end at a newline only: a label value may hold a carriage return or
+    another character str.splitlines() breaks at (a cgroup named so on the
+    machine, by any test)."""
     out = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line or line.startswith("#"):
             continue
         if "{" in line:
