@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,11 +128,11 @@ struct chunk {
 struct series {
 	uint32_t key_off, key_len;	/* in the key arena: `name{labels}` */
 	uint32_t family, group;
-	/* the writer's state */
+	/* the writer's state; the cycle of its last point is the exporter's
+	 * end[] (the points after last_idx up to it: a run not written yet) */
 	int64_t last_idx;		/* -1: none yet */
 	uint64_t mant;
 	uint8_t digits;
-	uint32_t run;			/* equal values after last_idx not written yet */
 	/* The last value as the page wrote it: the same text again is the
 	 * same value, without parsing it. */
 	char last_text[15];
@@ -153,11 +153,37 @@ struct family {
 	bool histogram;
 };
 
+struct owners {
+	char *text;			/* each owner's escaped path, one after another */
+	size_t text_len, text_cap;
+	uint32_t *off, *len;
+	/* The last cycle in which its cgroup's lines were left out of the
+	 * page (unchanged since the cycle before): its series go on. */
+	uint32_t *skipped;
+	size_t n, cap;
+	uint32_t *table;		/* text -> owner, open addressing */
+	size_t mask;
+};
+
+/* What a cgroup's lines depend on besides its own sample: while it stays
+ * the same, a cgroup whose sample did not change has the lines it had. */
+struct page_key {
+	uint8_t compat, names, layout_differs;
+	uint8_t migrations, oom, throttle_durations, throttle_events;
+	unsigned nhooks;
+};
+
 struct exporter {
 	struct family *fam;
 	size_t nfam, fam_cap;
 	struct series *ser;
 	size_t nser, ser_cap;
+	/* Per series, apart from struct series so that the walk of every
+	 * series each cycle reads 8 bytes of each: the cycle of its last
+	 * point (-1: none yet), and the cgroup whose lines it is (its owner,
+	 * NO_OWNER for the page's own). */
+	int32_t *end;
+	uint32_t *owner;
 	char *keys;			/* the key arena */
 	size_t keys_len, keys_cap;
 	/* key -> series: open addressing over hashes */
@@ -179,7 +205,22 @@ struct exporter {
 	struct strbuf page;
 	int64_t step_ms, from_ms, next_bucket;
 	const struct strbuf *labels;	/* --label's text, or empty */
-	uint64_t cgroup_samples;
+	/* The cycle exported before: its snapshot, what the page decided
+	 * its lines by, and each of its cgroups' owner (slot[1]; slot[0]
+	 * this cycle's). */
+	struct owners own;
+	struct snapshot *last;
+	struct page_key last_key;
+	struct cycle_devname *last_devs;
+	size_t last_ndev;
+	uint32_t *slot[2];
+	struct cgroup_sample *masked;	/* this cycle's samples, the unchanged without files */
+	size_t cg_cap;
+	uint32_t *idmap;		/* last's cgroups by id */
+	size_t idmap_cap, idmap_mask;
+	bool idmap_built;
+	struct strbuf esc;
+	uint64_t cgroup_samples, cgroups_rendered;
 	int error;
 };
 
@@ -345,6 +386,129 @@ static int find_family(struct exporter *x, const char *name, size_t len, const c
 	return 0;
 }
 
+/* --- the cgroup whose lines a series is ------------------------------------------ */
+
+/* Owners are known by the path as a line's labels write it (escaped): the
+ * value of its cgroup label, else of its id label (cAdvisor's families).
+ * A cgroup of a snapshot finds its owner by its path escaped the same
+ * way, so that a series and the cgroup it belongs to meet without the
+ * renderer saying which line is whose. */
+#define NO_OWNER UINT32_MAX
+
+static int owner_find(struct exporter *x, const char *text, size_t len, uint32_t *ret)
+{
+	struct owners *o = &x->own;
+	uint64_t h = hash_bytes(text, len);
+	size_t k;
+
+	if (o->n * 2 >= o->mask + 1 || !o->table) {
+		size_t cap = o->table ? (o->mask + 1) * 2 : 1024;
+		uint32_t *t = malloc(cap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t, 0xff, cap * sizeof(*t));
+		for (size_t i = 0; i < o->n; i++) {
+			for (k = hash_bytes(o->text + o->off[i], o->len[i]) & (cap - 1);
+			     t[k] != UINT32_MAX; k = (k + 1) & (cap - 1))
+				;
+			t[k] = (uint32_t)i;
+		}
+		free(o->table);
+		o->table = t;
+		o->mask = cap - 1;
+	}
+	for (k = h & o->mask; o->table[k] != UINT32_MAX; k = (k + 1) & o->mask) {
+		uint32_t i = o->table[k];
+
+		if (o->len[i] == len && !memcmp(o->text + o->off[i], text, len)) {
+			*ret = i;
+			return 0;
+		}
+	}
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		uint32_t *off = realloc(o->off, cap * sizeof(*off)), *ln, *sk;
+
+		if (!off)
+			return -ENOMEM;
+		o->off = off;
+		if (!(ln = realloc(o->len, cap * sizeof(*ln))))
+			return -ENOMEM;
+		o->len = ln;
+		if (!(sk = realloc(o->skipped, cap * sizeof(*sk))))
+			return -ENOMEM;
+		o->skipped = sk;
+		o->cap = cap;
+	}
+	if (o->text_len + len > UINT32_MAX)
+		return -E2BIG;
+	if (o->text_len + len > o->text_cap) {
+		size_t cap = o->text_cap ? o->text_cap * 2 : 1 << 16;
+		char *p;
+
+		while (cap < o->text_len + len)
+			cap *= 2;
+		if (!(p = realloc(o->text, cap)))
+			return -ENOMEM;
+		o->text = p;
+		o->text_cap = cap;
+	}
+	memcpy(o->text + o->text_len, text, len);
+	o->off[o->n] = (uint32_t)o->text_len;
+	o->len[o->n] = (uint32_t)len;
+	o->skipped[o->n] = UINT32_MAX;
+	o->text_len += len;
+	o->table[k] = (uint32_t)o->n;
+	*ret = (uint32_t)o->n++;
+	return 0;
+}
+
+/* The value of label `name` in `{...}` of a key, as written: 0, or
+ * -ENOENT. */
+static int label_value(const char *key, size_t len, const char *name, const char **ret,
+		       size_t *ret_len)
+{
+	const char *p = memchr(key, '{', len), *end = key + len;
+	size_t nl = strlen(name);
+
+	if (!p)
+		return -ENOENT;
+	p++;
+	while (p < end && *p != '}') {
+		const char *eq = memchr(p, '=', (size_t)(end - p)), *v, *q;
+
+		if (!eq || eq + 1 >= end || eq[1] != '"')
+			return -ENOENT;
+		v = eq + 2;
+		for (q = v; q < end && *q != '"'; q++)
+			if (*q == '\\')
+				q++;
+		if (q >= end)
+			return -ENOENT;
+		if ((size_t)(eq - p) == nl && !memcmp(p, name, nl)) {
+			*ret = v;
+			*ret_len = (size_t)(q - v);
+			return 0;
+		}
+		p = q + 1;
+		if (p < end && *p == ',')
+			p++;
+	}
+	return -ENOENT;
+}
+
+static int owner_of(struct exporter *x, const char *key, size_t len, uint32_t *ret)
+{
+	const char *v;
+	size_t vl;
+
+	*ret = NO_OWNER;
+	if (label_value(key, len, "cgroup", &v, &vl) < 0 && label_value(key, len, "id", &v, &vl) < 0)
+		return 0;
+	return owner_find(x, v, vl, ret);
+}
+
 static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t len,
 		      uint32_t *ret)
 {
@@ -356,10 +520,18 @@ static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t 
 	if (x->nser == x->ser_cap) {
 		size_t cap = x->ser_cap ? x->ser_cap * 2 : 4096;
 		struct series *p = realloc(x->ser, cap * sizeof(*p));
+		int32_t *e;
+		uint32_t *o;
 
 		if (!p)
 			return -ENOMEM;
 		x->ser = p;
+		if (!(e = realloc(x->end, cap * sizeof(*e))))
+			return -ENOMEM;
+		x->end = e;
+		if (!(o = realloc(x->owner, cap * sizeof(*o))))
+			return -ENOMEM;
+		x->owner = o;
 		x->ser_cap = cap;
 	}
 	if (x->keys_len + len + 1 > x->keys_cap) {
@@ -386,6 +558,9 @@ static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t 
 	s = &x->ser[x->nser];
 	*s = (struct series){ .key_off = (uint32_t)x->keys_len, .key_len = (uint32_t)len,
 			      .family = fam, .last_idx = -1 };
+	x->end[x->nser] = -1;
+	if ((r = owner_of(x, key, len, &x->owner[x->nser])) < 0)
+		return r;
 	memcpy(x->keys + x->keys_len, key, len);
 	x->keys_len += len;
 	x->keys[x->keys_len++] = '\0';
@@ -458,12 +633,12 @@ static int put_token(struct exporter *x, struct series *s, uint64_t gap, unsigne
 
 static int flush_run(struct exporter *x, struct series *s)
 {
+	int64_t end = x->end[s - x->ser];
 	int r = 0;
 
-	if (s->run) {
-		r = put_token(x, s, s->run, T_RUN, NULL, 0);
-		s->last_idx += s->run;
-		s->run = 0;
+	if (s->last_idx >= 0 && end > s->last_idx) {
+		r = put_token(x, s, (uint64_t)(end - s->last_idx), T_RUN, NULL, 0);
+		s->last_idx = end;
 	}
 	return r;
 }
@@ -497,13 +672,14 @@ static bool decimal(const char *v, size_t len, uint64_t *mant, uint8_t *digits)
 static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v, size_t vlen)
 {
 	struct series *s = &x->ser[si];
+	int32_t *end = &x->end[si];
 	uint64_t gap, mant;
 	uint8_t digits, b[16];
 	size_t n;
 
-	if (vlen == s->last_len && s->last_idx >= 0 && idx == s->last_idx + s->run + 1 &&
+	if (vlen == s->last_len && s->last_idx >= 0 && idx == *end + 1 &&
 	    !memcmp(v, s->last_text, vlen)) {
-		s->run++;
+		*end = (int32_t)idx;
 		return 0;
 	}
 	s->last_len = 0;
@@ -522,14 +698,13 @@ static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v
 		gap = (uint64_t)(idx - s->last_idx);
 		k = put_varint(lb, vlen);
 		r = put_token(x, s, gap, T_TEXT, lb, k) ?: put_bytes(x, s, (const uint8_t *)v, vlen);
-		s->last_idx = idx;
+		s->last_idx = *end = (int32_t)idx;
 		s->digits = 0xff;	/* no value to be equal to */
 		s->last_len = 0;
 		return r;
 	}
-	if (s->last_idx >= 0 && idx == s->last_idx + s->run + 1 && mant == s->mant &&
-	    digits == s->digits) {
-		s->run++;
+	if (s->last_idx >= 0 && idx == *end + 1 && mant == s->mant && digits == s->digits) {
+		*end = (int32_t)idx;
 		return 0;
 	}
 	if (flush_run(x, s) < 0)
@@ -545,7 +720,7 @@ static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v
 		if (put_token(x, s, gap, T_DIGITS, b, n) < 0)
 			return -ENOMEM;
 	}
-	s->last_idx = idx;
+	s->last_idx = *end = (int32_t)idx;
 	s->mant = mant;
 	s->digits = digits;
 	return 0;
@@ -689,163 +864,250 @@ static int add_help(struct exporter *x, const char *p, size_t len)
 	return 0;
 }
 
-/* The pages are rendered in a thread of their own while this one decodes
- * the next cycles and reads the pages rendered before: rendering is
- * two-fifths of an export, and a reader of the recording has the cores. */
-#define JOBS 4
+/* Each cycle's page is rendered without the lines of the cgroups that did
+ * not change since the cycle exported before: a cgroup whose sample (its
+ * values, io.stat entries, memory.stat row, event counts, rates, identity
+ * and names) is the same, while what the page decides its lines by
+ * (struct page_key, the device names) is the same, has the lines it had.
+ * Its series go on with the values they had, and only the cgroups that
+ * changed cost a page's rendering and reading: on a host where a tenth of
+ * the cgroups move, a tenth. A cgroup's file families are left out by
+ * clearing the files it has (present) in a copy of its sample, so that
+ * the renderer needs no other way: the lines it still writes for it (its
+ * info, its event counts) are the same lines, read as before. */
 
-struct job {
-	struct replay_cycle c;		/* its own references and meta */
-	struct strbuf page;
-	int error;
-	bool done;
-};
-
-struct pipeline {
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct job jobs[JOBS];
-	uint64_t submitted, rendered, consumed;
-	bool stop;
-};
-
-static void *render_thread(void *arg)
+static void page_key_of(const struct replay_cycle *c, struct page_key *k)
 {
-	struct pipeline *pl = arg;
+	const struct events_status *ev = &c->s->events;
 
-	pthread_mutex_lock(&pl->lock);
-	for (;;) {
-		struct job *j;
-
-		while (!pl->stop && pl->rendered == pl->submitted)
-			pthread_cond_wait(&pl->cond, &pl->lock);
-		if (pl->rendered == pl->submitted)
-			break;
-		j = &pl->jobs[pl->rendered % JOBS];
-		pthread_mutex_unlock(&pl->lock);
-		j->page.len = 0;
-		j->error = replay_cmd_render(&j->c, &j->page);
-		pthread_mutex_lock(&pl->lock);
-		j->done = true;
-		pl->rendered++;
-		pthread_cond_broadcast(&pl->cond);
-	}
-	pthread_mutex_unlock(&pl->lock);
-	return NULL;
+	memset(k, 0, sizeof(*k));
+	k->compat = c->meta.compat;
+	k->names = c->s->names != NULL;
+	k->layout_differs = c->layout_differs;
+	k->migrations = ev->migrations;
+	k->oom = ev->oom;
+	k->throttle_durations = ev->throttle_durations;
+	k->throttle_events = ev->throttle_events;
+	k->nhooks = ev->nhooks;
 }
 
-static int copy_cycle(const struct replay_cycle *c, struct replay_cycle *ret)
+/* Whether everything a renderer reads of cgroup i of a is what it reads of
+ * cgroup j of b. Byte for byte: a difference it cannot tell apart (an
+ * index that moved, a padding byte) costs a rendering, never a line. */
+static bool same_cgroup(const struct snapshot *a, size_t i, const struct snapshot *b, size_t j)
 {
-	*ret = (struct replay_cycle){ .s = snapshot_ref(c->s), .meta = c->meta, .seq = c->seq,
-				      .time_ms = c->time_ms };
-	ret->meta.devs = NULL;
-	if (c->meta.ndev) {
-		ret->meta.devs = malloc(c->meta.ndev * sizeof(*c->meta.devs));
-		if (!ret->meta.devs) {
-			replay_cycle_free(ret);
-			return -ENOMEM;
+	const struct cgroup_sample *x = &a->cgroups[i], *y = &b->cgroups[j];
+	const size_t from = offsetof(struct cgroup_sample, v);
+
+	if (x->id != y->id || x->parent_id != y->parent_id || x->depth != y->depth ||
+	    memcmp((const char *)x + from, (const char *)y + from, sizeof(*x) - from) ||
+	    strcmp(sample_path(a, x), sample_path(b, y)))
+		return false;
+	if (x->v.io_count && memcmp(&a->io.items[x->v.io_first], &b->io.items[y->v.io_first],
+				    x->v.io_count * sizeof(*a->io.items)))
+		return false;
+	if (cg_has(&x->v, F_MEMORY_STAT) &&
+	    memcmp(sample_mem_stat(a, &x->v), sample_mem_stat(b, &y->v), MEMSTAT_NR * sizeof(uint64_t)))
+		return false;
+	for (int f = 0; f < CN_NR; f++)
+		if (strcmp(sample_name(a, i, (enum cgroup_name)f), sample_name(b, j, (enum cgroup_name)f)))
+			return false;
+	return true;
+}
+
+static bool same_devs(const struct exporter *x, const struct cycle_meta *m)
+{
+	return x->last_ndev == m->ndev &&
+	       (!m->ndev || !memcmp(x->last_devs, m->devs, m->ndev * sizeof(*m->devs)));
+}
+
+/* The cgroup of the last snapshot with the id of cgroup i of s, or SIZE_MAX:
+ * where it was, else by the id table (made once a cycle, when needed). */
+static size_t match_last(struct exporter *x, const struct snapshot *s, size_t i)
+{
+	const struct snapshot *l = x->last;
+	uint64_t id = s->cgroups[i].id;
+
+	if (i < l->n && l->cgroups[i].id == id)
+		return i;
+	if (!x->idmap_built) {
+		size_t cap = 64;
+
+		while (cap < l->n * 2)
+			cap *= 2;
+		if (cap > x->idmap_cap) {
+			uint32_t *t = realloc(x->idmap, cap * sizeof(*t));
+
+			if (!t)
+				return SIZE_MAX;	/* rendered: never wrong */
+			x->idmap = t;
+			x->idmap_cap = cap;
 		}
-		memcpy(ret->meta.devs, c->meta.devs, c->meta.ndev * sizeof(*c->meta.devs));
+		x->idmap_mask = cap - 1;
+		memset(x->idmap, 0xff, cap * sizeof(*x->idmap));
+		for (size_t j = 0; j < l->n; j++) {
+			size_t k = hash_bytes((const char *)&l->cgroups[j].id, 8) & x->idmap_mask;
+
+			while (x->idmap[k] != UINT32_MAX)
+				k = (k + 1) & x->idmap_mask;
+			x->idmap[k] = (uint32_t)j;
+		}
+		x->idmap_built = true;
 	}
+	for (size_t k = hash_bytes((const char *)&id, 8) & x->idmap_mask; x->idmap[k] != UINT32_MAX;
+	     k = (k + 1) & x->idmap_mask)
+		if (l->cgroups[x->idmap[k]].id == id)
+			return x->idmap[k];
+	return SIZE_MAX;
+}
+
+static int grow_cycle_arrays(struct exporter *x, size_t n)
+{
+	if (n <= x->cg_cap)
+		return 0;
+	size_t cap = x->cg_cap ? x->cg_cap : 1024;
+
+	while (cap < n)
+		cap *= 2;
+	struct cgroup_sample *m = realloc(x->masked, cap * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	x->masked = m;
+	for (int k = 0; k < 2; k++) {
+		uint32_t *p = realloc(x->slot[k], cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		x->slot[k] = p;
+	}
+	x->cg_cap = cap;
 	return 0;
 }
 
-/* A rendered page into the series: the oldest job, once it is done. */
-static int consume(struct exporter *x, struct pipeline *pl)
+static int keep_last(struct exporter *x, const struct replay_cycle *c)
 {
-	struct job *j = &pl->jobs[pl->consumed % JOBS];
-	size_t before = x->nfam;
+	struct cycle_devname *d = NULL;
+
+	if (c->meta.ndev) {
+		d = malloc(c->meta.ndev * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		memcpy(d, c->meta.devs, c->meta.ndev * sizeof(*d));
+	}
+	free(x->last_devs);
+	x->last_devs = d;
+	x->last_ndev = c->meta.ndev;
+	snapshot_unref(x->last);
+	x->last = snapshot_ref(c->s);
+	return 0;
+}
+
+/* The walk of every series after a page: those of a cgroup left out of it
+ * that had a point the cycle before have the same point now. */
+static void carry_on(struct exporter *x, int32_t idx)
+{
+	const uint32_t *skipped = x->own.skipped;
+	int32_t *end = x->end;
+	const uint32_t *owner = x->owner;
+
+	for (size_t i = 0; i < x->nser; i++)
+		if (end[i] == idx - 1 && owner[i] != NO_OWNER && skipped[owner[i]] == (uint32_t)idx)
+			end[i] = idx;
+}
+
+static int export_cycle(struct exporter *x, const struct replay_cycle *c)
+{
+	const struct snapshot *s = c->s;
+	struct replay_cycle rc = *c;
+	struct snapshot view;
+	struct page_key key;
+	uint32_t *slot, *last_slot;
+	size_t before = x->nfam, nskip = 0;
+	int32_t idx = (int32_t)x->ntimes;
+	bool full;
 	int r;
 
-	pthread_mutex_lock(&pl->lock);
-	while (!j->done)
-		pthread_cond_wait(&pl->cond, &pl->lock);
-	pthread_mutex_unlock(&pl->lock);
-	r = j->error;
-	if (r == 0 && x->ntimes == x->times_cap) {
+	if (x->ntimes >= INT32_MAX - 1)
+		return -E2BIG;
+	if ((r = grow_cycle_arrays(x, s->n)) < 0)
+		return r;
+	slot = x->slot[0];
+	last_slot = x->slot[1];
+	page_key_of(c, &key);
+	full = !x->last || memcmp(&key, &x->last_key, sizeof(key)) || !same_devs(x, &c->meta);
+	x->idmap_built = false;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t j = x->last ? match_last(x, s, i) : SIZE_MAX;
+		const char *path = sample_path(s, &s->cgroups[i]);
+		bool skip = false;
+
+		x->masked[i] = s->cgroups[i];
+		if (j != SIZE_MAX && !strcmp(path, sample_path(x->last, &x->last->cgroups[j]))) {
+			slot[i] = last_slot[j];
+			skip = !full && same_cgroup(s, i, x->last, j);
+		} else {
+			x->esc.len = 0;
+			prom_escape_label(&x->esc, path, strlen(path));
+			if (sb_error(&x->esc) < 0 || (r = owner_find(x, x->esc.buf, x->esc.len, &slot[i])) < 0)
+				return r < 0 ? r : -ENOMEM;
+		}
+		if (skip) {
+			x->masked[i].v.present = 0;
+			x->own.skipped[slot[i]] = (uint32_t)idx;
+			nskip++;
+		}
+	}
+	/* The snapshot as it is but for the samples: a view for the renderer
+	 * alone, which reads it and takes no reference. */
+	if (nskip) {
+		memcpy(&view, s, sizeof(view));
+		view.cgroups = x->masked;
+		rc.s = &view;
+	}
+	x->page.len = 0;
+	if ((r = replay_cmd_render(&rc, &x->page)) < 0)
+		return r;
+	if (x->ntimes == x->times_cap) {
 		size_t cap = x->times_cap ? x->times_cap * 2 : 1024;
 		int64_t *p = realloc(x->times, cap * sizeof(*p));
 
 		if (!p)
-			r = -ENOMEM;
-		else {
-			x->times = p;
-			x->times_cap = cap;
-		}
+			return -ENOMEM;
+		x->times = p;
+		x->times_cap = cap;
 	}
-	if (r == 0) {
-		x->times[x->ntimes] = j->c.time_ms;
-		r = add_page(x, j->page.buf, j->page.len, (int64_t)x->ntimes);
-	}
-	if (r == 0) {
-		x->ntimes++;
-		x->cgroup_samples += j->c.s->n;
-		if (x->nfam != before)
-			r = add_help(x, j->page.buf, j->page.len);
-	}
-	if (r == 0 && x->buffered > MEMORY_BUDGET)
-		r = spill(x);
-	replay_cycle_free(&j->c);
-	j->done = false;
-	pl->consumed++;
-	return r;
+	x->times[x->ntimes] = c->time_ms;
+	if ((r = add_page(x, x->page.buf, x->page.len, idx)) < 0)
+		return r;
+	if (nskip)
+		carry_on(x, idx);
+	x->ntimes++;
+	x->cgroup_samples += s->n;
+	x->cgroups_rendered += s->n - nskip;
+	if (x->nfam != before && (r = add_help(x, x->page.buf, x->page.len)) < 0)
+		return r;
+	if (x->buffered > MEMORY_BUDGET && (r = spill(x)) < 0)
+		return r;
+	x->slot[0] = last_slot;
+	x->slot[1] = slot;
+	x->last_key = key;
+	return keep_last(x, c);
 }
-
-struct export_run {
-	struct exporter *x;
-	struct pipeline *pl;
-};
 
 static int on_cycle(void *ctx, const struct replay_cycle *c)
 {
-	struct export_run *er = ctx;
-	struct exporter *x = er->x;
-	struct pipeline *pl = er->pl;
-	struct job *j;
-	int r;
+	struct exporter *x = ctx;
 
 	if (x->step_ms) {
 		int64_t bucket = (c->time_ms - x->from_ms) / x->step_ms;
 
-		if (pl->submitted && bucket < x->next_bucket)
+		if (x->ntimes && bucket < x->next_bucket)
 			return 0;
 		x->next_bucket = bucket + 1;
 	}
 	replay_cmd_note_version(c);
-	/* A free slot: the oldest job read, when all are taken. */
-	if (pl->submitted - pl->consumed == JOBS && (r = consume(x, pl)) < 0)
-		return r;
-	j = &pl->jobs[pl->submitted % JOBS];
-	if ((r = copy_cycle(c, &j->c)) < 0)
-		return r;
-	pthread_mutex_lock(&pl->lock);
-	pl->submitted++;
-	pthread_cond_broadcast(&pl->cond);
-	pthread_mutex_unlock(&pl->lock);
-	return 0;
-}
-
-/* Every page submitted read, and the thread gone. */
-static int pipeline_finish(struct exporter *x, struct pipeline *pl, int r)
-{
-	while (pl->consumed < pl->submitted) {
-		int e = consume(x, pl);
-
-		r = r ? r : e;
-	}
-	pthread_mutex_lock(&pl->lock);
-	pl->stop = true;
-	pthread_cond_broadcast(&pl->cond);
-	pthread_mutex_unlock(&pl->lock);
-	if (pl->running)
-		pthread_join(pl->thread, NULL);
-	for (int i = 0; i < JOBS; i++)
-		sb_free(&pl->jobs[i].page);
-	pthread_cond_destroy(&pl->cond);
-	pthread_mutex_destroy(&pl->lock);
-	return r;
+	return export_cycle(x, c);
 }
 
 /* --- writing ------------------------------------------------------------------ */
@@ -1154,6 +1416,20 @@ static void exporter_free(struct exporter *x)
 	free(x->line_ser);
 	free(x->times);
 	free(x->time_text);
+	free(x->end);
+	free(x->owner);
+	free(x->own.text);
+	free(x->own.off);
+	free(x->own.len);
+	free(x->own.skipped);
+	free(x->own.table);
+	snapshot_unref(x->last);
+	free(x->last_devs);
+	free(x->slot[0]);
+	free(x->slot[1]);
+	free(x->masked);
+	free(x->idmap);
+	sb_free(&x->esc);
 	sb_free(&x->page);
 	if (x->spill_fd >= 0)
 		close(x->spill_fd);
@@ -1163,8 +1439,6 @@ int cmd_export(int argc, char **argv)
 {
 	struct export_flags fl = { 0 };
 	struct exporter x = { .spill_fd = -1 };
-	struct pipeline pl = { 0 };
-	struct export_run run = { .x = &x, .pl = &pl };
 	struct out o = { 0 };
 	struct replay *rp;
 	uint64_t t0;
@@ -1189,16 +1463,7 @@ int cmd_export(int argc, char **argv)
 	x.from_ms = fl.from_ms;
 	x.labels = &fl.labels;
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	pthread_mutex_init(&pl.lock, NULL);
-	pthread_cond_init(&pl.cond, NULL);
-	pl.running = pthread_create(&pl.thread, NULL, render_thread, &pl) == 0;
-	if (!pl.running) {
-		log_error("cannot start a thread: %s", strerror(errno));
-		r = pipeline_finish(&x, &pl, -EAGAIN);
-		goto out;
-	}
-	r = replay_each_cycle(rp, fl.from_ms, fl.to_ms, on_cycle, &run);
-	r = pipeline_finish(&x, &pl, r);
+	r = replay_each_cycle(rp, fl.from_ms, fl.to_ms, on_cycle, &x);
 	if (r < 0) {
 		log_error("cannot read the recording: %s", r == -ENOSPC ? "no space left for the "
 			  "temporary file (TMPDIR)" : strerror(-r));
@@ -1231,9 +1496,10 @@ int cmd_export(int argc, char **argv)
 	if (r < 0)
 		log_error("cannot write: %s", strerror(-r));
 	else
-		log_info("exported %zu cycles, %zu series, %" PRIu64 " cgroup-samples in %.2f s%s",
+		log_info("exported %zu cycles, %zu series, %" PRIu64 " cgroup-samples in %.2f s "
+			 "(%" PRIu64 " rendered: the others had not changed)%s",
 			 x.ntimes, x.nser, x.cgroup_samples,
-			 (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+			 (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9, x.cgroups_rendered,
 			 x.spill_len ? " (points past 256 MiB went through a temporary file)" : "");
 out:
 	sb_free(&o.sb);
