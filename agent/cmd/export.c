@@ -289,22 +289,41 @@ static int group_of(struct exporter *x, struct family *f, const char *key, size_
 	memcpy(buf, key, name_len);
 	n = name_len;
 	if (brace) {
-		/* Labels but le (its value holds no quote: a number). */
-		const char *p = brace, *end = key + len;
+		/* Labels but le, as a series without labels writes them when
+		 * le was all: `name_bucket{le="1"}` and `name_sum` are one
+		 * metric. */
+		const char *p = brace + 1, *end = key + len;
+		size_t lb = n;
 
-		while (p < end && n < sizeof(buf) - 1) {
-			if ((p[0] == '{' || p[0] == ',') && end - p > 4 && !memcmp(p + 1, "le=\"", 4)) {
-				const char *q = memchr(p + 5, '"', (size_t)(end - p - 5));
+		buf[n++] = '{';
+		while (p < end && *p != '}') {
+			const char *eq = memchr(p, '=', (size_t)(end - p)), *q;
 
-				if (!q)
-					break;
-				if (p[0] == '{')
-					buf[n++] = '{';
-				p = q + 1;
-				continue;
+			if (!eq || eq + 1 >= end || eq[1] != '"')
+				return -EBADMSG;
+			for (q = eq + 2; q < end && *q != '"'; q++)
+				if (*q == '\\')
+					q++;
+			if (q >= end)
+				return -EBADMSG;
+			if (!(eq - p == 2 && !memcmp(p, "le", 2))) {
+				size_t ln = (size_t)(q + 1 - p);
+
+				if (n + ln + 2 >= sizeof(buf))
+					return -E2BIG;
+				if (n > lb + 1)
+					buf[n++] = ',';
+				memcpy(buf + n, p, ln);
+				n += ln;
 			}
-			buf[n++] = *p++;
+			p = q + 1;
+			if (p < end && *p == ',')
+				p++;
 		}
+		if (n > lb + 1)
+			buf[n++] = '}';
+		else
+			n = lb;
 	}
 	h = hash_bytes(buf, n) ^ (uint64_t)(f - x->fam) * 0x9e3779b97f4a7c15ull;
 	if (!x->gtable || x->ngroup_keys * 2 >= x->gtable_mask + 1) {
@@ -1362,7 +1381,7 @@ static int write_family(struct out *o, const struct exporter *x, const struct fa
 		if (!rds)
 			return -ENOMEM;
 		n = 0;
-		for (size_t i = 0; i < f->n && !r; i++) {
+		for (size_t i = 0; i < f->n && r >= 0; i++) {
 			const struct series *s = &x->ser[f->series[i]];
 
 			if (s->group != g)
