@@ -26,8 +26,10 @@
 #include "cmd/cmd.h"
 #include "cmd/flags.h"
 #include "cmd/replay_cmd.h"
+#include "lib/alloc_policy.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/macros.h"
 #include "lib/units.h"
 #include "prom/prom_text.h"
 #include "record/bytes.h"
@@ -193,16 +195,21 @@ struct exporter {
 	uint32_t *gtable;
 	uint64_t *ghash;
 	size_t gtable_mask, ngroup_keys;
-	/* the page before: its line k's series, the fast path */
-	uint32_t *line_ser;
-	size_t line_cap;
+	/* This cycle's page and the one before, and their lines: the same
+	 * line as the page before had is the same series, with the same value
+	 * when all of it is the same, found without a look-up. */
+	struct strbuf page[2];
+	struct page_lines {
+		uint32_t *ser, *fam, *off, *len, *klen;
+		size_t n, cap;
+	} lines[2];
+	unsigned cur;			/* page[cur] is this cycle's */
 	int64_t *times;			/* of each cycle exported */
 	size_t ntimes, times_cap;
 	char *time_text;		/* and as the text of a point's end */
 	uint64_t buffered;		/* token bytes in memory */
 	int spill_fd;
 	uint64_t spill_len;
-	struct strbuf page;
 	int64_t step_ms, from_ms, next_bucket;
 	const struct strbuf *labels;	/* --label's text, or empty */
 	/* The cycle exported before: its snapshot, what the page decided
@@ -785,9 +792,31 @@ static int spill(struct exporter *x)
 
 /* --- reading the pages ---------------------------------------------------------- */
 
-static int add_page(struct exporter *x, const char *p, size_t len, int64_t idx)
+static int lines_room(struct page_lines *pl, size_t k)
 {
-	const char *end = p + len;
+	if (k < pl->cap)
+		return 0;
+	size_t cap = pl->cap ? pl->cap * 2 : 4096;
+	uint32_t **arr[] = { &pl->ser, &pl->fam, &pl->off, &pl->len, &pl->klen };
+
+	for (size_t i = 0; i < ARRAY_SIZE(arr); i++) {
+		uint32_t *q = realloc(*arr[i], cap * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		*arr[i] = q;
+	}
+	pl->cap = cap;
+	return 0;
+}
+
+/* The points of page[cur], cycle idx (the page before is idx - 1's). */
+static int add_page(struct exporter *x, int64_t idx)
+{
+	const struct strbuf *pg = &x->page[x->cur], *pv = &x->page[!x->cur];
+	struct page_lines *pl = &x->lines[x->cur];
+	const struct page_lines *pp = &x->lines[!x->cur];
+	const char *p = pg->buf, *end = p + pg->len;
 	uint32_t fam = UINT32_MAX;
 	size_t hint = 0, k = 0;
 	int r;
@@ -813,27 +842,31 @@ static int add_page(struct exporter *x, const char *p, size_t len, int64_t idx)
 			p = eol + 1;
 			continue;
 		}
-		if (k >= x->line_cap) {
-			size_t cap = x->line_cap ? x->line_cap * 2 : 4096;
-			uint32_t *q = realloc(x->line_ser, cap * sizeof(*q));
+		if ((r = lines_room(pl, k)) < 0)
+			return r;
+		if (k < pp->n && pp->fam[k] == fam) {
+			const char *q = pv->buf + pp->off[k];
+			size_t ln = pp->len[k], kl = pp->klen[k];
 
-			if (!q)
-				return -ENOMEM;
-			memset(q + x->line_cap, 0xff, (cap - x->line_cap) * sizeof(*q));
-			x->line_ser = q;
-			x->line_cap = cap;
-		}
-		/* The series this line had on the page before, the same key, a
-		 * space after it: then the value is all that is left to find. */
-		si = x->line_ser[k];
-		if (si != UINT32_MAX && x->ser[si].family == fam &&
-		    (size_t)(end - p) > x->ser[si].key_len && p[x->ser[si].key_len] == ' ' &&
-		    !memcmp(key_of(x, &x->ser[si]), p, x->ser[si].key_len)) {
-			sp = p + x->ser[si].key_len + 1;
-			eol = sp;
-			while (eol < end && *eol != '\n')
-				eol++;
+			si = pp->ser[k];
+			if ((size_t)(end - p) > ln && p[ln] == '\n' && !memcmp(p, q, ln)) {
+				/* The line of the cycle before, whole: its
+				 * series, its value once more. */
+				x->end[si] = (int32_t)idx;
+				eol = p + ln;
+				sp = NULL;
+			} else if ((size_t)(end - p) > kl && p[kl] == ' ' && !memcmp(p, q, kl)) {
+				sp = p + kl + 1;
+				eol = memchr(sp, '\n', (size_t)(end - sp));
+				if (!eol)
+					eol = end;
+			} else {
+				si = UINT32_MAX;
+			}
 		} else {
+			si = UINT32_MAX;
+		}
+		if (si == UINT32_MAX) {
 			eol = memchr(p, '\n', (size_t)(end - p));
 			if (!eol)
 				eol = end;
@@ -844,13 +877,18 @@ static int add_page(struct exporter *x, const char *p, size_t len, int64_t idx)
 				return -EBADMSG;
 			if ((r = lookup(x, fam, p, (size_t)(sp - 1 - p), &si)) < 0)
 				return r;
-			x->line_ser[k] = si;
 		}
-		if ((r = add_point(x, si, idx, sp, (size_t)(eol - sp))) < 0)
+		if (sp && (r = add_point(x, si, idx, sp, (size_t)(eol - sp))) < 0)
 			return r;
+		pl->ser[k] = si;
+		pl->fam[k] = fam;
+		pl->off[k] = (uint32_t)(p - pg->buf);
+		pl->len[k] = (uint32_t)(eol - p);
+		pl->klen[k] = x->ser[si].key_len;
 		k++;
 		p = eol + 1;
 	}
+	pl->n = k;
 	return 0;
 }
 
@@ -1084,9 +1122,13 @@ static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 		view.cgroups = x->masked;
 		rc.s = &view;
 	}
-	x->page.len = 0;
-	if ((r = replay_cmd_render(&rc, &x->page)) < 0)
+	if (x->page[x->cur].len > UINT32_MAX)
+		return -E2BIG;
+	x->page[x->cur].len = 0;
+	if ((r = replay_cmd_render(&rc, &x->page[x->cur])) < 0)
 		return r;
+	if (x->page[x->cur].len > UINT32_MAX)
+		return -E2BIG;
 	if (x->ntimes == x->times_cap) {
 		size_t cap = x->times_cap ? x->times_cap * 2 : 1024;
 		int64_t *p = realloc(x->times, cap * sizeof(*p));
@@ -1097,15 +1139,17 @@ static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 		x->times_cap = cap;
 	}
 	x->times[x->ntimes] = c->time_ms;
-	if ((r = add_page(x, x->page.buf, x->page.len, idx)) < 0)
+	if ((r = add_page(x, idx)) < 0)
 		return r;
 	if (nskip)
 		carry_on(x, idx);
 	x->ntimes++;
 	x->cgroup_samples += s->n;
 	x->cgroups_rendered += s->n - nskip;
-	if (x->nfam != before && (r = add_help(x, x->page.buf, x->page.len)) < 0)
+	if (x->nfam != before &&
+	    (r = add_help(x, x->page[x->cur].buf, x->page[x->cur].len)) < 0)
 		return r;
+	x->cur = !x->cur;
 	if (x->buffered > MEMORY_BUDGET && (r = spill(x)) < 0)
 		return r;
 	x->slot[0] = last_slot;
@@ -1131,6 +1175,78 @@ static int on_cycle(void *ctx, const struct replay_cycle *c)
 
 /* --- writing ------------------------------------------------------------------ */
 
+/* A line is its series' `name{labels} ` (made once per series), its value
+ * (made once per value: a run of equal values shares it) and its time
+ * (made once per cycle). Each part is moved in fixed 32-byte steps, which
+ * the buffers have room past their ends for: a day of 1,000 cgroups is a
+ * billion lines, and a variable-length copy per part was most of their
+ * cost. */
+#define STEP 32
+#define ROUND(n) (((n) + STEP - 1) / STEP * STEP)
+
+static inline void move_steps(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i += STEP)
+		memcpy(dst + i, src + i, STEP);
+}
+
+/* The output: written to stdout in blocks of OUT_BLOCK. */
+#define OUT_BLOCK (1u << 20)
+
+struct out {
+	char *buf;
+	size_t len, cap;
+	int error;
+};
+
+static void out_flush(struct out *o)
+{
+	size_t done = 0;
+
+	while (!o->error && done < o->len) {
+		ssize_t w = write(STDOUT_FILENO, o->buf + done, o->len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->error = w < 0 ? -errno : -EIO;
+		else
+			done += (size_t)w;
+	}
+	o->len = 0;
+}
+
+/* Room for n bytes and a move's overrun, at the end of the buffer. */
+static inline char *out_room(struct out *o, size_t n)
+{
+	n = ROUND(n) + STEP;
+	if (o->len + n > o->cap) {
+		out_flush(o);
+		if (n > o->cap) {
+			size_t cap = OUT_BLOCK + n;
+			char *p = realloc(o->buf, cap);
+
+			if (!p) {
+				o->error = o->error ?: -ENOMEM;
+				return NULL;
+			}
+			o->buf = p;
+			o->cap = cap;
+		}
+	}
+	return o->buf + o->len;
+}
+
+static void out_text(struct out *o, const char *p, size_t n)
+{
+	char *d = out_room(o, n);
+
+	if (d) {
+		memcpy(d, p, n);
+		o->len += n;
+	}
+}
+
 /* Reads a series' tokens back: from its chunks, then what is in memory. */
 struct reader {
 	const struct exporter *x;
@@ -1140,18 +1256,15 @@ struct reader {
 	struct rbuf rb;
 	uint32_t next_chunk;
 	bool in_memory;
-	/* the point */
+	/* The points of the last token: count of them from idx, one value. */
 	int64_t idx;
+	uint64_t count, pending;
 	uint64_t mant;
 	uint8_t digits;
-	const uint8_t *text;
-	size_t text_len;
-	uint64_t run;
 	bool at_end;
-	/* The value as text, made once for a run of equal values. */
-	char vtext[32];
-	uint8_t vlen;
-	bool vstale;
+	/* `name{labels} value`: the prefix, then the value */
+	char *line;
+	size_t pre_len, line_len, line_cap;
 };
 
 static int reader_fill(struct reader *rd)
@@ -1181,144 +1294,176 @@ static int reader_fill(struct reader *rd)
 	return 1;
 }
 
-/* The next point: 1, 0 at the end, -errno. */
-static int reader_next(struct reader *rd)
+static int line_room(struct reader *rd, size_t n)
 {
-	uint64_t head;
+	n = ROUND(rd->pre_len + n) + STEP;
+	if (n > rd->line_cap) {
+		char *p = realloc(rd->line, n);
+
+		if (!p)
+			return -ENOMEM;
+		rd->line = p;
+		rd->line_cap = n;
+	}
+	return 0;
+}
+
+/* The next token's points: 1, 0 at the end, -errno. */
+static int reader_token(struct reader *rd)
+{
+	uint64_t head, gap;
 	int r;
 
-	if (rd->run) {
-		rd->run--;
-		rd->idx++;
-		return 1;
-	}
 	if ((r = reader_fill(rd)) <= 0)
 		return r;
 	head = rb_varint(&rd->rb);
+	gap = head >> 2;
 	switch (head & 3) {
 	case T_RUN:
-		rd->run = (head >> 2) - 1;
 		rd->idx++;
-		break;
+		rd->count = gap;
+		return rd->rb.bad || !gap ? -EIO : 1;
 	case T_DELTA:
-		rd->idx += (int64_t)(head >> 2);
 		rd->mant += unzigzag(rb_varint(&rd->rb));
 		break;
 	case T_DIGITS: {
 		uint8_t d = rb_u8(&rd->rb);
 
-		rd->idx += (int64_t)(head >> 2);
 		rd->mant = (d == rd->digits ? rd->mant : 0) + unzigzag(rb_varint(&rd->rb));
 		rd->digits = d;
-		rd->text = NULL;
 		break;
 	}
-	default:
-		rd->idx += (int64_t)(head >> 2);
-		rd->text = rb_bytes(&rd->rb, &rd->text_len);
+	default: {
+		size_t n;
+		const uint8_t *t = rb_bytes(&rd->rb, &n);
+
+		if (!t || line_room(rd, n) < 0)
+			return t ? -ENOMEM : -EIO;
+		memcpy(rd->line + rd->pre_len, t, n);
+		rd->line_len = rd->pre_len + n;
 		rd->digits = 0xff;
 		break;
 	}
-	if (head & 3) {
-		rd->text = (head & 3) == T_TEXT ? rd->text : NULL;
-		rd->vstale = true;
 	}
-	return rd->rb.bad ? -EIO : 1;
+	rd->idx += (int64_t)gap;
+	rd->count = 1;
+	if ((head & 3) != T_TEXT) {
+		struct strbuf v = { .buf = rd->line + rd->pre_len, .cap = rd->line_cap - rd->pre_len };
+
+		sb_fixed(&v, rd->mant, rd->digits);
+		rd->line_len = rd->pre_len + v.len;
+	}
+	return rd->rb.bad || rd->idx >= (int64_t)rd->x->ntimes ? -EIO : 1;
 }
 
-static void reader_init(struct reader *rd, const struct exporter *x, const struct series *s)
+/* One point at a time (the histograms' merge): 1, 0 at the end, -errno. */
+static int reader_next(struct reader *rd)
 {
+	if (rd->pending > 1) {
+		rd->pending--;
+		rd->idx++;
+		return 1;
+	}
+	int r = reader_token(rd);
+
+	rd->pending = r > 0 ? rd->count : 0;
+	return r;
+}
+
+/* `name{LABELS,the series' own} `: --label's first. */
+static int reader_init(struct reader *rd, const struct exporter *x, const struct series *s)
+{
+	const char *k = key_of(x, s), *brace = memchr(k, '{', s->key_len);
+	const struct strbuf *lb = x->labels;
+	size_t nl = brace ? (size_t)(brace - k) : s->key_len, n = 0;
+
 	*rd = (struct reader){ .x = x, .s = s, .idx = -1, .digits = 0xff };
+	if (line_room(rd, s->key_len + lb->len + 4 + 48) < 0)
+		return -ENOMEM;
+	if (!lb->len) {
+		memcpy(rd->line, k, s->key_len);
+		n = s->key_len;
+	} else {
+		memcpy(rd->line, k, nl);
+		n = nl;
+		rd->line[n++] = '{';
+		memcpy(rd->line + n, lb->buf, lb->len);
+		n += lb->len;
+		if (!brace)
+			rd->line[n++] = '}';
+		else if (brace[1] != '}')
+			rd->line[n++] = ',';
+		if (brace) {
+			memcpy(rd->line + n, brace + 1, s->key_len - nl - 1);
+			n += s->key_len - nl - 1;
+		}
+	}
+	rd->line[n++] = ' ';
+	rd->pre_len = rd->line_len = n;
+	return line_room(rd, 48);
 }
 
 static void reader_free(struct reader *rd)
 {
 	free(rd->buf);
+	free(rd->line);
 }
 
-struct out {
-	struct strbuf sb;
-	int error;
-};
-
-static void out_flush(struct out *o, bool all)
-{
-	if (o->sb.len < (4u << 20) && !all)
-		return;
-	if (!o->error && fwrite(o->sb.buf, 1, o->sb.len, stdout) != o->sb.len)
-		o->error = -errno ?: -EIO;
-	o->sb.len = 0;
-}
-
-/* " 1796241360.606\n": each cycle's time, written once, copied for each
- * of its points. */
-#define TIME_TEXT 24
+/* " 1796241360.606\n": each cycle's time, written once, moved for each
+ * of its points; its length in the byte before it. */
+#define TIME_TEXT 32
 
 static int make_times(struct exporter *x)
 {
-	x->time_text = malloc(x->ntimes * TIME_TEXT);
+	x->time_text = calloc(x->ntimes + 1, TIME_TEXT);
 	if (!x->time_text)
 		return -ENOMEM;
 	for (size_t i = 0; i < x->ntimes; i++) {
 		char *t = x->time_text + i * TIME_TEXT;
 		int64_t ms = x->times[i];
+		struct strbuf sb = { .buf = t + 1, .cap = TIME_TEXT - 1 };
 
-		t[0] = (char)snprintf(t + 1, TIME_TEXT - 1, " %lld.%03lld\n", (long long)(ms / 1000),
-				      (long long)(ms % 1000));
+		if (ms < 0) {	/* a clock before 1970: as printf writes it */
+			t[0] = (char)snprintf(t + 1, TIME_TEXT - 1, " %lld.%03lld\n",
+					      (long long)(ms / 1000), (long long)(ms % 1000));
+			continue;
+		}
+		sb_putc(&sb, ' ');
+		sb_u64(&sb, (uint64_t)ms / 1000);
+		sb_putc(&sb, '.');
+		sb_putc(&sb, (char)('0' + ms / 100 % 10));
+		sb_putc(&sb, (char)('0' + ms / 10 % 10));
+		sb_putc(&sb, (char)('0' + ms % 10));
+		sb_putc(&sb, '\n');
+		t[0] = (char)sb.len;
 	}
 	return 0;
 }
 
-static void put_point(struct out *o, const struct exporter *x, const struct series *s,
-		      struct reader *rd)
+/* count points of rd's value from its idx: as many lines as the buffer
+ * has room for at a time, each two moves and no test. */
+static void put_points(struct out *o, const struct exporter *x, const struct reader *rd,
+		       uint64_t count)
 {
-	struct strbuf *sb = &o->sb;
-	const char *t = x->time_text + rd->idx * TIME_TEXT;
+	const char *t = x->time_text + rd->idx * TIME_TEXT, *line = rd->line;
+	size_t n = rd->line_len, most = ROUND(n) + TIME_TEXT;
 
-	if (sb_reserve(sb, s->key_len + 64 + (rd->text ? rd->text_len : 0)) < 0)
-		return;
-	if (x->labels->len) {
-		/* The labels of --label first: name{LABELS,the series' own}. */
-		const char *k = key_of(x, s), *brace = memchr(k, '{', s->key_len);
-		size_t nl = brace ? (size_t)(brace - k) : s->key_len;
+	while (count) {
+		char *d = out_room(o, most);
+		uint64_t k = (o->cap - o->len - STEP) / most;
 
-		if (sb_reserve(sb, x->labels->len + 4) < 0)
+		if (!d)
 			return;
-		sb_append(sb, k, nl);
-		sb_putc(sb, '{');
-		sb_append(sb, x->labels->buf, x->labels->len);
-		if (!brace)
-			sb_putc(sb, '}');
-		else if (brace[1] != '}')
-			sb_putc(sb, ',');
-		if (brace)
-			sb_append(sb, brace + 1, s->key_len - nl - 1);
-		if (sb_reserve(sb, 64 + (rd->text ? rd->text_len : 0)) < 0)
-			return;
-	} else {
-		memcpy(sb->buf + sb->len, key_of(x, s), s->key_len);
-		sb->len += s->key_len;
-	}
-	sb->buf[sb->len++] = ' ';
-	if (rd->text) {
-		sb_append(sb, (const char *)rd->text, rd->text_len);
-	} else {
-		if (rd->vstale) {
-			struct strbuf v = { .buf = rd->vtext, .cap = sizeof(rd->vtext) };
-
-			sb_fixed(&v, rd->mant, rd->digits);
-			rd->vlen = (uint8_t)v.len;
-			rd->vstale = false;
+		if (k > count)
+			k = count;
+		count -= k;
+		for (; k; k--, t += TIME_TEXT) {
+			move_steps(d, line, n);
+			memcpy(d + n, t + 1, STEP);
+			d += n + (size_t)t[0];
 		}
-		memcpy(sb->buf + sb->len, rd->vtext, sizeof(rd->vtext));
-		sb->len += rd->vlen;
+		o->len = (size_t)(d - o->buf);
 	}
-	/* A constant length: a few moves, where a variable one is a rep movs
-	 * that cost a quarter of the export. The room was reserved above. */
-	memcpy(sb->buf + sb->len, t + 1, TIME_TEXT - 1);
-	sb->len += (size_t)t[0];
-	sb->buf[sb->len] = '\0';
-	out_flush(o, false);
 }
 
 /* HELP as OpenMetrics escapes it: a quote too. */
@@ -1338,7 +1483,7 @@ static void put_help(struct strbuf *sb, const char *name, const char *help)
 
 static int write_family(struct out *o, const struct exporter *x, const struct family *f)
 {
-	char name[512];
+	struct strbuf head = { 0 };
 	const char *type = f->type;
 	size_t nl = strlen(f->name);
 	bool counter = !strcmp(type, "counter");
@@ -1348,30 +1493,49 @@ static int write_family(struct out *o, const struct exporter *x, const struct fa
 		return 0;
 	/* A counter's family is named without _total, its samples with. */
 	if (counter && nl > 6 && !strcmp(f->name + nl - 6, "_total"))
-		snprintf(name, sizeof(name), "%.*s", (int)(nl - 6), f->name);
+		nl -= 6;
 	else if (counter)
-		snprintf(name, sizeof(name), "%s", f->name), type = "unknown";
-	else
-		snprintf(name, sizeof(name), "%s", f->name);
-	sb_printf(&o->sb, "# TYPE %s %s\n", name, type);
-	if (f->help)
-		put_help(&o->sb, name, f->help);
+		type = "unknown";
+	sb_puts(&head, "# TYPE ");
+	sb_append(&head, f->name, nl);
+	sb_putc(&head, ' ');
+	sb_puts(&head, type);
+	sb_putc(&head, '\n');
+	if (f->help) {
+		char *name = strndup(f->name, nl);
+
+		if (!name) {
+			sb_free(&head);
+			return -ENOMEM;
+		}
+		put_help(&head, name, f->help);
+		free(name);
+	}
+	if (sb_error(&head) < 0) {
+		sb_free(&head);
+		return -ENOMEM;
+	}
+	out_text(o, head.buf, head.len);
+	sb_free(&head);
 	if (!f->histogram) {
 		/* A series each: all of its points. */
-		for (size_t i = 0; i < f->n && !r; i++) {
+		for (size_t i = 0; i < f->n && !r && !o->error; i++) {
 			const struct series *s = &x->ser[f->series[i]];
 			struct reader rd;
 
-			reader_init(&rd, x, s);
-			while ((r = reader_next(&rd)) > 0)
-				put_point(o, x, s, &rd);
+			if ((r = reader_init(&rd, x, s)) < 0)
+				break;
+			while ((r = reader_token(&rd)) > 0) {
+				put_points(o, x, &rd, rd.count);
+				rd.idx += (int64_t)rd.count - 1;
+			}
 			reader_free(&rd);
 		}
 		return r < 0 ? r : o->error;
 	}
 	/* Histograms: a metric (its series bar le) at a time, its points
 	 * time by time, each time's buckets, sum and count together. */
-	for (uint32_t g = 0; g < f->ngroups && !r; g++) {
+	for (uint32_t g = 0; g < f->ngroups && !r && !o->error; g++) {
 		struct reader *rds;
 		size_t n = 0;
 
@@ -1386,7 +1550,8 @@ static int write_family(struct out *o, const struct exporter *x, const struct fa
 
 			if (s->group != g)
 				continue;
-			reader_init(&rds[n], x, s);
+			if ((r = reader_init(&rds[n], x, s)) < 0)
+				break;
 			r = reader_next(&rds[n]);
 			rds[n].at_end = r == 0;
 			n++;
@@ -1402,7 +1567,7 @@ static int write_family(struct out *o, const struct exporter *x, const struct fa
 			for (size_t i = 0; i < n && r >= 0; i++) {
 				if (rds[i].at_end || rds[i].idx != t)
 					continue;
-				put_point(o, x, rds[i].s, &rds[i]);
+				put_points(o, x, &rds[i], 1);
 				r = reader_next(&rds[i]);
 				rds[i].at_end = r == 0;
 			}
@@ -1432,7 +1597,16 @@ static void exporter_free(struct exporter *x)
 	free(x->table);
 	free(x->gtable);
 	free(x->ghash);
-	free(x->line_ser);
+	for (int i = 0; i < 2; i++) {
+		struct page_lines *pl = &x->lines[i];
+
+		free(pl->ser);
+		free(pl->fam);
+		free(pl->off);
+		free(pl->len);
+		free(pl->klen);
+		sb_free(&x->page[i]);
+	}
 	free(x->times);
 	free(x->time_text);
 	free(x->end);
@@ -1449,7 +1623,6 @@ static void exporter_free(struct exporter *x)
 	free(x->masked);
 	free(x->idmap);
 	sb_free(&x->esc);
-	sb_free(&x->page);
 	if (x->spill_fd >= 0)
 		close(x->spill_fd);
 }
@@ -1476,6 +1649,7 @@ int cmd_export(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	alloc_policy_batch();
 	if (replay_cmd_open("export", fl.replay, &rp) < 0)
 		return 1;
 	x.step_ms = (int64_t)fl.step_ms;
@@ -1504,10 +1678,8 @@ int cmd_export(int argc, char **argv)
 	for (size_t i = 0; i < x.nfam && r == 0; i++)
 		r = write_family(&o, &x, &x.fam[i]);
 	if (r == 0) {
-		sb_puts(&o.sb, "# EOF\n");
-		out_flush(&o, true);
-		if (!o.error && fflush(stdout) == EOF)
-			o.error = -errno;
+		out_text(&o, "# EOF\n", 6);
+		out_flush(&o);
 		r = o.error;
 	}
 	if (r == -EPIPE)
@@ -1521,7 +1693,7 @@ int cmd_export(int argc, char **argv)
 			 (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9, x.cgroups_rendered,
 			 x.spill_len ? " (points past 256 MiB went through a temporary file)" : "");
 out:
-	sb_free(&o.sb);
+	free(o.buf);
 	sb_free(&fl.labels);
 	exporter_free(&x);
 	replay_close(rp);
