@@ -159,9 +159,15 @@ struct owners {
 	char *text;			/* each owner's escaped path, one after another */
 	size_t text_len, text_cap;
 	uint32_t *off, *len;
-	/* The last cycle in which its cgroup's lines were left out of the
-	 * page (unchanged since the cycle before): its series go on. */
+	/* Its cgroup's lines were left out of the page (unchanged since the
+	 * cycle before) from skip_from (-1: not now) to skipped, the last
+	 * such cycle: its series that had a point before skip_from have the
+	 * same point in each, which is written into end[] when the streak
+	 * ends (settle), not each cycle. */
 	uint32_t *skipped;
+	int32_t *skip_from;
+	/* its series */
+	uint32_t **ser, *nser, *ser_cap;
 	size_t n, cap;
 	uint32_t *table;		/* text -> owner, open addressing */
 	size_t mask;
@@ -222,7 +228,7 @@ struct exporter {
 	size_t last_ndev;
 	uint32_t *slot[2];
 	struct cgroup_sample *masked;	/* this cycle's samples, the unchanged without files */
-	size_t cg_cap;
+	size_t masked_n, cg_cap;
 	uint32_t *idmap;		/* last's cgroups by id */
 	size_t idmap_cap, idmap_mask;
 	bool idmap_built;
@@ -465,6 +471,22 @@ static int owner_find(struct exporter *x, const char *text, size_t len, uint32_t
 		if (!(sk = realloc(o->skipped, cap * sizeof(*sk))))
 			return -ENOMEM;
 		o->skipped = sk;
+		if (!(sk = realloc(o->nser, cap * sizeof(*sk))))
+			return -ENOMEM;
+		o->nser = sk;
+		if (!(sk = realloc(o->ser_cap, cap * sizeof(*sk))))
+			return -ENOMEM;
+		o->ser_cap = sk;
+		int32_t *sf = realloc(o->skip_from, cap * sizeof(*sf));
+
+		if (!sf)
+			return -ENOMEM;
+		o->skip_from = sf;
+		uint32_t **ls = realloc(o->ser, cap * sizeof(*ls));
+
+		if (!ls)
+			return -ENOMEM;
+		o->ser = ls;
 		o->cap = cap;
 	}
 	if (o->text_len + len > UINT32_MAX)
@@ -484,6 +506,9 @@ static int owner_find(struct exporter *x, const char *text, size_t len, uint32_t
 	o->off[o->n] = (uint32_t)o->text_len;
 	o->len[o->n] = (uint32_t)len;
 	o->skipped[o->n] = UINT32_MAX;
+	o->skip_from[o->n] = -1;
+	o->ser[o->n] = NULL;
+	o->nser[o->n] = o->ser_cap[o->n] = 0;
 	o->text_len += len;
 	o->table[k] = (uint32_t)o->n;
 	*ret = (uint32_t)o->n++;
@@ -524,15 +549,45 @@ static int label_value(const char *key, size_t len, const char *name, const char
 	return -ENOENT;
 }
 
-static int owner_of(struct exporter *x, const char *key, size_t len, uint32_t *ret)
+static int owner_of(struct exporter *x, const char *key, size_t len, uint32_t si,
+		    uint32_t *ret)
 {
+	struct owners *o = &x->own;
 	const char *v;
 	size_t vl;
+	uint32_t k;
+	int r;
 
 	*ret = NO_OWNER;
 	if (label_value(key, len, "cgroup", &v, &vl) < 0 && label_value(key, len, "id", &v, &vl) < 0)
 		return 0;
-	return owner_find(x, v, vl, ret);
+	if ((r = owner_find(x, v, vl, &k)) < 0)
+		return r;
+	if (o->nser[k] == o->ser_cap[k]) {
+		uint32_t cap = o->ser_cap[k] ? o->ser_cap[k] * 2 : 16;
+		uint32_t *p = realloc(o->ser[k], cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		o->ser[k] = p;
+		o->ser_cap[k] = cap;
+	}
+	o->ser[k][o->nser[k]++] = si;
+	*ret = k;
+	return 0;
+}
+
+/* The streak of owner k ended: its series that had a point when it began
+ * have the same point in each cycle of it. */
+static void settle(struct exporter *x, uint32_t k)
+{
+	struct owners *o = &x->own;
+	int32_t from = o->skip_from[k] - 1, to = (int32_t)o->skipped[k];
+
+	for (uint32_t i = 0; i < o->nser[k]; i++)
+		if (x->end[o->ser[k][i]] == from)
+			x->end[o->ser[k][i]] = to;
+	o->skip_from[k] = -1;
 }
 
 static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t len,
@@ -585,7 +640,7 @@ static int new_series(struct exporter *x, uint32_t fam, const char *key, size_t 
 	*s = (struct series){ .key_off = (uint32_t)x->keys_len, .key_len = (uint32_t)len,
 			      .family = fam, .last_idx = -1 };
 	x->end[x->nser] = -1;
-	if ((r = owner_of(x, key, len, &x->owner[x->nser])) < 0)
+	if ((r = owner_of(x, key, len, (uint32_t)x->nser, &x->owner[x->nser])) < 0)
 		return r;
 	memcpy(x->keys + x->keys_len, key, len);
 	x->keys_len += len;
@@ -699,9 +754,17 @@ static int add_point(struct exporter *x, uint32_t si, int64_t idx, const char *v
 {
 	struct series *s = &x->ser[si];
 	int32_t *end = &x->end[si];
+	uint32_t k = x->owner[si];
 	uint64_t gap, mant;
 	uint8_t digits, b[16];
 	size_t n;
+
+	/* A series of a cgroup left out of the pages before, here (a line it
+	 * has whatever its files: its info) where the page before did not
+	 * have it: its points of the streak first. */
+	if (k != NO_OWNER && x->own.skip_from[k] >= 0 && x->own.skip_from[k] <= idx - 1 &&
+	    (int64_t)x->own.skipped[k] >= idx - 1 && *end == x->own.skip_from[k] - 1)
+		*end = (int32_t)(idx - 1);
 
 	if (vlen == s->last_len && s->last_idx >= 0 && idx == *end + 1 &&
 	    !memcmp(v, s->last_text, vlen)) {
@@ -823,7 +886,7 @@ static int add_page(struct exporter *x, int64_t idx)
 
 	while (p < end) {
 		const char *eol, *sp;
-		uint32_t si;
+		uint32_t si, kl = 0;
 
 		if (p[0] == '#') {
 			eol = memchr(p, '\n', (size_t)(end - p));
@@ -846,7 +909,9 @@ static int add_page(struct exporter *x, int64_t idx)
 			return r;
 		if (k < pp->n && pp->fam[k] == fam) {
 			const char *q = pv->buf + pp->off[k];
-			size_t ln = pp->len[k], kl = pp->klen[k];
+			size_t ln = pp->len[k];
+
+			kl = pp->klen[k];
 
 			si = pp->ser[k];
 			if ((size_t)(end - p) > ln && p[ln] == '\n' && !memcmp(p, q, ln)) {
@@ -877,6 +942,7 @@ static int add_page(struct exporter *x, int64_t idx)
 				return -EBADMSG;
 			if ((r = lookup(x, fam, p, (size_t)(sp - 1 - p), &si)) < 0)
 				return r;
+			kl = (uint32_t)(sp - 1 - p);
 		}
 		if (sp && (r = add_point(x, si, idx, sp, (size_t)(eol - sp))) < 0)
 			return r;
@@ -884,7 +950,7 @@ static int add_page(struct exporter *x, int64_t idx)
 		pl->fam[k] = fam;
 		pl->off[k] = (uint32_t)(p - pg->buf);
 		pl->len[k] = (uint32_t)(eol - p);
-		pl->klen[k] = x->ser[si].key_len;
+		pl->klen[k] = kl;
 		k++;
 		p = eol + 1;
 	}
@@ -1060,19 +1126,6 @@ static int keep_last(struct exporter *x, const struct replay_cycle *c)
 	return 0;
 }
 
-/* The walk of every series after a page: those of a cgroup left out of it
- * that had a point the cycle before have the same point now. */
-static void carry_on(struct exporter *x, int32_t idx)
-{
-	const uint32_t *skipped = x->own.skipped;
-	int32_t *end = x->end;
-	const uint32_t *owner = x->owner;
-
-	for (size_t i = 0; i < x->nser; i++)
-		if (end[i] == idx - 1 && owner[i] != NO_OWNER && skipped[owner[i]] == (uint32_t)idx)
-			end[i] = idx;
-}
-
 static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 {
 	const struct snapshot *s = c->s;
@@ -1099,7 +1152,6 @@ static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 		const char *path = sample_path(s, &s->cgroups[i]);
 		bool skip = false;
 
-		x->masked[i] = s->cgroups[i];
 		if (j != SIZE_MAX && !strcmp(path, sample_path(x->last, &x->last->cgroups[j]))) {
 			slot[i] = last_slot[j];
 			skip = !full && same_cgroup(s, i, x->last, j);
@@ -1109,11 +1161,33 @@ static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 			if (sb_error(&x->esc) < 0 || (r = owner_find(x, x->esc.buf, x->esc.len, &slot[i])) < 0)
 				return r < 0 ? r : -ENOMEM;
 		}
+		/* The copy of the cycle before is this one's when it was the
+		 * same cgroup, where it is now, and the same: but where its path
+		 * is in the strings. */
+		if (skip && j == i && i < x->masked_n)
+			x->masked[i].path_off = s->cgroups[i].path_off;
+		else
+			x->masked[i] = s->cgroups[i];
 		if (skip) {
+			uint32_t k = slot[i];
+
 			x->masked[i].v.present = 0;
-			x->own.skipped[slot[i]] = (uint32_t)idx;
+			if (x->own.skip_from[k] >= 0 && x->own.skipped[k] != (uint32_t)idx - 1)
+				settle(x, k);	/* not seen: a streak ends where it was left out */
+			if (x->own.skip_from[k] < 0)
+				x->own.skip_from[k] = idx;
+			x->own.skipped[k] = (uint32_t)idx;
 			nskip++;
 		}
+	}
+	x->masked_n = s->n;
+	/* The streaks that ended with the cycle before: the cgroup changed,
+	 * or is gone. Before this page's points, which follow them. */
+	for (size_t j = 0; x->last && j < x->last->n; j++) {
+		uint32_t k = last_slot[j];
+
+		if (x->own.skip_from[k] >= 0 && x->own.skipped[k] == (uint32_t)idx - 1)
+			settle(x, k);
 	}
 	/* The snapshot as it is but for the samples: a view for the renderer
 	 * alone, which reads it and takes no reference. */
@@ -1141,8 +1215,6 @@ static int export_cycle(struct exporter *x, const struct replay_cycle *c)
 	x->times[x->ntimes] = c->time_ms;
 	if ((r = add_page(x, idx)) < 0)
 		return r;
-	if (nskip)
-		carry_on(x, idx);
 	x->ntimes++;
 	x->cgroup_samples += s->n;
 	x->cgroups_rendered += s->n - nskip;
@@ -1615,6 +1687,12 @@ static void exporter_free(struct exporter *x)
 	free(x->own.off);
 	free(x->own.len);
 	free(x->own.skipped);
+	free(x->own.skip_from);
+	for (size_t k = 0; k < x->own.n; k++)
+		free(x->own.ser[k]);
+	free(x->own.ser);
+	free(x->own.nser);
+	free(x->own.ser_cap);
 	free(x->own.table);
 	snapshot_unref(x->last);
 	free(x->last_devs);
@@ -1652,6 +1730,7 @@ int cmd_export(int argc, char **argv)
 	alloc_policy_batch();
 	if (replay_cmd_open("export", fl.replay, &rp) < 0)
 		return 1;
+	replay_without_rates(rp);
 	x.step_ms = (int64_t)fl.step_ms;
 	x.from_ms = fl.from_ms;
 	x.labels = &fl.labels;
@@ -1668,6 +1747,9 @@ int cmd_export(int argc, char **argv)
 		r = -ENOENT;
 		goto out;
 	}
+	for (size_t k = 0; k < x.own.n; k++)
+		if (x.own.skip_from[k] >= 0)
+			settle(&x, (uint32_t)k);
 	for (size_t i = 0; i < x.nser; i++)
 		if (flush_run(&x, &x.ser[i]) < 0) {
 			r = -ENOMEM;
