@@ -7,4 +7,9 @@
 
 void alloc_policy_apply(void);
 
+/* For a command that reads a recording cycle after cycle (export): the
+ * memory of each cycle's snapshot and page is the next one's, kept in the
+ * heap rather than unmapped and faulted in again. */
+void alloc_policy_batch(void);
+
 #endif

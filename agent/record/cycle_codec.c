@@ -781,18 +781,34 @@ static int put_matrix(struct strbuf *raw, struct cycle_state *st, const uint64_t
 
 /* Reads what put_matrix wrote into cur: first the rows of prev that base
  * names (zeros for UINT32_MAX), then each column's differences added. */
-static int get_matrix(struct rbuf *r, uint64_t *cur, const uint64_t *prev, const uint32_t *base,
-		      size_t n, size_t w)
+/* The matrix of n rows of w into *cur (room for *cur_cap values) from the
+ * one before (*prev, *prev_cap), each row's from row base[i] of it. When
+ * each row is where it was, the two trade places and the differences are
+ * added in place: the values before are not read again (a copy of a
+ * megabyte or two a cycle, that a reader of every cycle paid). */
+static int get_matrix(struct rbuf *r, uint64_t **cur_p, size_t *cur_cap, uint64_t **prev_p,
+		      size_t *prev_cap, const uint32_t *base, size_t n, size_t w)
 {
 	size_t bm_len = (w + 7) / 8;
 	const uint8_t *bm = rb_take(r, bm_len);
 	bool same = true;
+	uint64_t *cur = *cur_p;
+	const uint64_t *prev = *prev_p;
 
 	if (!bm)
 		return -EBADMSG;
 	for (size_t i = 0; same && i < n; i++)
 		same = base[i] == i;
-	if (same) {
+	if (same && *prev_cap >= n * w && *prev_p) {
+		uint64_t *t = *cur_p;
+		size_t c = *cur_cap;
+
+		*cur_p = *prev_p;
+		*cur_cap = *prev_cap;
+		*prev_p = t;
+		*prev_cap = c;
+		cur = *cur_p;
+	} else if (same) {
 		if (n && w)
 			memcpy(cur, prev, n * w * sizeof(*cur));
 	} else {
@@ -854,7 +870,10 @@ static int match_io(struct cycle_state *st, const struct cycle_data *cur,
 	for (size_t i = 0; i < cur->n; i++) {
 		uint64_t cnt = val(cur, st->ncol, i, st->rec_col_iocount);
 		uint32_t pi = st->pidx[i];
-		uint64_t pcnt = pi == UINT32_MAX ? 0 : val(prev, st->ncol, pi, st->rec_col_iocount);
+		/* Counted by where the next one's begin: a decoder has given the
+		 * values before to this cycle's (get_matrix). */
+		uint64_t pcnt = pi == UINT32_MAX ? 0 :
+				(pi + 1 < prev->n ? prev->io_first[pi + 1] : prev->nio) - prev->io_first[pi];
 
 		for (uint64_t d = 0; d < cnt; d++, j++)
 			st->pio[j] = d < pcnt ? prev->io_first[pi] + (uint32_t)d : UINT32_MAX;
@@ -1121,7 +1140,8 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 	}
 
 	/* The values. */
-	if ((e = get_matrix(&r, cur->vals, prev->vals, st->pidx, cur->n, st->ncol)) < 0)
+	if ((e = get_matrix(&r, &cur->vals, &cur->vcap, &prev->vals, &prev->vcap, st->pidx, cur->n,
+			    st->ncol)) < 0)
 		return e;
 	cur->nms = 0;
 	for (size_t i = 0; i < cur->n; i++) {
@@ -1135,7 +1155,8 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 	    reserve_work(st, cur->n, cur->nms, 0) < 0)
 		return -ENOMEM;
 	match_rows(st, cur, prev);
-	if ((e = get_matrix(&r, cur->ms, prev->ms, st->prow, cur->nms, st->nmsk)) < 0)
+	if ((e = get_matrix(&r, &cur->ms, &cur->mscap, &prev->ms, &prev->mscap, st->prow, cur->nms,
+			    st->nmsk)) < 0)
 		return e;
 	cur->nio = 0;
 	for (size_t i = 0; i < cur->n; i++) {
@@ -1149,7 +1170,8 @@ int cycle_decode(struct cycle_state *st, const uint8_t *raw, size_t len, bool ke
 	if (grow(&cur->io, &cur->iocap, (cur->nio + 1) * IO_FIELDS, sizeof(*cur->io)) < 0 ||
 	    match_io(st, cur, prev) < 0)
 		return -ENOMEM;
-	if ((e = get_matrix(&r, cur->io, prev->io, st->pio, cur->nio, IO_FIELDS)) < 0)
+	if ((e = get_matrix(&r, &cur->io, &cur->iocap, &prev->io, &prev->iocap, st->pio, cur->nio,
+			    IO_FIELDS)) < 0)
 		return e;
 	if (r.bad || r.p != r.end)
 		return -EBADMSG;

@@ -14,6 +14,7 @@ struct replay {
 	bool have_cur;
 	size_t cur_k, cur_j;		/* the current cycle's segment and entry */
 	struct snapshot *cur_s;		/* its snapshot, for the rates of the next */
+	bool no_rates;			/* replay_without_rates */
 	uint8_t *buf;
 	size_t cap;
 	struct strbuf payload;
@@ -43,6 +44,11 @@ int replay_open(const char *dir, struct replay **ret)
 	}
 	*ret = rp;
 	return 0;
+}
+
+void replay_without_rates(struct replay *rp)
+{
+	rp->no_rates = true;
 }
 
 void replay_close(struct replay *rp)
@@ -149,7 +155,7 @@ static int make_cycle(struct replay *rp, const struct store_entry *e, struct sna
 	struct replay_cycle c = { .seq = e->seq, .time_ms = e->time_ms };
 	int r = cycle_state_snapshot(rp->dec, &c.s, &c.meta, &c.layout_differs);
 
-	if (r == 0 && (r = apply_rates(prev, c.s)) < 0)
+	if (r == 0 && !rp->no_rates && (r = apply_rates(prev, c.s)) < 0)
 		replay_cycle_free(&c);
 	if (r == 0) {
 		if (follows(prev, c.s))

@@ -42,6 +42,10 @@ struct replay;
 int replay_open(const char *dir, struct replay **ret);
 void replay_close(struct replay *rp);
 
+/* Cycles without rates from then on (has_rates 0): for a reader of the
+ * pages alone, which show none (export), a thirtieth of its time. */
+void replay_without_rates(struct replay *rp);
+
 /* The host and kernel of the newest segment, the cgscope that wrote it. */
 const char *replay_hostname(const struct replay *rp);
 const char *replay_kernel(const struct replay *rp);

@@ -559,3 +559,141 @@ def test_top_replay_keys_move_through_time(agent_factory, cgtree, recdir):
         t.wait(lambda s: s.rstrip().endswith("PROMPT$"))
     finally:
         t.kill()
+
+
+def normal_value(v):
+    """A value as export writes it: a plain decimal (digits, at most one
+    point) as its number, without the zeros that end its fraction; any other
+    text as it is."""
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?", v)
+    if not m or len(v) > 40 or len(m.group(2) or "") > 19 or int(m.group(1) + (m.group(2) or "")) >= 1 << 64:
+        return v
+    whole, frac = m.group(1), (m.group(2) or "").rstrip("0")
+    return str(int(whole)) + ("." + frac if frac else "")
+
+
+def without_le(key):
+    """A histogram's series as the metric it belongs to: its name without
+    _bucket, _count or _sum, its labels without le."""
+    name, _, labels = key.partition("{")
+    for suffix in ("_bucket", "_count", "_sum"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    pairs = re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', labels)
+    return name, tuple(p for p in pairs if p[0] != "le")
+
+
+def transposed(pages, labels=""):
+    """The OpenMetrics text of pages [(time_ms, page)] in time order, as
+    issue 18 says export writes it: families in the order they first
+    appear, each whole; counters named without _total (those without it:
+    unknown); a series' points in time order, in the order series first
+    appear; a histogram's buckets, sum and count of one time together;
+    labels first; # EOF."""
+    fams = {}
+    for t, page in pages:
+        fam, helps = None, {}
+        for line in page.splitlines():
+            if line.startswith("# HELP "):
+                name, _, text = line[7:].partition(" ")
+                helps[name] = text
+            elif line.startswith("# TYPE "):
+                name, typ = line[7:].split(" ", 1)
+                fam = fams.setdefault(name, {"type": typ, "help": helps.get(name), "series": {}})
+            elif line and not line.startswith("#"):
+                key, value = line.rsplit(" ", 1)
+                fam["series"].setdefault(key, []).append((t, normal_value(value)))
+    out = []
+    for name, f in fams.items():
+        if not f["series"]:
+            continue
+        typ = f["type"]
+        if typ == "counter":
+            if len(name) > 6 and name.endswith("_total"):
+                name = name[:-6]
+            else:
+                typ = "unknown"
+        out.append(f"# TYPE {name} {typ}")
+        if f["help"] is not None:
+            out.append(f"# HELP {name} " + f["help"].replace('"', '\\"'))
+
+        def line(key, t, v):
+            if labels:
+                n, brace, rest = key.partition("{")
+                key = n + "{" + labels + ("," + rest if brace and rest != "}" else "}")
+            return f"{key} {v} {t // 1000}.{t % 1000:03d}"
+        if typ not in ("histogram", "summary"):
+            for key, points in f["series"].items():
+                out += [line(key, t, v) for t, v in points]
+            continue
+        groups = {}
+        for key in f["series"]:
+            groups.setdefault(without_le(key), []).append(key)
+        for keys in groups.values():
+            at_time = {}
+            for key in keys:
+                for t, v in f["series"][key]:
+                    at_time.setdefault(t, []).append(line(key, t, v))
+            for t in sorted(at_time):
+                out += at_time[t]
+    return "\n".join(out + ["# EOF", ""])
+
+
+@pytest.mark.parametrize("mode", ["plain", "cadvisor"])
+def test_export_is_every_recorded_page(agent_factory, cgtree, recdir, mode):
+    """export writes every page the agent served, as OpenMetrics: its text
+    is what the pages dump --replay prints for each cycle make, transposed
+    here independently, byte for byte. Cgroups come, go, work and go idle
+    while it records (names that need escaping among them); every series
+    of a histogram is there, each time's buckets, sum and count together;
+    --step and --label too."""
+    cgtree.mkdir("busy")
+    cgtree.mkdir("idle")
+    cgtree.mkdir("gone")
+    cgtree.mkdir('q"uo\\te')
+    worker = cgtree.spawn(BUSY, "busy")
+    cgtree.spawn(SLEEP, "idle")
+    args = ["--interval=1s", f"--record.dir={recdir}"]
+    if mode == "cadvisor":
+        args.append("--compat=cadvisor")
+    agent = agent_factory(*args)
+    wait_cycles(agent, 3)
+    cgtree.rmdir("gone")
+    cgtree.mkdir("new")
+    cgtree.spawn(BUSY, "new")
+    wait_cycles(agent, 3)
+    worker.kill()
+    worker.wait()
+    wait_cycles(agent, 3)
+    agent.stop()
+
+    cycles, _ = frames(recdir)
+    times = [utc_ms(ts) for _, ts, c in cycles if c is not None]
+    assert len(times) >= 9
+    pages = [(t, replayed(recdir, t).stdout) for t in times]
+    assert any('cgscope_collect_duration_seconds_sum' in p for _, p in pages)
+    for extra, labels, step in (((), "", None),
+                                (("--step", "2s", "--label", "job=cgscope", "--label", "instance=n:1"),
+                                 'job="cgscope",instance="n:1"', 2000)):
+        r = run("export", "--replay", recdir, "--from", at(times[0]), "--to", at(times[-1]), *extra,
+                timeout=120)
+        assert r.returncode == 0, r.stderr
+        want = pages
+        if step:
+            want, next_bucket = [], None
+            for t, p in pages:
+                b = (t - times[0]) // step
+                if want and b < next_bucket:
+                    continue
+                want.append((t, p))
+                next_bucket = b + 1
+        expected = transposed(want, labels)
+        if r.stdout != expected:
+            got, exp = r.stdout.splitlines(), expected.splitlines()
+            k = next((i for i, (a, b) in enumerate(zip(got, exp)) if a != b), min(len(got), len(exp)))
+            raise AssertionError(f"export {' '.join(extra)} differs at line {k + 1} of {len(exp)}:\n"
+                                 f"  got  {got[k] if k < len(got) else '(end)'}\n"
+                                 f"  want {exp[k] if k < len(exp) else '(end)'}")
+    quoted = cgtree.rel('q"uo\\te').replace("\\", "\\\\").replace('"', '\\"')
+    assert f'cgroup="{quoted}"' in r.stdout or f'id="{quoted}"' in r.stdout
