@@ -179,4 +179,5 @@ def test_the_text_is_not_kept(tmp_path, agent_factory):
     assert page.count(b"\ncgroup_info{") == 3061
     rss = vm_rss_kb(agent.proc.pid) * 1024
     print(f"{rss / 1e6:.1f} MB resident, the page is {len(page) / 1e6:.1f} MB")
-    assert rss < len(page), f"{rss / 1e6:.1f} MB resident, the page is {len(page) / 1e6:.1f} MB"
+    if not os.environ.get("CGSCOPE_SANITIZER"):  # ASan keeps freed memory by design
+        assert rss < len(page), f"{rss / 1e6:.1f} MB resident, the page is {len(page) / 1e6:.1f} MB"
