@@ -31,13 +31,13 @@ endif
 
 # Debian packages the build and every test use. `make deps` installs the
 # missing ones and is silent when all are there.
-DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libisal-dev \
 	libmicrohttpd-dev libgnutls28-dev libcjson-dev libyaml-dev libcrypt-dev pkg-config libcmocka-dev \
 	prometheus python3 python3-pytest python3-yaml curl tmux openssl iproute2 \
 	qemu-system-x86 busybox-static cpio xz-utils libclang-rt-14-dev apache2-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-PKGS      := libbpf libmicrohttpd gnutls libcjson zlib yaml-0.1 libxcrypt
+PKGS      := libbpf libmicrohttpd gnutls libcjson zlib libisal yaml-0.1 libxcrypt
 CFLAGS    ?= -O2 -g
 # Warnings are errors for us; WERROR=0 lets a newer compiler's new warning
 # through for a user who only wants to build.
@@ -48,7 +48,7 @@ WARN      := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 CPPFLAGS  += -D_GNU_SOURCE -DCGSCOPE_VERSION='"$(VERSION)"' \
 	-Iagent -Iexporters -I. -I$(BUILD)/bpf \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -lgnutls -lcjson -lz) \
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -lgnutls -lcjson -lz -lisal) \
 	-lelf -lpthread -lm
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -20,11 +20,17 @@ int cycle_render(const struct snapshot *s, struct cycle_page *p, struct strbuf *
 		prom_render_info(s, sb);
 		prom_render_filter(&p->filter, sb);
 		prom_render_record(p->record, sb);
-		if (p->compat == COMPAT_CADVISOR) {
+		if (p->compat == COMPAT_CADVISOR && p->writer) {
+			/* A tail of its own in the compressed page. */
+			r = page_writer_mark(p->writer, PAGE_CADVISOR);
+			p->cadvisor_off = p->writer->mark_off[PAGE_CADVISOR];
+		} else if (p->compat == COMPAT_CADVISOR) {
 			p->cadvisor_off = sb->len;
-			cadvisor_render_devnames(s, p->devname ? p->devname : block_device_name, sb);
 		}
-		r = sb_error(sb);
+		if (r >= 0 && p->compat == COMPAT_CADVISOR)
+			cadvisor_render_devnames(s, p->devname ? p->devname : block_device_name, sb);
+		if (r >= 0)
+			r = sb_error(sb);
 	}
 	return r;
 }
@@ -34,7 +40,7 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 {
 	struct cycle_page page = { .compat = o->compat, .record = o->record, .devname = o->devname };
 	struct snapshot *raw, *s;
-	struct strbuf sb;
+	struct page_writer w;
 	int r;
 
 	r = collector_collect(c, &raw);
@@ -53,19 +59,19 @@ int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snaps
 		container_names_attach(o->names, s);
 	if (o->enrich)
 		o->enrich(o->enrich_ctx, s);
-	snapshot_page_start(&sb);
-	r = cycle_render(s, &page, &sb);
+	r = page_writer_start(&w, o->page_chunk);
+	if (r >= 0) {
+		page.writer = &w;
+		r = cycle_render(s, &page, &w.sb);
+		if (r >= 0)
+			r = page_writer_finish(&w, &s->page);
+		else
+			page_writer_abort(&w);
+	}
 	if (r < 0) {
-		sb_free(&sb);
 		snapshot_unref(s);
 		return r;
 	}
-	/* The cAdvisor families alone are the end of the page. */
-	if (page.cadvisor_off != SIZE_MAX) {
-		s->has_cadvisor = true;
-		s->cadvisor_off = page.cadvisor_off;
-	}
-	s->metrics = sb_steal(&sb, &s->metrics_len);
 	if (ret_result)
 		*ret_result = page.filter;
 	*ret = s;

@@ -31,6 +31,8 @@ struct cycle_opts {
 	const struct record_status *record;
 	/* Names devices for cAdvisor's labels; NULL: block_device_name. */
 	cadvisor_devname_fn devname;
+	/* The page is rendered this many bytes at a time (0: PAGE_CHUNK). */
+	size_t page_chunk;
 };
 
 /* What a page shows besides its snapshot. */
@@ -41,6 +43,10 @@ struct cycle_page {
 	cadvisor_devname_fn devname;		/* NULL: block_device_name */
 	size_t cadvisor_off;			/* out: where cAdvisor's families
 						   begin; SIZE_MAX for none */
+	/* sb is this writer's (collect/snapshot.h): the page compressed as it
+	 * is written, cAdvisor's families its PAGE_CADVISOR part. NULL: sb is
+	 * any buffer, the page its text (dump --replay). */
+	struct page_writer *writer;
 };
 
 /* The page of s: cgscope's families, cgroup_info, cgscope_cgroups_dropped,
@@ -52,9 +58,9 @@ int cycle_run(struct collector *c, struct snapshot **ret);
 
 /* The snapshot served is the filter's (a copy when it drops anything: the
  * collector keeps its own to compute the next cycle's rates, by index), its
- * page made by cycle_render (whose cAdvisor families are also its cadvisor
- * page, for /metrics/cadvisor). ret_result, if not NULL, says what the
- * filter left out. */
+ * page (s->page, kept compressed) made by cycle_render, whose cAdvisor
+ * families are also its PAGE_CADVISOR part, for /metrics/cadvisor.
+ * ret_result, if not NULL, says what the filter left out. */
 int cycle_run_opts(struct collector *c, const struct cycle_opts *o, struct snapshot **ret,
 		   struct cgroup_filter_result *ret_result);
 

@@ -213,6 +213,26 @@ out:
 	return rc;
 }
 
+/* The page as kept (compressed), inflated a chunk at a time. 0, -EIO when
+ * stdout failed (errno says why), or the page's error. */
+static int write_page(const struct zpage *page)
+{
+	static char buf[PAGE_CHUNK];
+	struct page_reader rd;
+	ssize_t n;
+	int r = page_reader_open(&rd, page, PAGE_ALL);
+
+	if (r < 0)
+		return r;
+	while ((n = page_reader_read(&rd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	page_reader_close(&rd);
+	if (n < 0)
+		return (int)n;
+	return n == 0 && fflush(stdout) == 0 ? 0 : -EIO;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	struct dump_flags fl = {0};
@@ -221,8 +241,6 @@ int cmd_dump(int argc, char **argv)
 	char root[PATH_MAX];
 	struct collector *c;
 	struct snapshot *s;
-	const char *out;
-	size_t len;
 	int r;
 
 	r = flags_parse(&dump_cmd, argc, argv, &fl);
@@ -249,24 +267,24 @@ int cmd_dump(int argc, char **argv)
 		collector_free(c);
 		return 1;
 	}
-	out = s->metrics;
-	len = s->metrics_len;
-	if (fl.format == DUMP_JSON) {
-		r = json_snapshot(s, NULL, &json);
-		if (r >= 0) {
-			sb_putc(&json, '\n');
-			r = sb_error(&json);
-		}
-		if (r < 0) {
-			log_error("cannot write JSON: %s", strerror(-r));
-			goto out;
-		}
-		out = json.buf;
-		len = json.len;
+	if (fl.format == DUMP_PROM) {
+		r = write_page(&s->page);
+		if (r == -EIO)
+			log_error("cannot write to stdout: %s", strerror(errno));
+		else if (r < 0)
+			log_error("cannot read the page: %s", strerror(-r));
+		goto out;
 	}
-	r = fwrite(out, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
-	if (r < 0)
-		log_error("cannot write to stdout: %s", strerror(errno));
+	r = json_snapshot(s, NULL, &json);
+	if (r >= 0) {
+		sb_putc(&json, '\n');
+		r = sb_error(&json);
+	}
+	if (r < 0) {
+		log_error("cannot write JSON: %s", strerror(-r));
+		goto out;
+	}
+	r = write_out(json.buf, json.len);
 out:
 	sb_free(&json);
 	snapshot_unref(s);

@@ -20,6 +20,24 @@ void sb_fail(struct strbuf *sb)
 	sb->cap = 0;
 }
 
+int sb_drain(struct strbuf *sb)
+{
+	int r;
+
+	if (sb->failed)
+		return -ENOMEM;
+	if (!sb->drain || !sb->len)
+		return 0;
+	r = sb->drain(sb->drain_ctx, sb->buf, sb->len);
+	if (r < 0) {
+		sb_fail(sb);
+		return r;
+	}
+	sb->len = 0;
+	sb->buf[0] = '\0';
+	return 0;
+}
+
 int sb_grow(struct strbuf *sb, size_t extra)
 {
 	size_t need, cap;
@@ -30,6 +48,13 @@ int sb_grow(struct strbuf *sb, size_t extra)
 	need = sb->len + extra + 1;
 	if (need <= sb->cap)
 		return 0;
+	if (sb->drain && sb->len) {
+		if (sb_drain(sb) < 0)
+			return -ENOMEM;
+		need = extra + 1;
+		if (need <= sb->cap)
+			return 0;
+	}
 	cap = sb->cap ? sb->cap : 256;
 	while (cap < need)
 		cap *= 2;
@@ -40,6 +65,18 @@ int sb_grow(struct strbuf *sb, size_t extra)
 	}
 	sb->buf = p;
 	sb->cap = cap;
+	return 0;
+}
+
+int sb_drain_to(struct strbuf *sb, size_t cap,
+		int (*drain)(void *ctx, const char *buf, size_t len), void *ctx)
+{
+	if (cap < 256)
+		cap = 256;
+	if (sb->cap < cap && sb_grow(sb, cap - 1 - sb->len) < 0)
+		return -ENOMEM;
+	sb->drain = drain;
+	sb->drain_ctx = ctx;
 	return 0;
 }
 

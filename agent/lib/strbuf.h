@@ -14,11 +14,26 @@ struct strbuf {
 	char *buf;
 	size_t len, cap;
 	bool failed;
+	/* Optional (sb_drain_to): where the bytes go when the buffer is full,
+	 * instead of growing it. A page is rendered through a buffer of a fixed
+	 * size this way and never exists whole (collect/snapshot.h). */
+	int (*drain)(void *ctx, const char *buf, size_t len);
+	void *drain_ctx;
 };
 
 void sb_free(struct strbuf *sb);
-/* Room for extra more bytes and the NUL: 0, or -ENOMEM (sticky). */
+/* Room for extra more bytes and the NUL: 0, or -ENOMEM (sticky). With a
+ * drain, the bytes written so far go to it first, and the buffer grows only
+ * when extra alone does not fit (a drain's error is sticky too). */
 int sb_grow(struct strbuf *sb, size_t extra);
+
+/* From now on, hands the bytes to drain(ctx, buf, len) whenever the buffer
+ * is full, cap bytes (at least 256), and starts again from its beginning:
+ * 0 or -ENOMEM. drain returns 0 or a negative errno. */
+int sb_drain_to(struct strbuf *sb, size_t cap,
+		int (*drain)(void *ctx, const char *buf, size_t len), void *ctx);
+/* Hands what the buffer holds to its drain now: 0, or the error (sticky). */
+int sb_drain(struct strbuf *sb);
 
 /* The appends below run for every series of a page (a million calls at
  * 10,000 cgroups): inline, with one compare on the path that has room, and

@@ -80,19 +80,13 @@ static void unref_snapshot(void *cls)
 	snapshot_unref(cls);
 }
 
-enum MHD_Result reply_snapshot_bytes(struct MHD_Connection *conn, struct snapshot *s,
-				     const char *type, const char *body, size_t len, bool gz)
+static enum MHD_Result queue_snapshot(struct MHD_Connection *conn, struct MHD_Response *resp,
+				      const char *type, bool gz)
 {
-	struct MHD_Response *resp;
 	enum MHD_Result r;
 
-	/* The body points into the snapshot, which the response keeps alive. */
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(
-		len, (void *)body, unref_snapshot, s);
-	if (!resp) {
-		snapshot_unref(s);
+	if (!resp)
 		return MHD_NO;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	if (gz)
@@ -100,6 +94,76 @@ enum MHD_Result reply_snapshot_bytes(struct MHD_Connection *conn, struct snapsho
 	r = reply_queue(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return r;
+}
+
+/* A page's text for a client that does not take gzip: inflated while it is
+ * sent, into the response's own block. */
+struct page_body {
+	struct snapshot *s;
+	struct page_reader rd;
+};
+
+static ssize_t page_body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct page_body *b = cls;
+	ssize_t n = page_reader_read(&b->rd, buf, max);
+
+	(void)pos;	/* MHD asks in order, and no further than the length */
+	return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void page_body_free(void *cls)
+{
+	struct page_body *b = cls;
+
+	page_reader_close(&b->rd);
+	snapshot_unref(b->s);
+	free(b);
+}
+
+/* The block MHD fills from page_body_read, allocated with each response. */
+#define PAGE_BODY_BLOCK (64 * 1024)
+
+enum MHD_Result reply_snapshot_page(struct MHD_Connection *conn, struct snapshot *s,
+				    const char *type, const struct zpage *p, enum page_part part,
+				    bool gz)
+{
+	struct MHD_Response *resp;
+	struct page_body *b;
+
+	if (gz && part == PAGE_ALL) {
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			p->gz_len, p->gz, unref_snapshot, s);
+		if (!resp)
+			snapshot_unref(s);
+		return queue_snapshot(conn, resp, type, true);
+	}
+	if (gz) {
+		/* The part's own gzip: the page's header, the part's deflate
+		 * data, its own trailer; nothing copied. */
+		const struct MHD_IoVec iov[3] = {
+			{ p->gz, GZIP_HEADER_LEN },
+			{ p->gz + p->part[part].zoff, p->gz_len - GZIP_TRAILER_LEN - p->part[part].zoff },
+			{ p->part[part].trailer, GZIP_TRAILER_LEN },
+		};
+
+		resp = MHD_create_response_from_iovec(iov, 3, unref_snapshot, s);
+		if (!resp)
+			snapshot_unref(s);
+		return queue_snapshot(conn, resp, type, true);
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b || page_reader_open(&b->rd, p, part) < 0) {
+		free(b);
+		snapshot_unref(s);
+		return MHD_NO;
+	}
+	b->s = s;
+	resp = MHD_create_response_from_callback(p->part[part].len, PAGE_BODY_BLOCK, page_body_read,
+						 b, page_body_free);
+	if (!resp)
+		page_body_free(b);
+	return queue_snapshot(conn, resp, type, false);
 }
 
 enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,

@@ -32,11 +32,14 @@ enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct strbuf *sb);
 /* Does the client accept gzip (Accept-Encoding, a q=0 weight refusing)? */
 bool reply_wants_gzip(struct MHD_Connection *conn);
-/* 200 with len bytes of body that live inside s (a form cached in it):
- * takes the caller's reference to s, which the response keeps until sent.
- * gz: the body is gzip (Content-Encoding). Vary: Accept-Encoding either way. */
-enum MHD_Result reply_snapshot_bytes(struct MHD_Connection *conn, struct snapshot *s,
-				     const char *type, const char *body, size_t len, bool gz);
+/* 200 with part of a page p kept in s (collect/snapshot.h: its Prometheus
+ * page, or a cached form), which is compressed: sent as kept when gz
+ * (Content-Encoding: gzip), else inflated a block at a time while it is
+ * sent. Takes the caller's reference to s, which the response keeps until
+ * sent. Vary: Accept-Encoding either way. */
+enum MHD_Result reply_snapshot_page(struct MHD_Connection *conn, struct snapshot *s,
+				    const char *type, const struct zpage *p, enum page_part part,
+				    bool gz);
 /* {"error": "..."} with the status. */
 enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 			    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

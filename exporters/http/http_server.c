@@ -175,42 +175,23 @@ static int listen_socket(const char *addr, int *ret_fd, char *err, size_t errsiz
 	return 0;
 }
 
-static int make_metrics_gz(struct snapshot *s, char **ret, size_t *ret_len)
-{
-	return gzip_buf(s->metrics, s->metrics_len, ret, ret_len);
-}
-
-static int make_cadvisor_gz(struct snapshot *s, char **ret, size_t *ret_len)
-{
-	return gzip_buf(s->metrics + s->cadvisor_off, s->metrics_len - s->cadvisor_off, ret,
-			ret_len);
-}
-
 /* cadvisor: the cAdvisor families alone, the kubelet's /metrics/cadvisor. */
 static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *conn,
 				     bool cadvisor)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
-	const char *body = NULL;
-	size_t len = 0;
-	bool gz;
+	enum page_part part = cadvisor ? PAGE_CADVISOR : PAGE_ALL;
 
 	if (!s)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
 				 "no collection cycle has completed yet\n");
-	if (cadvisor && !s->has_cadvisor) {
+	if (!s->page.part[part].on) {
 		snapshot_unref(s);
 		return reply_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
 				  "not found: /metrics/cadvisor is served with --compat=cadvisor\n");
 	}
-	gz = reply_wants_gzip(conn) &&
-	     snapshot_cached(s, cadvisor ? CACHE_CADVISOR_GZ : CACHE_METRICS_GZ,
-			     cadvisor ? make_cadvisor_gz : make_metrics_gz, &body, &len) == 0;
-	if (!gz) {
-		body = s->metrics + (cadvisor ? s->cadvisor_off : 0);
-		len = s->metrics_len - (cadvisor ? s->cadvisor_off : 0);
-	}
-	return reply_snapshot_bytes(conn, s, PROM_CONTENT_TYPE, body, len, gz);
+	return reply_snapshot_page(conn, s, PROM_CONTENT_TYPE, &s->page, part,
+				   reply_wants_gzip(conn));
 }
 
 /* Cycles in a row past the interval before /healthz says the collector

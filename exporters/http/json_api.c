@@ -32,45 +32,24 @@ static int parse_u64_arg(const char *s, uint64_t *ret)
 	return errno ? -EINVAL : 0;
 }
 
-static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
+static int make_json(struct snapshot *s, struct page_writer *w)
 {
-	struct strbuf sb = {0};
-	int r = json_snapshot(s, NULL, &sb);
-	char *text = r == 0 ? sb_steal(&sb, ret_len) : NULL;
-
-	sb_free(&sb);
-	if (!text)
-		return -ENOMEM;
-	*ret = text;
-	return 0;
+	return json_snapshot(s, NULL, &w->sb);
 }
 
-/* The gzip of the list, made from the list already cached: the caller
- * made CACHE_JSON first, and snapshot_cached runs this under the lock that
- * guards the cache. */
-static int make_json_gz(struct snapshot *s, char **ret, size_t *ret_len)
-{
-	if (!s->cache[CACHE_JSON].buf)
-		return -EINVAL;
-	return gzip_buf(s->cache[CACHE_JSON].buf, s->cache[CACHE_JSON].len, ret, ret_len);
-}
-
-/* The unfiltered list is made once per snapshot and shared by all readers;
- * so is its gzip, for those that accept it. */
+/* The unfiltered list is made once per snapshot and shared by all readers,
+ * kept compressed: sent as kept to those that take gzip, inflated for the
+ * others. */
 static enum MHD_Result reply_cached_json(struct MHD_Connection *conn, struct snapshot *s)
 {
-	const char *body, *gzbody;
-	size_t len, gzlen;
-	bool gz;
+	const struct zpage *p;
 
-	if (snapshot_cached(s, CACHE_JSON, make_json, &body, &len) < 0) {
+	if (snapshot_cached(s, CACHE_JSON, make_json, &p) < 0) {
 		snapshot_unref(s);
 		return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
-	gz = reply_wants_gzip(conn) &&
-	     snapshot_cached(s, CACHE_JSON_GZ, make_json_gz, &gzbody, &gzlen) == 0;
-	return gz ? reply_snapshot_bytes(conn, s, "application/json", gzbody, gzlen, true) :
-		    reply_snapshot_bytes(conn, s, "application/json", body, len, false);
+	return reply_snapshot_page(conn, s, "application/json", p, PAGE_ALL,
+				   reply_wants_gzip(conn));
 }
 
 static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot *s)

@@ -550,8 +550,6 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 
 	if (r < 0)
 		return r;
-	/* A guess of the page size from the last one saves most reallocations. */
-	sb_reserve(out, s->n * 4096);
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
 		render_simple(&pg, &simple[i]);
 	render_derived(&pg);

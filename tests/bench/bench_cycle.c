@@ -16,8 +16,12 @@
  *      and CPU time, median over several cycles after a warm-up, each cycle
  *      right after a run of the limit in both orders (the limit's files are
  *      held on descriptor tables of their own, so both stay open together),
- *      and its parts: collector_collect() alone, prom_render() alone, the
- *      JSON of /api/v1/cgroups and the gzip of the page.
+ *      and its parts: collector_collect() alone, the page rendered in chunks
+ *      into the compressor (what the cycle does), the JSON of /api/v1/cgroups
+ *      (kept compressed), and the page inflated (a scrape without gzip); and
+ *      what the page cost before it was kept compressed, in the same run:
+ *      prom_render() into one buffer, then zlib's gzip of it at level 1 (the
+ *      first gzip scrape of each cycle).
  * The process allocates as the agent does (alloc_policy_apply), and all its
  * threads run on one CPU.
  * Prints a table on stdout and, with --json, one JSON object to FILE.
@@ -41,6 +45,7 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <zlib.h>
 
 #include "lib/alloc_policy.h"
 #include "collect/collector.h"
@@ -487,16 +492,90 @@ static struct sample chunks_run(struct chunk *chunks, int n, enum chunk_what wha
 
 /* ---- cgscope's cycle ----------------------------------------------------- */
 
-static int make_json(struct snapshot *s, char **ret, size_t *ret_len)
+/* What /api/v1/cgroups makes once per snapshot (exporters/http/json_api.c):
+ * the list, through a page writer, kept compressed. */
+static int make_json(struct snapshot *s, struct zpage *ret)
 {
-	/* What /api/v1/cgroups makes once per snapshot (exporters/http/json_api.c). */
-	struct strbuf sb = {0};
-	char *text = json_snapshot(s, NULL, &sb) == 0 ? sb_steal(&sb, ret_len) : NULL;
+	struct page_writer w;
+	int r = page_writer_start(&w, 0);
 
-	sb_free(&sb);
-	if (!text)
+	if (r < 0)
+		return r;
+	r = json_snapshot(s, NULL, &w.sb);
+	if (r < 0) {
+		page_writer_abort(&w);
+		return r;
+	}
+	return page_writer_finish(&w, ret);
+}
+
+/* The page as a cycle makes it now: rendered a chunk at a time into the
+ * compressor (cmd/cycle.c). */
+static int make_page(struct snapshot *s, struct zpage *ret)
+{
+	struct cycle_page pg = { .compat = COMPAT_NONE };
+	struct page_writer w;
+	int r = page_writer_start(&w, 0);
+
+	if (r < 0)
+		return r;
+	pg.writer = &w;
+	r = cycle_render(s, &pg, &w.sb);
+	if (r < 0) {
+		page_writer_abort(&w);
+		return r;
+	}
+	return page_writer_finish(&w, ret);
+}
+
+/* What the first gzip scrape of each cycle cost before the page was kept
+ * compressed: the whole text, zlib at level 1, into one buffer. */
+static int zlib_gzip(const char *in, size_t len, size_t *ret_len)
+{
+	z_stream zs = {0};
+	uLong cap;
+	char *out;
+	int r;
+
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
-	*ret = text;
+	cap = deflateBound(&zs, (uLong)len);
+	out = malloc(cap);
+	if (!out) {
+		deflateEnd(&zs);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)cap;
+	r = deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	free(out);
+	if (r != Z_STREAM_END)
+		return -EIO;
+	*ret_len = zs.total_out;
+	return 0;
+}
+
+/* What a scrape without gzip costs: the page inflated a block at a time,
+ * as the HTTP layer sends it. */
+static int inflate_page(const struct zpage *p, size_t *ret_len)
+{
+	static char block[64 * 1024];
+	struct page_reader rd;
+	size_t len = 0;
+	ssize_t n;
+	int r = page_reader_open(&rd, p, PAGE_ALL);
+
+	if (r < 0)
+		return r;
+	while ((n = page_reader_read(&rd, block, sizeof(block))) > 0)
+		len += (size_t)n;
+	page_reader_close(&rd);
+	if (n < 0)
+		return (int)n;
+	*ret_len = len;
 	return 0;
 }
 
@@ -523,10 +602,13 @@ static double tv_ns(struct timeval tv)
 }
 
 struct cycle_result {
-	struct stat2 first, cycle, collect, render, json, gzip;
+	/* render, gzip: the page rendered into one buffer, then gzip'd whole
+	 * with zlib, as before; page: rendered in chunks into the compressor,
+	 * as now; inflate: a plain scrape now; json: the list kept compressed. */
+	struct stat2 first, cycle, collect, render, json, gzip, page, inflate;
 	double user_ns, sys_ns;		/* per cycle, getrusage over all timed cycles */
 	int cycles;
-	size_t n, open_fds, page_len, series, json_len, gzip_len;
+	size_t n, open_fds, page_len, series, json_len, json_gz_len, gzip_len, page_gz_len;
 	uint64_t read_errors;
 };
 
@@ -602,6 +684,7 @@ static void cycle_finish(struct collector *c, struct snapshot *s, const struct s
 	struct sample *smp = xcalloc((size_t)cycles, sizeof(*smp));
 	struct strbuf page = {0};
 	struct timer tm;
+	char *text;
 	int r;
 
 	res->cycle = summarize(runs, cycles);
@@ -611,40 +694,63 @@ static void cycle_finish(struct collector *c, struct snapshot *s, const struct s
 	/* What the last cycle produced. */
 	res->n = s->n;
 	res->open_fds = collector_open_fds(c);
-	res->page_len = s->metrics_len;
-	res->series = count_series(s->metrics, s->metrics_len);
+	res->page_len = s->page.part[PAGE_ALL].len;
+	res->page_gz_len = s->page.gz_len;
+	if ((r = zpage_text(&s->page, PAGE_ALL, &text, NULL)) < 0)
+		fail_r("page text", r);
+	res->series = count_series(text, res->page_len);
 	for (int f = 0; f < F_NR; f++)
 		res->read_errors += s->stats.read_errors[f];
 
 	/* The parts of a cycle, each timed on its own. */
 	for (int i = 0; i < cycles; i++) {
-		char *buf;
-		size_t len;
+		struct zpage z;
 
 		timer_start(&tm);
-		r = make_json(s, &buf, &len);
+		r = make_json(s, &z);
 		smp[i] = timer_stop(&tm);
 		if (r < 0)
 			fail_r("json", r);
-		res->json_len = len;
-		free(buf);
+		res->json_len = z.part[PAGE_ALL].len;
+		res->json_gz_len = z.gz_len;
+		zpage_free(&z);
 	}
 	res->json = summarize(smp, cycles);
 	for (int i = 0; i < cycles; i++) {
-		char *buf;
+		struct zpage z;
+
+		timer_start(&tm);
+		r = make_page(s, &z);
+		smp[i] = timer_stop(&tm);
+		if (r < 0)
+			fail_r("page", r);
+		zpage_free(&z);
+	}
+	res->page = summarize(smp, cycles);
+	for (int i = 0; i < cycles; i++) {
+		size_t len = 0;
+
+		timer_start(&tm);
+		r = inflate_page(&s->page, &len);
+		smp[i] = timer_stop(&tm);
+		if (r < 0 || len != res->page_len)
+			fail_r("inflate", r < 0 ? r : -EIO);
+	}
+	res->inflate = summarize(smp, cycles);
+	for (int i = 0; i < cycles; i++) {
 		size_t len;
 
 		timer_start(&tm);
-		r = gzip_buf(s->metrics, s->metrics_len, &buf, &len);
+		r = zlib_gzip(text, res->page_len, &len);
 		smp[i] = timer_stop(&tm);
 		if (r < 0)
 			fail_r("gzip", r);
 		res->gzip_len = len;
-		free(buf);
 	}
 	res->gzip = summarize(smp, cycles);
-	/* Into the same buffer each time, as the agent renders into the page
-	 * of the snapshot before last (snapshot_page_start). */
+	free(text);
+	/* Into the same buffer each time, as the agent rendered into the page
+	 * of the snapshot before last before the page was kept compressed. */
 	for (int i = 0; i < cycles; i++) {
 		page.len = 0;
 		timer_start(&tm);
@@ -875,17 +981,23 @@ int main(int argc, char **argv)
 	ROW("cgscope first cycle (opens all)", cr.first, files);
 	ROW("cgscope cycle_run", cr.cycle, files);
 	ROW("  collector_collect alone", cr.collect, files);
-	ROW("  prom_render alone", cr.render, 0);
-	ROW("JSON of /api/v1/cgroups", cr.json, 0);
-	ROW("gzip of the page", cr.gzip, 0);
+	ROW("  page: chunks into igzip (in it)", cr.page, 0);
+	ROW("before: prom_render, one buffer", cr.render, 0);
+	ROW("before: zlib gzip of that page", cr.gzip, 0);
+	ROW("plain scrape: inflate the page", cr.inflate, 0);
+	ROW("JSON of /api/v1/cgroups, igzip", cr.json, 0);
 	printf("  cycle_run CPU (getrusage): user %.3f ms, sys %.3f ms per cycle\n",
 	       cr.user_ns / 1e6, cr.sys_ns / 1e6);
 	printf("  cycle/limit: wall %.2fx, cpu %.2fx; pread by cgroup / by type: cpu %.2fx\n",
 	       ratio(cr.cycle.wall_med, s_lim.wall_med), ratio(cr.cycle.cpu_med, s_lim.cpu_med),
 	       ratio(s_bc.cpu_med, s_bt.cpu_med));
-	printf("  page %zu bytes, %zu series (%.1f/cgroup, %.1f bytes/series), gzip %zu, JSON %zu bytes\n",
+	printf("  page %zu bytes, %zu series (%.1f/cgroup, %.1f bytes/series), kept %zu (zlib %zu),"
+	       " JSON %zu bytes, kept %zu\n",
 	       cr.page_len, cr.series, ratio((double)cr.series, (double)cr.n),
-	       ratio((double)cr.page_len, (double)cr.series), cr.gzip_len, cr.json_len);
+	       ratio((double)cr.page_len, (double)cr.series), cr.page_gz_len, cr.gzip_len,
+	       cr.json_len, cr.json_gz_len);
+	printf("  page now / before (render + zlib gzip): cpu %.2fx\n",
+	       ratio(cr.page.cpu_med, cr.render.cpu_med + cr.gzip.cpu_med));
 	printf("  cpu us per file, by type (limit pass):");
 	for (int k = 0; k < NSLOT; k++)
 		if (count[k])
@@ -952,6 +1064,8 @@ int main(int argc, char **argv)
 		cJSON_AddItemToObject(cyc, "render", jstat(&cr.render));
 		cJSON_AddItemToObject(cyc, "json", jstat(&cr.json));
 		cJSON_AddItemToObject(cyc, "gzip", jstat(&cr.gzip));
+		cJSON_AddItemToObject(cyc, "page", jstat(&cr.page));
+		cJSON_AddItemToObject(cyc, "inflate", jstat(&cr.inflate));
 		cJSON_AddNumberToObject(cyc, "user_ms", cr.user_ns / 1e6);
 		cJSON_AddNumberToObject(cyc, "sys_ms", cr.sys_ns / 1e6);
 		cJSON_AddNumberToObject(cyc, "cgroups_seen", (double)cr.n);
@@ -961,6 +1075,8 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(cyc, "series", (double)cr.series);
 		cJSON_AddNumberToObject(cyc, "gzip_bytes", (double)cr.gzip_len);
 		cJSON_AddNumberToObject(cyc, "json_bytes", (double)cr.json_len);
+		cJSON_AddNumberToObject(cyc, "json_gz_bytes", (double)cr.json_gz_len);
+		cJSON_AddNumberToObject(cyc, "page_gz_bytes", (double)cr.page_gz_len);
 		cJSON_AddNumberToObject(cyc, "read_errors", (double)cr.read_errors);
 		cJSON_AddItemToObject(j, "cycle", cyc);
 		cJSON_AddNumberToObject(rat, "cycle_wall", ratio(cr.cycle.wall_med, s_lim.wall_med));

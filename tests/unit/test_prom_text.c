@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -15,6 +17,9 @@
 #include "collect/collector.h"
 #include "cmd/cycle.h"
 #include "fixture.h"
+#include "prom/cadvisor_text.h"
+#include "prom/prom_filter.h"
+#include "prom/prom_info.h"
 #include "prom/prom_text.h"
 
 static char *escaped(const char *s, size_t len)
@@ -109,54 +114,115 @@ static void test_sb_fail(void **state)
 	sb_free(&sb);
 }
 
-/* The next page is rendered into the memory of one no snapshot needs any
- * more: it must come out as a page rendered into fresh memory would. */
-static void test_page_reused(void **state)
+/* A tree of n cgroups below root, each with every file of the v2 fixture's
+ * workload: a page of many chunks. */
+static void make_tree(char *root, int n)
 {
-	struct collector *c, *c2;
-	struct snapshot *a, *b, *fresh;
-	size_t head;
-	char *first;
+	static const char *const files[] = {
+		"cgroup.events", "cgroup.stat", "cgroup.freeze", "cpu.stat", "cpu.max",
+		"cpu.weight", "memory.current", "memory.peak", "memory.max", "memory.high",
+		"memory.low", "memory.min", "memory.events", "memory.events.local",
+		"memory.stat", "memory.swap.current", "memory.swap.max", "memory.swap.events",
+		"io.stat", "pids.current", "pids.max", "pids.peak", "pids.events",
+		"cpu.pressure", "memory.pressure", "io.pressure",
+	};
 
-	(void)state;
-	assert_int_equal(collector_new(V2, &c), 0);
-	assert_int_equal(cycle_run(c, &a), 0);
-	first = strndup(a->metrics, a->metrics_len);
-	assert_non_null(first);
-	/* Scribble over it, then give it back: the next cycle takes it. */
-	memset(a->metrics, 'Z', a->metrics_len);
-	snapshot_unref(a);
-	assert_int_equal(cycle_run(c, &b), 0);
-	assert_int_equal(strlen(b->metrics), b->metrics_len);
-	assert_null(memchr(b->metrics, 'Z', b->metrics_len));
-	/* Same cgroups, same files: the same page as a first cycle's into
-	 * fresh memory, but for the collector's own counters, which come
-	 * after every cgroup family. */
-	assert_int_equal(collector_new(V2, &c2), 0);
-	assert_int_equal(cycle_run(c2, &fresh), 0);
-	assert_non_null(strstr(first, "# HELP cgscope_build_info"));
-	head = (size_t)(strstr(first, "# HELP cgscope_build_info") - first);
-	assert_true(head > 1000);
-	assert_true(b->metrics_len > head && fresh->metrics_len > head);
-	assert_memory_equal(fresh->metrics, first, head);
-	assert_memory_equal(b->metrics, first, head);
-	free(first);
-	snapshot_unref(b);
-	snapshot_unref(fresh);
-	collector_free(c);
-	collector_free(c2);
+	assert_non_null(mkdtemp(root));
+	for (int i = -1; i < n; i++) {
+		char dir[256];
+
+		if (i < 0)
+			snprintf(dir, sizeof(dir), "%s", root);
+		else
+			snprintf(dir, sizeof(dir), "%s/c%d", root, i);
+		if (i >= 0)
+			assert_int_equal(mkdir(dir, 0755), 0);
+		for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+			char src[512], dst[512], buf[8192];
+			FILE *in, *out;
+			size_t len;
+
+			snprintf(src, sizeof(src), "%s/workload/%s", V2, files[f]);
+			snprintf(dst, sizeof(dst), "%s/%s", dir, files[f]);
+			if (!(in = fopen(src, "r")))
+				continue;
+			assert_non_null(out = fopen(dst, "w"));
+			len = fread(buf, 1, sizeof(buf), in);
+			assert_int_equal(fwrite(buf, 1, len, out), len);
+			fclose(in);
+			fclose(out);
+		}
+	}
 }
 
+static void remove_tree(const char *root)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The page is rendered a chunk at a time into the compressor and kept only
+ * compressed: whatever the chunk, it must be the page that the same
+ * renderers write into one buffer, and its cAdvisor part the end of it. */
+static void test_page_chunked(void **state)
+{
+	const size_t chunks[] = { 256, 5000, 0 };
+	char root[] = "/tmp/cgscope-chunks-XXXXXX";
+
+	(void)state;
+	make_tree(root, 100);
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		struct cycle_opts o = { .compat = COMPAT_CADVISOR, .page_chunk = chunks[i] };
+		struct cgroup_filter_result res;
+		struct strbuf ref = {0};
+		struct collector *c;
+		struct snapshot *s;
+		char *text, *tail;
+		size_t len, tail_len, head;
+
+		cgroup_filter_init(&o.filter);
+		assert_int_equal(collector_new(root, &c), 0);
+		assert_int_equal(cycle_run_opts(c, &o, &s, &res), 0);
+		assert_int_equal(s->n, 101);
+		assert_int_equal(prom_render(s, &ref), 0);
+		prom_render_info(s, &ref);
+		prom_render_filter(&res, &ref);
+		head = ref.len;
+		assert_int_equal(cadvisor_render(s, &ref), 0);
+		assert_true(ref.len > 8 * PAGE_CHUNK);	/* many chunks at every size */
+		assert_int_equal(zpage_text(&s->page, PAGE_ALL, &text, &len), 0);
+		assert_int_equal(len, ref.len);
+		assert_memory_equal(text, ref.buf, len);
+		assert_int_equal(zpage_text(&s->page, PAGE_CADVISOR, &tail, &tail_len), 0);
+		assert_int_equal(s->page.part[PAGE_CADVISOR].off, head);
+		assert_int_equal(tail_len, ref.len - head);
+		assert_memory_equal(tail, ref.buf + head, tail_len);
+		assert_true(!strncmp(tail, "# HELP container_", 17));
+		free(text);
+		free(tail);
+		sb_free(&ref);
+		snapshot_unref(s);
+		collector_free(c);
+	}
+	remove_tree(root);
+}
+
+/* The page of a tree's first cycle; the text lives until the next call. */
 static char *render_tree(const char *root, struct snapshot **ret)
 {
+	static char *text;
 	struct collector *c;
 	struct snapshot *s;
 
+	free(text);
 	assert_int_equal(collector_new(root, &c), 0);
 	assert_int_equal(cycle_run(c, &s), 0);
 	collector_free(c);
+	assert_int_equal(zpage_text(&s->page, PAGE_ALL, &text, NULL), 0);
 	*ret = s;
-	return s->metrics;
+	return text;
 }
 
 static void assert_line(const char *page, const char *line)
@@ -337,7 +403,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_sb_fixed),
 		cmocka_unit_test(test_sb_fail),
-		cmocka_unit_test(test_page_reused),
+		cmocka_unit_test(test_page_chunked),
 		cmocka_unit_test(test_full_v2),
 		cmocka_unit_test(test_quota_cores),
 		cmocka_unit_test(test_hybrid),
