@@ -474,6 +474,11 @@ int cgroup_tree_walk(struct cgroup_tree *t, struct cgroup_walk *ret)
 	return 0;
 }
 
+struct cg_node *cgroup_tree_find(const struct cgroup_tree *t, uint64_t id)
+{
+	return find_id(t, id);
+}
+
 uint32_t cgroup_tree_slots(const struct cgroup_tree *t)
 {
 	return t->nslots;

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "cmd/collect_source.h"
+#include "lib/log.h"
+
+const char *const collect_source_names[3] = { "auto", "bpf", "files" };
+
+int collect_source_parse(const char *name, enum collect_source *ret)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, collect_source_names[i])) {
+			*ret = (enum collect_source)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The iterator's cover bits of the groups with a file in files. */
+static uint32_t want_of(uint32_t files)
+{
+	uint32_t want = 0;
+
+	for (int g = 0; g < IG_NR; g++)
+		if (iter_groups[g].files & files)
+			want |= iter_groups[g].cover;
+	return want;
+}
+
+void collect_source_summary(uint32_t files, uint32_t iter_files, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int g = 0; g < IG_NR && len < size; g++) {
+		uint32_t mine = iter_groups[g].files & files;
+
+		if (!mine)
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
+					iter_groups[g].name,
+					(mine & iter_files) == mine ? "bpf" : "files");
+	}
+}
+
+static const char *value_str(uint64_t v, char *buf, size_t size)
+{
+	if (v == UINT64_MAX)
+		return "none";
+	snprintf(buf, size, "%" PRIu64, v);
+	return buf;
+}
+
+static void log_check(const struct source_setup *s)
+{
+	const struct source_check *k = &s->check;
+
+	for (int g = 0; g < IG_NR; g++) {
+		const struct source_mismatch *m = &k->first[g];
+		char a[24], b[24], c[24];
+
+		if (!((k->bad >> g) & 1))
+			continue;
+		log_fields(LOG_WARN, "cgroup iterator disagrees with the files: the group is read from its files",
+			   "group", iter_groups[g].name, "cgroup", m->path, "file", cg_files[m->file].name,
+			   "key", m->key, "file_before", value_str(m->a, a, sizeof(a)),
+			   "iterator", value_str(m->b, b, sizeof(b)),
+			   "file_after", value_str(m->c, c, sizeof(c)), NULL);
+	}
+}
+
+int collect_source_start(enum collect_source mode, const char *root, uint32_t files,
+			 int check_rounds, struct collector *c, struct source_setup *ret)
+{
+	struct cgroup_iter_opts o = { .want = want_of(files), .max_cgroups = 65536 };
+	struct cgroup_iter_stats st;
+	struct statfs sfs;
+	char summary[256];
+	int fd, r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->mode = mode;
+	if (mode == SOURCE_FILES) {
+		snprintf(ret->note, sizeof(ret->note), "--collect.source=files");
+		return 0;
+	}
+	if (!o.want) {
+		snprintf(ret->note, sizeof(ret->note), "no group the iterator reads is collected");
+		return 0;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(ret->note, sizeof(ret->note), "cannot open %s: %s", root, strerror(-r));
+		goto fail;
+	}
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		close(fd);
+		r = -ENOTSUP;
+		snprintf(ret->note, sizeof(ret->note),
+			 "%s is not a cgroup2 directory (a captured tree?)", root);
+		goto fail;
+	}
+	r = cgroup_iter_open(fd, &o, &ret->iter);
+	close(fd);	/* the link holds the cgroup */
+	if (r < 0) {
+		snprintf(ret->note, sizeof(ret->note), "the cgroup iterator did not load: %s%s",
+			 strerror(-r), r == -EPERM || r == -EACCES ?
+			 " (loading it needs root or CAP_BPF and CAP_PERFMON)" : "");
+		goto fail;
+	}
+	ret->groups = iter_groups_of(iter_groups_files((1u << IG_NR) - 1) & files);
+	if (check_rounds > 0) {
+		r = source_check_run(root, ret->iter, ret->groups, check_rounds, &ret->check);
+		if (r < 0) {
+			snprintf(ret->note, sizeof(ret->note),
+				 "the cgroup iterator could not be checked against the files: %s",
+				 strerror(-r));
+			cgroup_iter_free(ret->iter);
+			ret->iter = NULL;
+			goto fail;
+		}
+		ret->checked = true;
+		ret->groups = ret->check.groups & ~ret->check.bad;
+		log_check(ret);
+		if (ret->check.bad)
+			snprintf(ret->note, sizeof(ret->note),
+				 "groups that disagreed with the files are read from them");
+	} else if (cgroup_iter_walk(ret->iter) == 0) {
+		cgroup_iter_stats(ret->iter, &st);
+		ret->groups = iter_groups_of(iter_cover_files(st.cover, files));
+	}
+	if (c)
+		collector_use_iter(c, ret->iter, ret->groups);
+	collect_source_summary(files, iter_groups_files(ret->groups), summary, sizeof(summary));
+	cgroup_iter_stats(ret->iter, &st);
+	if (ret->checked)
+		log_info("cgroup iterator loaded (flush: %s), checked against the files on %zu "
+			 "cgroups; sources: %s", st.flush, ret->check.cgroups, summary);
+	else
+		log_info("cgroup iterator loaded (flush: %s); sources: %s", st.flush, summary);
+	return 0;
+fail:
+	if (mode == SOURCE_BPF) {
+		log_error("--collect.source=bpf: %s", ret->note);
+		return r;
+	}
+	log_info("reading every file: %s", ret->note);
+	return 0;
+}
+
+void collect_source_stop(struct source_setup *s)
+{
+	cgroup_iter_free(s->iter);
+	s->iter = NULL;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What the cgroup iterator (cgscope_iter.bpf.c) needs to know of kernel
+ * differences: which structures and statistics the running kernel has, and
+ * where, each getter naming the change it covers. Nothing compares kernel
+ * versions: every bpf_core_*() below is resolved by libbpf against the
+ * running kernel's BTF at load, and the verifier drops what does not apply.
+ *
+ * Reads of structures reached through container_of() (task_group,
+ * mem_cgroup, pids_cgroup from their cgroup_subsys_state) go through
+ * bpf_probe_read_kernel: the verifier knows those pointers only as a
+ * cgroup_subsys_state, and bpf_rdonly_cast() that would retype them came
+ * with Linux 6.2, after the first kernel with iter/cgroup (6.1). */
+#ifndef CGSCOPE_ITER_COMPAT_H
+#define CGSCOPE_ITER_COMPAT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+/* Linux 6.16 split rstat per subsystem and renamed the flush
+ * (cgroup_rstat_flush(cgrp) became css_rstat_flush(css), "cgroup: use
+ * separate rstat trees for each subsystem"); both are sleepable kfuncs,
+ * which iter.s/cgroup programs may call. Which one the kernel has is looked
+ * up by userspace in its BTF and set here before load: the other call is
+ * then dead code the verifier never sees. */
+extern void cgroup_rstat_flush(struct cgroup *cgrp) __ksym __weak;
+extern void css_rstat_flush(struct cgroup_subsys_state *css) __ksym __weak;
+
+enum iter_flush { ITER_FLUSH_NONE, ITER_FLUSH_CGROUP, ITER_FLUSH_CSS };
+const volatile __u32 flush_kind = ITER_FLUSH_NONE;
+
+/* The base statistics (cpu.stat's usage, user, system) and, on 6.1 to
+ * 6.15, the memory controller's (memory.stat) of every cgroup below cgrp,
+ * as reading cpu.stat or memory.stat of cgrp would flush them. From 6.16
+ * each subsystem has its own tree: memory.stat is then not read here
+ * (CGITER_COVER_MEMORY_STAT needs 6.1's layout anyway). */
+static __always_inline bool stats_flush(struct cgroup *cgrp)
+{
+	if (flush_kind == ITER_FLUSH_CGROUP) {
+		cgroup_rstat_flush(cgrp);
+		return true;
+	}
+	if (flush_kind == ITER_FLUSH_CSS) {
+		css_rstat_flush(&cgrp->self);
+		return true;
+	}
+	return false;
+}
+
+/* Controller ids are an enum of the kernel's config (which controllers are
+ * built): relocated, never assumed. -1 when the controller is not built. */
+#define SUBSYS_ID(name)                                                         \
+	(bpf_core_enum_value_exists(enum cgroup_subsys_id, name##_cgrp_id) ?     \
+		 (int)bpf_core_enum_value(enum cgroup_subsys_id, name##_cgrp_id) : -1)
+
+/* The cgroup's css of a controller, NULL when the controller is not
+ * enabled for it (nor implied by another). */
+static __always_inline struct cgroup_subsys_state *css_of(struct cgroup *cgrp, int id)
+{
+	if (id < 0 || id >= (int)bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT))
+		return NULL;
+	return BPF_CORE_READ(cgrp, subsys[id]);
+}
+
+/* cgroup::flags bit CGRP_FROZEN and cgroup_root::flags bit
+ * CGRP_ROOT_PIDS_LOCAL_EVENTS are members of anonymous enums, which CO-RE
+ * cannot relocate; CGRP_FROZEN has been 3 since it was added (5.2), and the
+ * pids bit 1 << 20 since it was added (6.11, with pids_cgroup::events_local,
+ * which is what tells whether it exists). vmlinux.h's values are right. */
+static __always_inline bool cgroup_frozen(struct cgroup *cgrp)
+{
+	return (cgrp->flags >> CGRP_FROZEN) & 1;
+}
+
+/* Linux 5.5 made kernfs_node::id the inode number (u64); earlier kernels
+ * have no iter/cgroup, so this program needs no older flavour. */
+static __always_inline __u64 cgroup_ino(struct cgroup *cgrp)
+{
+	return cgrp->kn->id;
+}
+
+/* struct prev_cputime is empty with CONFIG_VIRT_CPU_ACCOUNTING_NATIVE
+ * (powerpc, s390): cputime_adjust() then returns utime and stime as they
+ * are. Elsewhere it scales them to sum_exec_runtime, monotonically. */
+static __always_inline bool cputime_scaled(void)
+{
+	return bpf_core_field_exists(struct prev_cputime, utime);
+}
+
+/* cgroup_base_stat::forceidle_sum exists with CONFIG_SCHED_CORE, which is
+ * also what makes cpu.stat show core_sched.force_idle_usec. */
+struct cgroup_base_stat___sched_core {
+	u64 forceidle_sum;
+} __attribute__((preserve_access_index));
+
+struct cgroup___sched_core {
+	struct cgroup_base_stat___sched_core bstat;
+} __attribute__((preserve_access_index));
+
+/* CGITER_UNSET without it. */
+static __always_inline __u64 cgroup_forceidle_ns(struct cgroup *cgrp)
+{
+	struct cgroup___sched_core *c = (void *)cgrp;
+
+	if (!bpf_core_field_exists(c->bstat.forceidle_sum))
+		return (__u64)-1;
+	return BPF_CORE_READ(c, bstat.forceidle_sum);
+}
+
+/* pids.events: until 6.11 one counter, pids_cgroup::events_limit; then
+ * events[] and events_local[] by enum pidcg_event ("cgroup/pids: Make event
+ * counters hierarchical"), shown as events_local[PIDCG_FORKFAIL] when the
+ * hierarchy is mounted with pids_localevents. */
+struct pids_cgroup___pre611 {
+	atomic64_t events_limit;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 pids_events_max(struct pids_cgroup *pids, struct cgroup *cgrp)
+{
+	struct pids_cgroup___pre611 *old = (void *)pids;
+
+	if (bpf_core_field_exists(old->events_limit))
+		return BPF_CORE_READ(old, events_limit.counter);
+	if (BPF_CORE_READ(cgrp, root, flags) & CGRP_ROOT_PIDS_LOCAL_EVENTS)
+		return BPF_CORE_READ(pids, events_local[bpf_core_enum_value(enum pidcg_event,
+									    PIDCG_FORKFAIL)].counter);
+	return BPF_CORE_READ(pids, events[bpf_core_enum_value(enum pidcg_event, PIDCG_MAX)].counter);
+}
+
+/* memory.stat is read from memcg_vmstats by item only where state[] is
+ * indexed by the item itself, as on Linux 6.1 (state[MEMCG_NR_STAT]). 6.8
+ * packed it ("memcg: reduce memory size of mem_cgroup_events_index" and
+ * "memcg: dynamically allocate lruvec_stats"): state[] then holds only the
+ * items memcg tracks, by a table built at boot (mem_cgroup_stats_index[])
+ * that no program can read. Events are by their place in the static
+ * memcg_vm_event_stat[] of that kernel, which depends on the config: its
+ * length must be the one 6.1's source gives for the config the enum shows
+ * (13 events, ZSWPIN and ZSWPOUT with CONFIG_ZSWAP, THP_FAULT_ALLOC and
+ * THP_COLLAPSE_ALLOC with CONFIG_TRANSPARENT_HUGEPAGE). */
+static __always_inline bool has_zswap(void)
+{
+	return bpf_core_enum_value_exists(enum vm_event_item, ZSWPIN);
+}
+
+static __always_inline bool has_thp(void)
+{
+	return bpf_core_enum_value_exists(enum vm_event_item, THP_FAULT_ALLOC);
+}
+
+static __always_inline bool has_swap(void)
+{
+	return bpf_core_enum_value_exists(enum node_stat_item, NR_SWAPCACHE);
+}
+
+static __always_inline int memcg_nr_events_v61(void)
+{
+	return 13 + (has_zswap() ? 2 : 0) + (has_thp() ? 2 : 0);
+}
+
+static __always_inline bool memstat_layout_v61(void)
+{
+	if (!bpf_core_type_exists(struct memcg_vmstats) ||
+	    !bpf_core_field_exists(struct mem_cgroup, vmstats) ||
+	    !bpf_core_enum_value_exists(enum memcg_stat_item, MEMCG_NR_STAT))
+		return false;
+	return bpf_core_field_size(struct memcg_vmstats, state) ==
+		       bpf_core_enum_value(enum memcg_stat_item, MEMCG_NR_STAT) * sizeof(long) &&
+	       bpf_core_field_size(struct memcg_vmstats, events) ==
+		       memcg_nr_events_v61() * sizeof(long) &&
+	       bpf_core_field_offset(struct memcg_vmstats, events) ==
+		       bpf_core_field_offset(struct memcg_vmstats, state) +
+			       bpf_core_field_size(struct memcg_vmstats, state);
+}
+
+/* The place of a vm event in 6.1's memcg_vm_event_stat[]. */
+#define EV61_PGSCAN_KSWAPD 2
+#define EV61_PGSCAN_DIRECT 3
+#define EV61_PGSTEAL_KSWAPD 4
+#define EV61_PGSTEAL_DIRECT 5
+#define EV61_PGFAULT 6
+#define EV61_PGMAJFAULT 7
+#define EV61_PGREFILL 8
+#define EV61_PGACTIVATE 9
+#define EV61_PGDEACTIVATE 10
+#define EV61_PGLAZYFREE 11
+#define EV61_PGLAZYFREED 12
+static __always_inline int ev61_zswpin(void) { return 13; }
+static __always_inline int ev61_thp(void) { return has_zswap() ? 15 : 13; }
+
+#endif
