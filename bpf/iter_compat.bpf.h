@@ -17,36 +17,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-/* Linux 6.16 split rstat per subsystem and renamed the flush
- * (cgroup_rstat_flush(cgrp) became css_rstat_flush(css), "cgroup: use
- * separate rstat trees for each subsystem"); both are sleepable kfuncs,
- * which iter.s/cgroup programs may call. Which one the kernel has is looked
- * up by userspace in its BTF and set here before load: the other call is
- * then dead code the verifier never sees. */
-extern void cgroup_rstat_flush(struct cgroup *cgrp) __ksym __weak;
-extern void css_rstat_flush(struct cgroup_subsys_state *css) __ksym __weak;
-
-enum iter_flush { ITER_FLUSH_NONE, ITER_FLUSH_CGROUP, ITER_FLUSH_CSS };
-const volatile __u32 flush_kind = ITER_FLUSH_NONE;
-
-/* The base statistics (cpu.stat's usage, user, system) and, on 6.1 to
- * 6.15, the memory controller's (memory.stat) of every cgroup below cgrp,
- * as reading cpu.stat or memory.stat of cgrp would flush them. From 6.16
- * each subsystem has its own tree: memory.stat is then not read here
- * (CGITER_COVER_MEMORY_STAT needs 6.1's layout anyway). */
-static __always_inline bool stats_flush(struct cgroup *cgrp)
-{
-	if (flush_kind == ITER_FLUSH_CGROUP) {
-		cgroup_rstat_flush(cgrp);
-		return true;
-	}
-	if (flush_kind == ITER_FLUSH_CSS) {
-		css_rstat_flush(&cgrp->self);
-		return true;
-	}
-	return false;
-}
-
 /* Controller ids are an enum of the kernel's config (which controllers are
  * built): relocated, never assumed. -1 when the controller is not built. */
 #define SUBSYS_ID(name)                                                         \

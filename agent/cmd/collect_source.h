@@ -2,8 +2,9 @@
 /* --collect.source: where the values of each group of files come from.
  * auto (the default) loads the cgroup iterator where the kernel allows it,
  * checks it against the files once, and has it serve every group it gave
- * right; bpf insists on the iterator (an error when it cannot load); files
- * reads every file as before. Shared by agent and dump. */
+ * right; bpf insists on the iterator (an error when it cannot load) and has
+ * it serve everything the kernel lets it read, unchecked; files reads every
+ * file as before. Shared by agent and dump. */
 #ifndef CGSCOPE_COLLECT_SOURCE_H
 #define CGSCOPE_COLLECT_SOURCE_H
 
@@ -32,7 +33,7 @@ struct source_setup {
 
 /* Sets up the source of collector c (reading files of root): for auto and
  * bpf, loads the iterator (needs CAP_BPF and CAP_PERFMON: before the
- * privileges are dropped), checks it against the files in up to
+ * privileges are dropped), for auto checks it against the files in up to
  * check_rounds rounds (0: no check), and hands the groups it gave right to
  * the collector (NULL: none, only load). Logs what it chose. 0, or -errno
  * when mode is bpf and the iterator cannot load. */

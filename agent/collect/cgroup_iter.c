@@ -12,12 +12,25 @@
 #include "collect/cgroup_iter.h"
 #include "kernel/kernel_btf.h"
 #include "cgscope_iter.skel.h"
+#include "cgscope_iter_v61.skel.h"
 
 /* Records read per batch: a few hundred KiB of buffer whatever the tree. */
 #define BATCH 256
 
+/* The two objects (one per flush kfunc, bpf/cgscope_iter.bpf.c) are the same
+ * program: their skeletons differ only in name. What the loader uses of
+ * either: */
+struct iter_obj {
+	void *skel;
+	void (*destroy)(void *skel);
+	struct bpf_program *prog;
+	struct bpf_map *recs;
+	struct cgscope_iter__rodata *rodata;	/* the same layout in both */
+	struct cgscope_iter__bss *bss;
+};
+
 struct cgroup_iter {
-	struct cgscope_iter *skel;
+	struct iter_obj o;
 	struct bpf_link *link;
 	int map_fd;
 	uint64_t gen;
@@ -29,24 +42,45 @@ struct cgroup_iter {
 	struct cgroup_iter_stats stats;
 };
 
-static const char *const flush_names[] = { "none", "cgroup_rstat_flush", "css_rstat_flush" };
+_Static_assert(sizeof(struct cgscope_iter__rodata) == sizeof(struct cgscope_iter_v61__rodata) &&
+	       sizeof(struct cgscope_iter__bss) == sizeof(struct cgscope_iter_v61__bss),
+	       "the two objects are one program");
 
-/* Which flush kfunc the kernel has (iter_compat.bpf.h). */
-static int flush_kind(void)
+/* Which flush kfunc the kernel has: the object that calls it, NULL for
+ * neither (a kernel before 6.1 has no cgroup iterator either). */
+static const char *flush_kfunc(void)
 {
 	struct btf *btf = kernel_btf_load();
-	int kind = 0;
+	const char *name = NULL;
 
 	if (!btf)
-		return 0;
+		return NULL;
 	if (btf__find_by_name_kind(btf, "css_rstat_flush", BTF_KIND_FUNC) >= 0)
-		kind = 2;
+		name = "css_rstat_flush";
 	else if (btf__find_by_name_kind(btf, "cgroup_rstat_flush", BTF_KIND_FUNC) >= 0)
-		kind = 1;
+		name = "cgroup_rstat_flush";
 	btf__free(btf);
-	return kind;
+	return name;
 }
 
+#define OPEN_OBJ(o, name, opts)                                                 \
+	({                                                                      \
+		struct name *sk = name##__open_opts(opts);                      \
+		if (sk) {                                                       \
+			(o)->skel = sk;                                         \
+			(o)->destroy = (void (*)(void *))name##__destroy;       \
+			(o)->prog = sk->progs.cgroup_stats;                     \
+			(o)->recs = sk->maps.recs;                              \
+			(o)->rodata = (void *)sk->rodata;                       \
+			(o)->bss = (void *)sk->bss;                             \
+		}                                                               \
+		sk ? 0 : -errno;                                                \
+	})
+
+static int load_obj(struct iter_obj *o, bool v61)
+{
+	return v61 ? cgscope_iter_v61__load(o->skel) : cgscope_iter__load(o->skel);
+}
 int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_iter **ret)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -55,23 +89,26 @@ int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_
 	struct cgroup_iter *it;
 	int r;
 
+	const char *flush = flush_kfunc();
+	bool v61;
+
+	if (!flush)
+		return -EOPNOTSUPP;
+	v61 = !strcmp(flush, "cgroup_rstat_flush");
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	kernel_bpf_open_opts(&oo);
-	it->skel = cgscope_iter__open_opts(&oo);
-	if (!it->skel) {
-		r = -errno;
-		goto fail;
-	}
-	it->skel->rodata->want = o->want;
-	it->skel->rodata->flush_kind = (__u32)flush_kind();
-	it->stats.flush = flush_names[it->skel->rodata->flush_kind];
-	it->stats.max_cgroups = o->max_cgroups ? o->max_cgroups : 65536;
-	r = bpf_map__set_max_entries(it->skel->maps.recs, it->stats.max_cgroups);
+	r = v61 ? OPEN_OBJ(&it->o, cgscope_iter_v61, &oo) : OPEN_OBJ(&it->o, cgscope_iter, &oo);
 	if (r < 0)
 		goto fail;
-	r = cgscope_iter__load(it->skel);
+	it->o.rodata->want = o->want;
+	it->stats.flush = flush;
+	it->stats.max_cgroups = o->max_cgroups ? o->max_cgroups : 65536;
+	r = bpf_map__set_max_entries(it->o.recs, it->stats.max_cgroups);
+	if (r < 0)
+		goto fail;
+	r = load_obj(&it->o, v61);
 	if (r < 0)
 		goto fail;
 	memset(&linfo, 0, sizeof(linfo));
@@ -79,12 +116,12 @@ int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_
 	linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
 	ao.link_info = &linfo;
 	ao.link_info_len = sizeof(linfo);
-	it->link = bpf_program__attach_iter(it->skel->progs.cgroup_stats, &ao);
+	it->link = bpf_program__attach_iter(it->o.prog, &ao);
 	if (!it->link) {
 		r = -errno;
 		goto fail;
 	}
-	it->map_fd = bpf_map__fd(it->skel->maps.recs);
+	it->map_fd = bpf_map__fd(it->o.recs);
 	it->batch = BATCH;
 	it->recs = malloc(it->batch * sizeof(*it->recs));
 	it->keys = malloc(it->batch * sizeof(*it->keys));
@@ -104,7 +141,8 @@ void cgroup_iter_free(struct cgroup_iter *it)
 	if (!it)
 		return;
 	bpf_link__destroy(it->link);
-	cgscope_iter__destroy(it->skel);
+	if (it->o.skel)
+		it->o.destroy(it->o.skel);
 	free(it->recs);
 	free(it->keys);
 	free(it->stale);
@@ -147,14 +185,14 @@ int cgroup_iter_walk(struct cgroup_iter *it)
 {
 	int r;
 
-	it->skel->bss->gen = ++it->gen;
+	it->o.bss->gen = ++it->gen;
 	r = walk(it);
 	if (r < 0)
 		return r;
 	it->stats.sessions++;
-	it->stats.cover = it->skel->bss->cover;
-	it->stats.visited = it->skel->bss->visited;
-	it->stats.dropped = it->skel->bss->dropped;
+	it->stats.cover = it->o.bss->cover;
+	it->stats.visited = it->o.bss->visited;
+	it->stats.dropped = it->o.bss->dropped;
 	return 0;
 }
 

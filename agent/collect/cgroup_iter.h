@@ -29,8 +29,8 @@ struct cgroup_iter_opts {
 };
 
 /* Loads and attaches the iterator to the cgroup2 directory dirfd (the walk
- * starts there). -errno: -EOPNOTSUPP when the kernel has no cgroup
- * iterator, -EPERM without the capabilities, and libbpf's or the
+ * starts there). -errno: -EOPNOTSUPP when the kernel has no statistics
+ * flush kfunc (before 6.1: no cgroup iterator either), -EPERM without the capabilities, and libbpf's or the
  * verifier's errors (which libbpf logs through kernel_libbpf_log_to). */
 int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_iter **ret);
 void cgroup_iter_free(struct cgroup_iter *it);
@@ -51,7 +51,7 @@ struct cgroup_iter_stats {
 	uint64_t visited;	/* cgroups of the last walk */
 	uint64_t dropped;	/* of those, without a record: the map was full */
 	uint32_t max_cgroups;	/* the map's size */
-	const char *flush;	/* the flush kfunc: "cgroup_rstat_flush", "css_rstat_flush", "none" */
+	const char *flush;	/* the flush kfunc: "cgroup_rstat_flush", "css_rstat_flush" */
 };
 
 void cgroup_iter_stats(const struct cgroup_iter *it, struct cgroup_iter_stats *ret);

@@ -168,12 +168,11 @@ static const struct cgroup_sample *find_sample(const struct snapshot *s, const s
 	return p ? &s->cgroups[p->idx] : NULL;
 }
 
-static uint64_t value_of(const struct snapshot *s, const struct cgroup_values *v,
-			 const struct stat_rows *rows, const struct value_ref *ref)
+static uint64_t value_of(const struct source_values *x, const struct value_ref *ref)
 {
 	if (ref->file == F_MEMORY_STAT)
-		return (s ? s->mem_stat.rows : rows->rows)[v->mem_stat_row][ref->off];
-	return *(const uint64_t *)((const char *)v + ref->off);
+		return x->mem_stat ? x->mem_stat[ref->off] : CG_UNSET;
+	return *(const uint64_t *)((const char *)x->v + ref->off);
 }
 
 static bool within(uint64_t b, uint64_t lo, uint64_t hi, uint64_t slack)
@@ -218,14 +217,19 @@ static int group_of_file(enum cg_file f)
 	return -1;
 }
 
-static void note(struct source_check *ret, int g, const struct snapshot *s,
-		 const struct cgroup_sample *ca, enum cg_file f, const char *key,
+static struct value_ref refs[MAX_REFS];
+static size_t nrefs;
+
+static void refs_init(void)
+{
+	/* Idempotent: racing threads write the same table. */
+	if (!__atomic_load_n(&nrefs, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&nrefs, value_refs(refs), __ATOMIC_RELEASE);
+}
+
+static void note(struct source_mismatch *m, enum cg_file f, const char *key,
 		 uint64_t a, uint64_t b, uint64_t c)
 {
-	struct source_mismatch *m = &ret->first[g];
-
-	ret->mismatches[g]++;
-	snprintf(m->path, sizeof(m->path), "%s", sample_path(s, ca));
 	m->file = f;
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->a = a;
@@ -233,10 +237,93 @@ static void note(struct source_check *ret, int g, const struct snapshot *s,
 	m->c = c;
 }
 
+uint32_t source_check_cgroup(const struct source_values *a, const struct source_values *b,
+			     const struct source_values *c, uint32_t files, uint64_t *ret_values,
+			     struct source_mismatch *ret_first)
+{
+	const struct cgroup_values *va = a->v, *vb = b->v, *vc = c->v;
+	uint32_t bad = 0;
+	uint64_t du = 0;
+
+	refs_init();
+	if (cg_has(va, F_CPU_STAT) && cg_has(vc, F_CPU_STAT) &&
+	    va->cpu[CPU_USAGE] != CG_UNSET && vc->cpu[CPU_USAGE] != CG_UNSET &&
+	    vc->cpu[CPU_USAGE] >= va->cpu[CPU_USAGE])
+		du = vc->cpu[CPU_USAGE] - va->cpu[CPU_USAGE];
+	for (int f = 0; f < F_NR; f++) {
+		int g = group_of_file((enum cg_file)f);
+		bool pa = cg_has(va, f), pb = cg_has(vb, f), pc = cg_has(vc, f);
+
+		if (!((files >> f) & 1) || g < 0 || pa != pc)
+			continue;
+		(*ret_values)++;
+		if (pa != pb) {
+			if (!bad && ret_first)
+				note(ret_first, (enum cg_file)f, "present", pa, pb, pc);
+			bad |= 1u << g;
+			continue;
+		}
+		if (!pa)
+			continue;
+		for (size_t k = 0; k < nrefs; k++) {
+			uint64_t x, y, z;
+
+			if (refs[k].file != (enum cg_file)f)
+				continue;
+			x = value_of(a, &refs[k]);
+			y = value_of(b, &refs[k]);
+			z = value_of(c, &refs[k]);
+			(*ret_values)++;
+			if (judge(refs[k].kind, x, y, z, du) == 0) {
+				if (!((bad >> g) & 1) && ret_first)
+					note(&ret_first[0], (enum cg_file)f, refs[k].key, x, y, z);
+				bad |= 1u << g;
+			}
+		}
+	}
+	return bad;
+}
+
+/* PSI, measured only: the files' totals against the iterator's. */
+static void psi_lag(const struct cgroup_values *va, const struct decoded *d,
+		    const struct cgroup_values *vc, struct source_check *ret)
+{
+	static const int idx[3][2] = {
+		{ CGITER_PSI_CPU_SOME, CGITER_PSI_CPU_FULL },
+		{ CGITER_PSI_MEM_SOME, CGITER_PSI_MEM_FULL },
+		{ CGITER_PSI_IO_SOME, CGITER_PSI_IO_FULL },
+	};
+
+	for (int r = 0; r < 3; r++) {
+		enum cg_file f = (enum cg_file)(F_CPU_PRESSURE + r);
+
+		if (!cg_has(va, f) || !cg_has(vc, f))
+			continue;
+		for (int full = 0; full < 2; full++) {
+			const struct psi *pa = &va->psi[r], *pc = &vc->psi[r];
+			uint64_t b = d->psi_usec[idx[r][full]];
+			int64_t before, after;
+
+			if (b == CG_UNSET || !(full ? pa->has_full && pc->has_full
+						    : pa->has_some && pc->has_some))
+				continue;
+			before = (int64_t)((full ? pa->full : pa->some).total_usec - b);
+			after = (int64_t)((full ? pc->full : pc->some).total_usec - b);
+			if (!ret->psi_values++) {
+				ret->psi_lag_before_min = ret->psi_lag_before_max = before;
+				ret->psi_lag_after_max = after;
+			}
+			ret->psi_lag_before_max = MAX(ret->psi_lag_before_max, before);
+			ret->psi_lag_before_min = MIN(ret->psi_lag_before_min, before);
+			ret->psi_lag_after_max = MAX(ret->psi_lag_after_max, after);
+			ret->psi_behind += before > 0;
+		}
+	}
+}
+
 /* One round: which groups had a value out of bounds (bits). */
 static uint32_t compare(const struct snapshot *sa, const struct walk *w,
-			const struct snapshot *sc, const struct value_ref *refs, size_t nrefs,
-			uint32_t files, struct source_check *ret)
+			const struct snapshot *sc, uint32_t files, struct source_check *ret)
 {
 	struct by_id *ix = calloc(sc->n ? sc->n : 1, sizeof(*ix));
 	uint32_t bad = 0;
@@ -251,78 +338,30 @@ static uint32_t compare(const struct snapshot *sa, const struct walk *w,
 		const struct cgroup_sample *ca = &sa->cgroups[i];
 		const struct cgroup_sample *cc = find_sample(sc, ix, ca->id);
 		const struct decoded *d = find_decoded(w, ca->id);
-		const struct cgroup_values *va, *vb, *vc;
-		uint64_t du = 0;
+		struct source_mismatch m;
+		uint32_t b;
 
 		if (!cc || !d)
 			continue;	/* made or gone between the reads */
 		ret->cgroups++;
-		va = &ca->v;
-		vb = &d->v;
-		vc = &cc->v;
-		if (cg_has(va, F_CPU_STAT) && cg_has(vc, F_CPU_STAT) &&
-		    vc->cpu[CPU_USAGE] >= va->cpu[CPU_USAGE])
-			du = vc->cpu[CPU_USAGE] - va->cpu[CPU_USAGE];
-		for (int f = 0; f < F_NR; f++) {
-			int g = group_of_file((enum cg_file)f);
-			bool pa = cg_has(va, f), pb = cg_has(vb, f), pc = cg_has(vc, f);
-
-			if (!((files >> f) & 1) || ((d->unknown >> f) & 1) || g < 0 || pa != pc)
+		b = source_check_cgroup(
+			&(struct source_values){ &ca->v, sample_mem_stat(sa, &ca->v) },
+			&(struct source_values){ &d->v, cg_has(&d->v, F_MEMORY_STAT) ?
+							     w->rows.rows[d->v.mem_stat_row] : NULL },
+			&(struct source_values){ &cc->v, sample_mem_stat(sc, &cc->v) },
+			files & ~d->unknown, &ret->values, &m);
+		for (int g = 0; g < IG_NR; g++) {
+			if (!((b >> g) & 1))
 				continue;
-			ret->values++;
-			if (pa != pb) {
-				note(ret, g, sa, ca, (enum cg_file)f, "present", pa, pb, pc);
-				bad |= 1u << g;
-				continue;
-			}
-			if (!pa)
-				continue;
-			for (size_t k = 0; k < nrefs; k++) {
-				uint64_t a, b, c;
-
-				if (refs[k].file != (enum cg_file)f)
-					continue;
-				a = value_of(sa, va, NULL, &refs[k]);
-				b = value_of(NULL, vb, &w->rows, &refs[k]);
-				c = value_of(sc, vc, NULL, &refs[k]);
-				ret->values++;
-				if (judge(refs[k].kind, a, b, c, du) == 0) {
-					note(ret, g, sa, ca, (enum cg_file)f, refs[k].key, a, b, c);
-					bad |= 1u << g;
-				}
+			ret->mismatches[g]++;
+			if (group_of_file((enum cg_file)m.file) == g) {
+				ret->first[g] = m;
+				snprintf(ret->first[g].path, sizeof(ret->first[g].path), "%s",
+					 sample_path(sa, ca));
 			}
 		}
-		/* PSI: measured only. */
-		for (int r = 0; r < 3; r++) {
-			enum cg_file f = (enum cg_file)(F_CPU_PRESSURE + r);
-			static const int idx[3][2] = {
-				{ CGITER_PSI_CPU_SOME, CGITER_PSI_CPU_FULL },
-				{ CGITER_PSI_MEM_SOME, CGITER_PSI_MEM_FULL },
-				{ CGITER_PSI_IO_SOME, CGITER_PSI_IO_FULL },
-			};
-
-			if (!cg_has(va, f) || !cg_has(vc, f))
-				continue;
-			for (int full = 0; full < 2; full++) {
-				const struct psi *pa = &va->psi[r], *pc = &vc->psi[r];
-				uint64_t b = d->psi_usec[idx[r][full]];
-				int64_t before, after;
-
-				if (b == CG_UNSET || !(full ? pa->has_full && pc->has_full
-							    : pa->has_some && pc->has_some))
-					continue;
-				before = (int64_t)((full ? pa->full : pa->some).total_usec - b);
-				after = (int64_t)((full ? pc->full : pc->some).total_usec - b);
-				if (!ret->psi_values++) {
-					ret->psi_lag_before_min = ret->psi_lag_before_max = before;
-					ret->psi_lag_after_max = after;
-				}
-				ret->psi_lag_before_max = MAX(ret->psi_lag_before_max, before);
-				ret->psi_lag_before_min = MIN(ret->psi_lag_before_min, before);
-				ret->psi_lag_after_max = MAX(ret->psi_lag_after_max, after);
-				ret->psi_behind += before > 0;
-			}
-		}
+		bad |= b;
+		psi_lag(&ca->v, d, &cc->v, ret);
 	}
 	free(ix);
 	return bad;
@@ -331,8 +370,6 @@ static uint32_t compare(const struct snapshot *sa, const struct walk *w,
 int source_check_run(const char *root, struct cgroup_iter *it, uint32_t groups, int rounds,
 		     struct source_check *ret)
 {
-	struct value_ref refs[MAX_REFS];
-	size_t nrefs = value_refs(refs);
 	struct cgroup_iter_stats st;
 	struct collector *c = NULL;
 	uint32_t files, bad_all = 0;
@@ -376,7 +413,7 @@ int source_check_run(const char *root, struct cgroup_iter *it, uint32_t groups, 
 		qsort(w.d, w.n, sizeof(*w.d), cmp_decoded);
 		memset(ret->mismatches, 0, sizeof(ret->mismatches));
 		ret->values = 0;
-		bad = compare(sa, &w, sc, refs, nrefs, files, ret);
+		bad = compare(sa, &w, sc, files, ret);
 		bad_all &= bad;
 		ret->rounds = round + 1;
 		snapshot_unref(sa);

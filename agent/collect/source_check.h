@@ -51,6 +51,22 @@ struct source_check {
 	uint64_t psi_behind;	/* values where the iterator was behind the earlier read */
 };
 
+/* One cgroup's values from one source: its values and memory.stat row. */
+struct source_values {
+	const struct cgroup_values *v;
+	const uint64_t *mem_stat;	/* NULL without memory.stat */
+};
+
+/* Compares the iterator's values b of one cgroup with the files' a (read
+ * before) and c (after), for the files of files, by the rules above.
+ * Returns the groups (bits 1 << enum iter_group) with a value out of
+ * bounds, adds the values compared to *ret_values and, when ret_first is
+ * not NULL, says the first value out of bounds there (its path is left
+ * alone). */
+uint32_t source_check_cgroup(const struct source_values *a, const struct source_values *b,
+			     const struct source_values *c, uint32_t files, uint64_t *ret_values,
+			     struct source_mismatch *ret_first);
+
 /* Checks the groups (bits 1 << enum iter_group) of the tree at root that
  * the iterator it serves on this kernel, in up to rounds rounds (a round
  * with no mismatch ends it). 0, or -errno when the files or the iterator
