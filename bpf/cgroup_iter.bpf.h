@@ -27,6 +27,10 @@
 #include "iter_compat.bpf.h"
 #include "cgroup_iter.h"
 
+/* Every loop is unrolled: 6.1's verifier takes a loop whose head follows a
+ * helper call for a back-edge ("back-edge from insn N to N+1") and refuses
+ * the program; later kernels accept it. */
+
 #ifndef ITER_FLUSH
 #error "ITER_FLUSH(cgrp): the statistics flush of the object's kernels"
 #endif
@@ -89,6 +93,7 @@ static __always_inline __u32 compute_cover(bool flushed)
 
 static __always_inline void set_unset(__u64 *p, int n)
 {
+	#pragma unroll
 	for (int i = 0; i < n; i++)
 		p[i] = CGITER_UNSET;
 }
@@ -106,6 +111,7 @@ static __always_inline __u32 visible_controllers(struct cgroup *cgrp, struct cgr
 		mask = BPF_CORE_READ(parent, subtree_control);
 	else
 		mask = BPF_CORE_READ(cgrp, root, subsys_mask);
+	#pragma unroll
 	for (int i = 0; i < 4; i++)
 		if (ids[i] >= 0 && ((mask >> ids[i]) & 1))
 			out |= 1u << i;
@@ -191,6 +197,7 @@ static __always_inline void read_mem_events(struct mem_cgroup *memcg, struct cgi
 		set_unset(r->swap_events, CGITER_SWAPEV_NR);
 		return;
 	}
+	#pragma unroll
 	for (int i = 0; i < CGITER_MEMEV_NR; i++) {
 		__u32 k = (__u32)idx[i];
 
@@ -201,6 +208,7 @@ static __always_inline void read_mem_events(struct mem_cgroup *memcg, struct cgi
 		r->mem_events[i] = ev[k];
 		r->mem_events_local[i] = loc[k];
 	}
+	#pragma unroll
 	for (int i = 0; i < CGITER_SWAPEV_NR; i++) {
 		__u32 k = (__u32)sw[i];
 
@@ -276,6 +284,7 @@ static __always_inline void read_memstat(struct mem_cgroup *memcg, struct cgiter
 		set_unset(r->memstat, CGITER_MS_NR);
 		return;
 	}
+	#pragma unroll
 	for (int i = 0; i < (int)(sizeof(state_idx) / sizeof(int)); i++) {
 		__u32 k = (__u32)state_idx[i];
 		long v;
@@ -288,6 +297,7 @@ static __always_inline void read_memstat(struct mem_cgroup *memcg, struct cgiter
 		v = st[k & (SCRATCH_SIZE / 8 - 1)];
 		r->memstat[i] = v < 0 ? 0 : (__u64)v;
 	}
+	#pragma unroll
 	for (int i = 0; i < (int)(sizeof(ev_idx) / sizeof(int)); i++) {
 		__u32 k = (__u32)ev_idx[i] + nstate;
 
@@ -354,6 +364,7 @@ static __always_inline void read_psi(struct cgroup *cgrp, struct cgiter_rec *r)
 		set_unset(r->psi_total_ns, CGITER_PSI_NR);
 		return;
 	}
+	#pragma unroll
 	for (int i = 0; i < CGITER_PSI_NR; i++) {
 		__u32 k = (__u32)st[i];
 
