@@ -3,13 +3,12 @@
  * every cgroup below the cgroup it is attached to (pre-order) and keeps one
  * struct cgiter_rec per cgroup in a hash map, keyed by cgroup id.
  *
- * Records go to a map, not to the iterator's seq_file: a cgroup iterator
+ * Records go to maps, not to the iterator's seq_file: a cgroup iterator
  * gives one read() per session, and that read holds at most the seq_file's
- * buffer (8 pages), some 40 records. The map has no preallocated elements:
- * it costs what the tree has, and a tree that grows needs no new map.
- * Userspace (agent/collect/cgroup_iter.c) sets gen before each session,
- * reads the records of that session in batches, and deletes those of
- * cgroups that are gone.
+ * buffer (8 pages), some 40 records. They go to an array userspace reads in
+ * place, sized for the tree with room to grow, and past it to a map that
+ * grows as the tree does (recs, spill below). Userspace (agent/collect/
+ * cgroup_iter.c) sets gen before each session and reads the records after.
  *
  * It reads what the cgroup's files would show, in the kernel's units, and
  * after the flush that reading cpu.stat (and, on 6.1, memory.stat) would
@@ -38,23 +37,48 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* What to read (enum cgiter_cover bits), set before load: groups switched
- * off cost nothing. */
+ * off cost nothing. The record's optional parts, which size the map's
+ * values (bpf/cgroup_iter.h): what the code that writes them is dropped
+ * without, so that the verifier never sees a write past a value. */
 const volatile __u32 want = ~0u;
+const volatile bool with_psi = false;
+const volatile bool with_memstat = false;
 
-/* Written by userspace before each session: the records it writes carry it. */
+/* Written by userspace before each session: the records it writes carry
+ * it; psi: read the psi totals too (measured by the check, never served). */
 __u64 gen;
+__u32 psi;
 /* Written by each session. */
 __u32 cover;			/* enum cgiter_cover: what this kernel gave */
 __u64 visited;			/* cgroups walked */
 __u64 dropped;			/* cgroups with no record: the map was full */
 
+/* Records of the first `capacity` cgroups of a walk, by their place in
+ * it: an array userspace maps and reads in place (no copy, no syscall), and
+ * a record is reached with no lookup of a key. Sized by userspace for the
+ * tree it found, with room to grow; past it, the spill map below. */
+const volatile __u32 capacity = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* capacity, set by userspace */
+	/* Sizes, not BTF types: userspace cuts the value to the parts it
+	 * asked for (CGITER_SIZE_*), which a BTF value type would contradict. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct cgiter_rec));
+} recs SEC(".maps");
+
+/* The cgroups past capacity, by id, in a map that grows with the tree (no
+ * preallocated elements): read in batches, those of cgroups that are gone
+ * deleted by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);	/* set by userspace from the tree's size */
-	__type(key, __u64);
-	__type(value, struct cgiter_rec);
-} recs SEC(".maps");
+	__uint(max_entries, 65536);	/* set by userspace */
+	__uint(key_size, sizeof(__u64));
+	__uint(value_size, sizeof(struct cgiter_rec));
+} spill SEC(".maps");
 
 /* Room for raw kernel arrays (memcg_vmstats) and a new record. */
 #define SCRATCH_SIZE 2048
@@ -79,7 +103,7 @@ static __always_inline __u32 compute_cover(bool flushed)
 		c |= CGITER_COVER_CPU;
 	if (bpf_core_type_exists(struct mem_cgroup) && SUBSYS_ID(memory) >= 0) {
 		c |= CGITER_COVER_MEMORY | CGITER_COVER_MEMORY_EVENTS;
-		if (memstat_layout_v61())
+		if (with_memstat && memstat_layout_v61())
 			c |= CGITER_COVER_MEMORY_STAT;
 		if (has_swap())
 			c |= CGITER_COVER_MEMORY_SWAP;
@@ -98,19 +122,39 @@ static __always_inline void set_unset(__u64 *p, int n)
 		p[i] = CGITER_UNSET;
 }
 
+/* A kernel structure copied whole into scratch (one helper call rather
+ * than one per field, ~50 ns each), and its fields read there at their
+ * relocated offsets. */
+#define RAW(s, off, type) (*(type *)((s)->raw + (off)))
+#define RAW_MAX 1024
+
+static __always_inline int copy_raw(struct scratch *s, const void *src, __u32 size)
+{
+	if (size > RAW_MAX)
+		return -1;
+	return bpf_probe_read_kernel(s->raw, size & (RAW_MAX - 1), src);
+}
+
 /* The controllers cgroup.controllers lists: the parent's subtree_control
  * (for a threaded cgroup, only the threaded controllers: cpu and pids among
- * ours); on the hierarchy's root, those bound to it. */
-static __always_inline __u32 visible_controllers(struct cgroup *cgrp, struct cgroup *parent,
-						 bool threaded)
+ * ours); on the hierarchy's root, those bound to it. The parent is reached
+ * as a cgroup_subsys_state (its self), which the verifier knows no more of:
+ * read through the helper. */
+static __always_inline __u32 visible_controllers(struct cgroup *cgrp, bool threaded)
 {
 	int ids[4] = { SUBSYS_ID(cpu), SUBSYS_ID(memory), SUBSYS_ID(io), SUBSYS_ID(pids) };
+	struct cgroup_subsys_state *pcss = cgrp->self.parent;
 	__u32 mask, out = 0;
+	u16 m16 = 0;
 
-	if (parent)
-		mask = BPF_CORE_READ(parent, subtree_control);
-	else
+	if (pcss) {
+		bpf_probe_read_kernel(&m16, sizeof(m16),
+				      (void *)pcss - bpf_core_field_offset(struct cgroup, self) +
+					      bpf_core_field_offset(struct cgroup, subtree_control));
+		mask = m16;
+	} else {
 		mask = BPF_CORE_READ(cgrp, root, subsys_mask);
+	}
 	#pragma unroll
 	for (int i = 0; i < 4; i++)
 		if (ids[i] >= 0 && ((mask >> ids[i]) & 1))
@@ -126,8 +170,8 @@ static __always_inline void read_cpu_base(struct cgroup *cgrp, struct cgiter_rec
 	r->utime_ns = cgrp->bstat.cputime.utime;
 	r->stime_ns = cgrp->bstat.cputime.stime;
 	if (cputime_scaled()) {
-		r->prev_utime_ns = BPF_CORE_READ(cgrp, prev_cputime.utime);
-		r->prev_stime_ns = BPF_CORE_READ(cgrp, prev_cputime.stime);
+		r->prev_utime_ns = cgrp->prev_cputime.utime;
+		r->prev_stime_ns = cgrp->prev_cputime.stime;
 		r->have |= CGITER_HAVE_CPU_SCALE;
 	} else {
 		r->prev_utime_ns = r->prev_stime_ns = CGITER_UNSET;
@@ -136,38 +180,58 @@ static __always_inline void read_cpu_base(struct cgroup *cgrp, struct cgiter_rec
 	r->have |= CGITER_HAVE_CPU_STAT;
 }
 
-static __always_inline void read_cpu(struct cgroup_subsys_state *css, struct cgiter_rec *r)
+static __always_inline void read_cpu(struct cgroup_subsys_state *css, struct cgiter_rec *r,
+				     struct scratch *s)
 {
-	struct task_group *tg = container_of(css, struct task_group, css);
-	struct cfs_bandwidth *b = &tg->cfs_bandwidth;
+	void *tg = (void *)css - bpf_core_field_offset(struct task_group, css);
+	__u64 shares = 0;
 
-	r->nr_periods = (__u32)BPF_CORE_READ(b, nr_periods);
-	r->nr_throttled = (__u32)BPF_CORE_READ(b, nr_throttled);
-	r->throttled_ns = BPF_CORE_READ(b, throttled_time);
-	if (bpf_core_field_exists(b->nr_burst)) {
-		r->nr_bursts = (__u32)BPF_CORE_READ(b, nr_burst);
-		r->burst_ns = BPF_CORE_READ(b, burst_time);
+	if (copy_raw(s, tg + bpf_core_field_offset(struct task_group, cfs_bandwidth),
+		     bpf_core_type_size(struct cfs_bandwidth)) ||
+	    bpf_probe_read_kernel(&shares, sizeof(shares),
+				  tg + bpf_core_field_offset(struct task_group, shares)))
+		return;
+#define CFS(field, type) RAW(s, bpf_core_field_offset(struct cfs_bandwidth, field), type)
+	r->nr_periods = (__u32)CFS(nr_periods, int);
+	r->nr_throttled = (__u32)CFS(nr_throttled, int);
+	r->throttled_ns = CFS(throttled_time, __u64);
+	if (bpf_core_field_exists(struct cfs_bandwidth, nr_burst)) {
+		r->nr_bursts = (__u32)CFS(nr_burst, int);
+		r->burst_ns = CFS(burst_time, __u64);
 	} else {
 		r->nr_bursts = r->burst_ns = CGITER_UNSET;
 	}
-	r->quota_ns = BPF_CORE_READ(b, quota);
-	r->period_ns = (__u64)BPF_CORE_READ(b, period);
-	r->shares = BPF_CORE_READ(tg, shares);
+	r->quota_ns = CFS(quota, __u64);
+	r->period_ns = (__u64)CFS(period, __s64);
+#undef CFS
+	r->shares = shares;
 	r->have |= CGITER_HAVE_CPU_BW | CGITER_HAVE_CPU_CTL;
 }
 
-static __always_inline void read_counter(struct page_counter *pc, __u64 *usage, __u64 *peak,
-					 __u64 *max)
+/* A page_counter's usage, watermark (peak: NULL for none) and limits,
+ * copied whole. */
+static __always_inline int read_counter(struct scratch *s, const void *pc, __u64 *usage,
+					__u64 *peak, __u64 *max, __u64 *high, __u64 *low, __u64 *min)
 {
-	*usage = (__u64)BPF_CORE_READ(pc, usage.counter);
+	if (copy_raw(s, pc, bpf_core_type_size(struct page_counter)))
+		return -1;
+#define PC(field) RAW(s, bpf_core_field_offset(struct page_counter, field), __u64)
+	*usage = PC(usage);
 	if (peak)
-		*peak = BPF_CORE_READ(pc, watermark);
-	*max = BPF_CORE_READ(pc, max);
+		*peak = PC(watermark);
+	*max = PC(max);
+	if (high) {
+		*high = PC(high);
+		*low = PC(low);
+		*min = PC(min);
+	}
+#undef PC
+	return 0;
 }
 
 /* memory.events[.local] from the kernel's memory_events[] (indexed by enum
  * memcg_memory_event, which moves with the config), copied in one read. */
-static __always_inline void read_mem_events(struct mem_cgroup *memcg, struct cgiter_rec *r,
+static __always_inline void read_mem_events(void *memcg, struct cgiter_rec *r,
 					    struct scratch *s)
 {
 	__u32 off_ev = bpf_core_field_offset(struct mem_cgroup, memory_events);
@@ -190,8 +254,8 @@ static __always_inline void read_mem_events(struct mem_cgroup *memcg, struct cgi
 	};
 
 	if (size > 512 ||
-	    bpf_probe_read_kernel(ev, size & 511, (void *)memcg + off_ev) ||
-	    bpf_probe_read_kernel(loc, size & 511, (void *)memcg + off_loc)) {
+	    bpf_probe_read_kernel(ev, size & 511, memcg + off_ev) ||
+	    bpf_probe_read_kernel(loc, size & 511, memcg + off_loc)) {
 		set_unset(r->mem_events, CGITER_MEMEV_NR);
 		set_unset(r->mem_events_local, CGITER_MEMEV_NR);
 		set_unset(r->swap_events, CGITER_SWAPEV_NR);
@@ -219,10 +283,9 @@ static __always_inline void read_mem_events(struct mem_cgroup *memcg, struct cgi
 /* memory.stat, 6.1's layout: state[] by item, events[] by place (see
  * memstat_layout_v61). State values are clamped at 0 as
  * memcg_page_state() does; units are applied in userspace. */
-static __always_inline void read_memstat(struct mem_cgroup *memcg, struct cgiter_rec *r,
-					 struct scratch *s)
+static __always_inline void read_memstat(void *memcg, struct cgiter_rec *r, struct scratch *s)
 {
-	struct memcg_vmstats *vm = BPF_CORE_READ(memcg, vmstats);
+	struct memcg_vmstats *vm = NULL;
 	__u32 off = bpf_core_field_offset(struct memcg_vmstats, state);
 	__u32 size = bpf_core_field_size(struct memcg_vmstats, state) +
 		     bpf_core_field_size(struct memcg_vmstats, events);
@@ -279,7 +342,9 @@ static __always_inline void read_memstat(struct mem_cgroup *memcg, struct cgiter
 	_Static_assert(sizeof(ev_idx) / sizeof(int) == CGITER_MS_NR - CGITER_MS_PGSCAN_KSWAPD,
 		       "every event item has an index");
 
-	if (!vm || size > SCRATCH_SIZE ||
+	if (bpf_probe_read_kernel(&vm, sizeof(vm),
+				  memcg + bpf_core_field_offset(struct mem_cgroup, vmstats)) ||
+	    !vm || size > SCRATCH_SIZE ||
 	    bpf_probe_read_kernel(st, size & (SCRATCH_SIZE - 1), (void *)vm + off)) {
 		set_unset(r->memstat, CGITER_MS_NR);
 		return;
@@ -313,33 +378,37 @@ static __always_inline void read_memstat(struct mem_cgroup *memcg, struct cgiter
 static __always_inline void read_memory(struct cgroup_subsys_state *css, struct cgiter_rec *r,
 					struct scratch *s, __u32 cov)
 {
-	struct mem_cgroup *memcg = container_of(css, struct mem_cgroup, css);
+	void *memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
 
-	read_counter(&memcg->memory, &r->mem_usage, &r->mem_watermark, &r->mem_max);
-	r->mem_high = BPF_CORE_READ(memcg, memory.high);
-	r->mem_low = BPF_CORE_READ(memcg, memory.low);
-	r->mem_min = BPF_CORE_READ(memcg, memory.min);
+	if (read_counter(s, memcg + bpf_core_field_offset(struct mem_cgroup, memory),
+			 &r->mem_usage, &r->mem_watermark, &r->mem_max, &r->mem_high,
+			 &r->mem_low, &r->mem_min))
+		return;
 	r->have |= CGITER_HAVE_MEMORY;
 	if (cov & CGITER_COVER_MEMORY_EVENTS)
 		read_mem_events(memcg, r, s);
-	if (cov & CGITER_COVER_MEMORY_SWAP) {
-		read_counter(&memcg->swap, &r->swap_usage, NULL, &r->swap_max);
+	if ((cov & CGITER_COVER_MEMORY_SWAP) &&
+	    !read_counter(s, memcg + bpf_core_field_offset(struct mem_cgroup, swap),
+			  &r->swap_usage, NULL, &r->swap_max, NULL, NULL, NULL))
 		r->have |= CGITER_HAVE_SWAP;
-	}
-	if (cov & CGITER_COVER_MEMORY_STAT)
+	if (with_memstat && (cov & CGITER_COVER_MEMORY_STAT))
 		read_memstat(memcg, r, s);
 }
 
 static __always_inline void read_pids(struct cgroup_subsys_state *css, struct cgroup *cgrp,
-				      struct cgiter_rec *r)
+				      struct cgiter_rec *r, struct scratch *s)
 {
-	struct pids_cgroup *pids = container_of(css, struct pids_cgroup, css);
+	void *pids = (void *)css - bpf_core_field_offset(struct pids_cgroup, css);
 
-	r->pids_current = BPF_CORE_READ(pids, counter.counter);
-	r->pids_limit = BPF_CORE_READ(pids, limit.counter);
-	r->pids_peak = bpf_core_field_exists(pids->watermark) ? BPF_CORE_READ(pids, watermark)
-							       : CGITER_UNSET;
-	r->pids_events_max = pids_events_max(pids, cgrp);
+	if (copy_raw(s, pids, bpf_core_type_size(struct pids_cgroup)))
+		return;
+#define PIDS(field, type) RAW(s, bpf_core_field_offset(struct pids_cgroup, field), type)
+	r->pids_current = (__u64)PIDS(counter, __s64);
+	r->pids_limit = (__u64)PIDS(limit, __s64);
+	r->pids_peak = bpf_core_field_exists(struct pids_cgroup, watermark) ?
+			       (__u64)PIDS(watermark, __s64) : CGITER_UNSET;
+#undef PIDS
+	r->pids_events_max = pids_events_max(pids, cgrp, s->raw);
 	r->have |= CGITER_HAVE_PIDS;
 }
 
@@ -360,23 +429,39 @@ static __always_inline void read_psi(struct cgroup *cgrp, struct cgiter_rec *r)
 		-1,	/* PSI_IRQ_FULL: not in the kernels of vmlinux.h */
 	};
 
-	if (!g || bpf_core_enum_value(enum psi_aggregators, PSI_AVGS) != 0) {
-		set_unset(r->psi_total_ns, CGITER_PSI_NR);
-		return;
-	}
+	if (!g || bpf_core_enum_value(enum psi_aggregators, PSI_AVGS) != 0)
+		return;		/* HAVE_PSI clear */
 	#pragma unroll
 	for (int i = 0; i < CGITER_PSI_NR; i++) {
 		__u32 k = (__u32)st[i];
 
-		r->psi_total_ns[i] = k < 16 ? BPF_CORE_READ(g, total[k]) : CGITER_UNSET;
+		r->psi_total_ns[i] = k < 12 ? g->total[k] : CGITER_UNSET;
 	}
 	r->have |= CGITER_HAVE_PSI;
+}
+
+/* The record of the walk's place-th cgroup: in the array, or in the spill
+ * map by id (made on first sight). NULL when the spill map is full. */
+static __always_inline struct cgiter_rec *record(__u64 id, __u64 place, struct scratch *s)
+{
+	struct cgiter_rec *r;
+	__u32 k = (__u32)place;
+
+	if (place < capacity)
+		return bpf_map_lookup_elem(&recs, &k);
+	r = bpf_map_lookup_elem(&spill, &id);
+	if (r)
+		return r;
+	__builtin_memset(s->raw, 0, sizeof(struct cgiter_rec));	/* >= the value */
+	if (bpf_map_update_elem(&spill, &id, s->raw, BPF_NOEXIST))
+		return NULL;
+	return bpf_map_lookup_elem(&spill, &id);
 }
 
 SEC("iter.s/cgroup")
 int cgroup_stats(struct bpf_iter__cgroup *ctx)
 {
-	struct cgroup *cgrp = ctx->cgroup, *parent = NULL;
+	struct cgroup *cgrp = ctx->cgroup;
 	struct cgroup_subsys_state *css;
 	struct cgiter_rec *r;
 	struct scratch *s;
@@ -397,54 +482,40 @@ int cgroup_stats(struct bpf_iter__cgroup *ctx)
 		visited = dropped = 0;
 	}
 	cov = cover;
-	visited++;
 	id = cgroup_ino(cgrp);
-	r = bpf_map_lookup_elem(&recs, &id);
+	r = record(id, visited++, s);
 	if (!r) {
-		__builtin_memset(s->raw, 0, sizeof(struct cgiter_rec));
-		if (bpf_map_update_elem(&recs, &id, s->raw, BPF_NOEXIST) ||
-		    !(r = bpf_map_lookup_elem(&recs, &id))) {
-			dropped++;
-			return 0;
-		}
+		dropped++;
+		return 0;
 	}
+	/* Every part is written whole or its have bit left clear: an array
+	 * slot held another cgroup's record last walk. */
 	r->id = id;
 	r->gen = gen;
 	r->level = cgrp->level;
 	r->have = 0;
 	r->nr_descendants = (__u32)cgrp->nr_descendants;
 	r->nr_dying_descendants = (__u32)cgrp->nr_dying_descendants;
-	threaded = BPF_CORE_READ(cgrp, dom_cgrp) != cgrp;
+	threaded = cgrp->dom_cgrp != cgrp;
 	r->flags = (cgrp->nr_populated_csets + cgrp->nr_populated_domain_children +
 		    cgrp->nr_populated_threaded_children ? CGITER_POPULATED : 0) |
 		   (cgroup_frozen(cgrp) ? CGITER_FROZEN : 0) |
 		   (cgrp->freezer.freeze ? CGITER_FREEZE : 0) |
 		   (threaded ? CGITER_THREADED : 0);
-	if (cgrp->level > 0)
-		parent = container_of(BPF_CORE_READ(cgrp, self.parent), struct cgroup, self);
-	r->controllers = visible_controllers(cgrp, parent, threaded);
-
-	set_unset(&r->sum_exec_ns, 6);
-	set_unset(&r->nr_periods, 8);
-	set_unset(&r->mem_usage, 8);
-	set_unset(r->mem_events, CGITER_MEMEV_NR);
-	set_unset(r->mem_events_local, CGITER_MEMEV_NR);
-	set_unset(r->swap_events, CGITER_SWAPEV_NR);
-	set_unset(r->memstat, CGITER_MS_NR);
-	set_unset(&r->pids_current, 4);
-	set_unset(r->psi_total_ns, CGITER_PSI_NR);
+	r->controllers = visible_controllers(cgrp, threaded);
 
 	/* cpu.stat of the hierarchy's root is the whole machine's
 	 * (root_cgroup_cputime()): files. */
 	if ((cov & CGITER_COVER_CPU) && cgrp->level > 0)
 		read_cpu_base(cgrp, r);
 	if ((cov & CGITER_COVER_CPU) && (css = css_of(cgrp, SUBSYS_ID(cpu))))
-		read_cpu(css, r);
+		read_cpu(css, r, s);
 	if ((cov & CGITER_COVER_MEMORY) && (css = css_of(cgrp, SUBSYS_ID(memory))))
 		read_memory(css, r, s, cov);
 	if ((cov & CGITER_COVER_PIDS) && (css = css_of(cgrp, SUBSYS_ID(pids))))
-		read_pids(css, cgrp, r);
-	read_psi(cgrp, r);
+		read_pids(css, cgrp, r, s);
+	if (with_psi && psi)
+		read_psi(cgrp, r);
 	return 0;
 }
 

@@ -122,10 +122,19 @@ struct cgiter_rec {
 	__u64 swap_usage, swap_max;
 	__u64 mem_events[CGITER_MEMEV_NR], mem_events_local[CGITER_MEMEV_NR];
 	__u64 swap_events[CGITER_SWAPEV_NR];
-	__u64 memstat[CGITER_MS_NR];
 	/* pids */
 	__u64 pids_current, pids_limit, pids_peak, pids_events_max;
+	/* The parts below are in the map's values only when asked for
+	 * (CGITER_SIZE_*): the batch reads copy every byte of a value, and a
+	 * kernel without 6.1's memory.stat layout has no use for 408 of them. */
 	__u64 psi_total_ns[CGITER_PSI_NR];
+	__u64 memstat[CGITER_MS_NR];
 };
+
+/* The map's value size: the record up to psi_total_ns (no psi, no
+ * memory.stat), up to memstat (psi), or whole (memory.stat). */
+#define CGITER_SIZE_BASE __builtin_offsetof(struct cgiter_rec, psi_total_ns)
+#define CGITER_SIZE_PSI __builtin_offsetof(struct cgiter_rec, memstat)
+#define CGITER_SIZE_ALL sizeof(struct cgiter_rec)
 
 #endif

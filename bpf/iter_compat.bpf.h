@@ -29,7 +29,7 @@ static __always_inline struct cgroup_subsys_state *css_of(struct cgroup *cgrp, i
 {
 	if (id < 0 || id >= (int)bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT))
 		return NULL;
-	return BPF_CORE_READ(cgrp, subsys[id]);
+	return cgrp->subsys[id];
 }
 
 /* cgroup::flags bit CGRP_FROZEN and cgroup_root::flags bit
@@ -74,7 +74,7 @@ static __always_inline __u64 cgroup_forceidle_ns(struct cgroup *cgrp)
 
 	if (!bpf_core_field_exists(c->bstat.forceidle_sum))
 		return (__u64)-1;
-	return BPF_CORE_READ(c, bstat.forceidle_sum);
+	return c->bstat.forceidle_sum;
 }
 
 /* pids.events: until 6.11 one counter, pids_cgroup::events_limit; then
@@ -85,16 +85,22 @@ struct pids_cgroup___pre611 {
 	atomic64_t events_limit;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u64 pids_events_max(struct pids_cgroup *pids, struct cgroup *cgrp)
+/* pids: the struct, copied whole into raw (cgroup_iter.bpf.h). */
+static __always_inline __u64 pids_events_max(void *pids, struct cgroup *cgrp, void *raw)
 {
-	struct pids_cgroup___pre611 *old = (void *)pids;
+	__u32 i;
 
-	if (bpf_core_field_exists(old->events_limit))
-		return BPF_CORE_READ(old, events_limit.counter);
-	if (BPF_CORE_READ(cgrp, root, flags) & CGRP_ROOT_PIDS_LOCAL_EVENTS)
-		return BPF_CORE_READ(pids, events_local[bpf_core_enum_value(enum pidcg_event,
-									    PIDCG_FORKFAIL)].counter);
-	return BPF_CORE_READ(pids, events[bpf_core_enum_value(enum pidcg_event, PIDCG_MAX)].counter);
+	if (bpf_core_field_exists(struct pids_cgroup___pre611, events_limit))
+		return *(__u64 *)(raw + bpf_core_field_offset(struct pids_cgroup___pre611,
+							     events_limit));
+	if (cgrp->root->flags & CGRP_ROOT_PIDS_LOCAL_EVENTS) {
+		i = bpf_core_enum_value(enum pidcg_event, PIDCG_FORKFAIL);
+		return i < 2 ? *(__u64 *)(raw + bpf_core_field_offset(struct pids_cgroup,
+									events_local) + i * 8) : (__u64)-1;
+	}
+	i = bpf_core_enum_value(enum pidcg_event, PIDCG_MAX);
+	return i < 2 ? *(__u64 *)(raw + bpf_core_field_offset(struct pids_cgroup, events) + i * 8)
+		     : (__u64)-1;
 }
 
 /* memory.stat is read from memcg_vmstats by item only where state[] is

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -50,6 +51,26 @@ void collect_source_summary(uint32_t files, uint32_t iter_files, char *buf, size
 	}
 }
 
+/* The cgroups below a cgroup2 directory and itself, from its cgroup.stat;
+ * 0 when it cannot be read (the iterator then starts small). */
+static uint32_t count_cgroups(int dirfd)
+{
+	char buf[512];
+	ssize_t n;
+	const char *p;
+	int fd = openat(dirfd, "cgroup.stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strstr(buf, "nr_descendants ");
+	return p ? (uint32_t)strtoul(p + 15, NULL, 10) + 1 : 0;
+}
+
 static const char *value_str(uint64_t v, char *buf, size_t size)
 {
 	if (v == UINT64_MAX)
@@ -76,10 +97,10 @@ static void log_check(const struct source_setup *s)
 	}
 }
 
-int collect_source_start(enum collect_source mode, const char *root, uint32_t files,
-			 int check_rounds, struct collector *c, struct source_setup *ret)
+static int start(enum collect_source mode, const char *root, uint32_t files, int check_rounds,
+		 struct collector *c, bool psi, struct source_setup *ret)
 {
-	struct cgroup_iter_opts o = { .want = want_of(files), .max_cgroups = 65536 };
+	struct cgroup_iter_opts o = { .want = want_of(files), .psi = psi };
 	struct cgroup_iter_stats st;
 	struct statfs sfs;
 	char summary[256];
@@ -109,6 +130,7 @@ int collect_source_start(enum collect_source mode, const char *root, uint32_t fi
 			 "%s is not a cgroup2 directory (a captured tree?)", root);
 		goto fail;
 	}
+	o.cgroups = count_cgroups(fd);
 	r = cgroup_iter_open(fd, &o, &ret->iter);
 	close(fd);	/* the link holds the cgroup */
 	if (r < 0) {
@@ -157,6 +179,18 @@ fail:
 	}
 	log_info("reading every file: %s", ret->note);
 	return 0;
+}
+
+int collect_source_start(enum collect_source mode, const char *root, uint32_t files,
+			 int check_rounds, struct collector *c, struct source_setup *ret)
+{
+	return start(mode, root, files, check_rounds, c, false, ret);
+}
+
+int collect_source_start_psi(enum collect_source mode, const char *root, uint32_t files,
+			     int check_rounds, struct collector *c, struct source_setup *ret)
+{
+	return start(mode, root, files, check_rounds, c, true, ret);
 }
 
 void collect_source_stop(struct source_setup *s)

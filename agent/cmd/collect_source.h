@@ -40,6 +40,11 @@ struct source_setup {
 int collect_source_start(enum collect_source mode, const char *root, uint32_t files,
 			 int check_rounds, struct collector *c, struct source_setup *ret);
 
+/* The same, with room in the records for the psi totals that
+ * source_check_run() measures (dump --check-sources). */
+int collect_source_start_psi(enum collect_source mode, const char *root, uint32_t files,
+			     int check_rounds, struct collector *c, struct source_setup *ret);
+
 /* After the collector is done with it. */
 void collect_source_stop(struct source_setup *s);
 

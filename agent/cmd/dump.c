@@ -252,7 +252,7 @@ static int check_sources(const char *root)
 	int r;
 
 	/* No collector: the check makes its own, reading files only. */
-	r = collect_source_start(SOURCE_BPF, root, CG_FILES_ALL, 0, NULL, &src);
+	r = collect_source_start_psi(SOURCE_BPF, root, CG_FILES_ALL, 0, NULL, &src);
 	if (r < 0)
 		return 1;
 	r = source_check_run(root, src.iter, src.groups, 1, &src.check);

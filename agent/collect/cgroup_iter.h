@@ -13,6 +13,7 @@
 #ifndef CGSCOPE_CGROUP_ITER_H
 #define CGSCOPE_CGROUP_ITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,9 +24,15 @@ struct cgroup_iter;
 struct cgroup_iter_opts {
 	/* enum cgiter_cover bits to read; the others cost nothing. */
 	uint32_t want;
-	/* Cgroups the record map can hold: past it, a cgroup has no record
-	 * (cgroup_iter_stats.dropped) and is read from its files. */
-	uint32_t max_cgroups;
+	/* The cgroups below the directory now: the records of a walk's first
+	 * cgroups are read in place, from an array sized for this many with
+	 * room to grow (a quarter more, and 1,024); the rest are copied out of
+	 * a map that grows with the tree, up to 65,536 more; past that a
+	 * cgroup has no record (cgroup_iter_stats.dropped) and is read from
+	 * its files. */
+	uint32_t cgroups;
+	/* Room for the psi totals in the records (cgroup_iter_want_psi). */
+	bool psi;
 };
 
 /* Loads and attaches the iterator to the cgroup2 directory dirfd (the walk
@@ -45,12 +52,17 @@ int cgroup_iter_walk(struct cgroup_iter *it);
 int cgroup_iter_read(struct cgroup_iter *it,
 		     void (*each)(void *ctx, const struct cgiter_rec *r), void *ctx);
 
+/* Has the walks read the cgroups' psi totals too (only measured, against
+ * the files: collect/source_check.h); only with cgroup_iter_opts.psi. */
+void cgroup_iter_want_psi(struct cgroup_iter *it, bool on);
+
 struct cgroup_iter_stats {
 	uint32_t cover;		/* enum cgiter_cover: what the kernel gave, last walk */
 	uint64_t sessions;	/* walks done */
 	uint64_t visited;	/* cgroups of the last walk */
-	uint64_t dropped;	/* of those, without a record: the map was full */
-	uint32_t max_cgroups;	/* the map's size */
+	uint64_t dropped;	/* of those, without a record: no room left */
+	uint32_t capacity;	/* records read in place */
+	uint32_t max_cgroups;	/* records in all */
 	const char *flush;	/* the flush kfunc: "cgroup_rstat_flush", "css_rstat_flush" */
 };
 

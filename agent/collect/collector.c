@@ -661,6 +661,8 @@ static void iter_pass(struct collector *c, struct cgroup_sample *samples,
 		c->iter_arr = arr;
 		r = cgroup_iter_read(c->iter, iter_each, c);
 		c->stats.iter_dropped = st.dropped;
+		c->stats.iter_visited = st.visited;
+		c->stats.iter_capacity = st.capacity;
 	}
 	if (r < 0) {
 		c->stats.iter_errors++;

@@ -95,7 +95,9 @@ struct collector_stats {
 	bool iter_gave_up;		/* it failed too often: files for good */
 	uint32_t iter_files;		/* the files it served: bits (1 << enum cg_file) */
 	uint32_t iter_missing;		/* cgroups of the cycle with no record: files */
-	uint64_t iter_dropped;		/* cgroups past its map's size, last walk */
+	uint64_t iter_dropped;		/* cgroups past its maps' size, last walk */
+	uint64_t iter_visited;		/* cgroups of its last walk */
+	uint32_t iter_capacity;		/* of those, read in place at most */
 	uint64_t iter_errors;		/* walks or reads that failed */
 	int iter_last_error;
 	/* From the loop that schedules cycles (collect/schedule.h), 0 without

@@ -389,6 +389,7 @@ int source_check_run(const char *root, struct cgroup_iter *it, uint32_t groups, 
 	if (r < 0)
 		return r;
 	bad_all = ret->groups;
+	cgroup_iter_want_psi(it, true);
 	for (int round = 0; round < rounds && bad_all; round++) {
 		struct snapshot *sa = NULL, *sc = NULL;
 		uint32_t bad;
@@ -419,6 +420,7 @@ int source_check_run(const char *root, struct cgroup_iter *it, uint32_t groups, 
 		snapshot_unref(sa);
 		snapshot_unref(sc);
 	}
+	cgroup_iter_want_psi(it, false);
 	ret->bad = r < 0 ? 0 : bad_all;
 	collector_free(c);
 	free(w.d);

@@ -262,6 +262,12 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	jw_u64(&w, s->stats.iter_errors);
 	jw_key(&w, "iterator_missing");
 	jw_u64(&w, s->stats.iter_files ? s->stats.iter_missing : 0);
+	if (s->stats.iter_files) {
+		jw_key(&w, "iterator_walked");
+		jw_u64(&w, s->stats.iter_visited);
+		jw_key(&w, "iterator_in_place");
+		jw_u64(&w, s->stats.iter_capacity);
+	}
 	jw_object_end(&w);
 	if (s->events.nhooks) {
 		const struct events_status *ev = &s->events;

@@ -185,3 +185,42 @@ def test_groups_switched_off_are_not_served_by_the_iterator(cgtree, agent_factor
     m = parse_metrics(agent.get("/metrics"))
     assert not [k for k in m if k[0] == "cgroup_cpu_usage_seconds_total"]
     assert series(m, "cgroup_frozen", cgroup="/frozen") == 1
+
+
+def test_a_tree_that_outgrows_the_array(cgtree, agent_factory):
+    """The iterator's array is sized for the tree the agent starts with (and
+    1,024 more): cgroups past it go to the spill map, every one is seen with
+    its values, and those removed leave it."""
+    workload(cgtree)
+    agent = agent_factory("--interval=200ms", f"--cgroup-root={cgtree.path}")
+    assert wait_for(lambda: status(agent)["cycles"] >= 2)
+    cgtree.mkdir("many")
+    n = 1200
+    for i in range(n):
+        cgtree.mkdir("many", f"g{i:04d}")
+    # Frozen, the last made: past the array, in the spill map.
+    last = f"g{n - 1:04d}"
+    with open(os.path.join(cgtree.path, "many", last, "cgroup.freeze"), "w") as f:
+        f.write("1")
+
+    def settled():
+        m = parse_metrics(agent.get("/metrics"))
+        return m if (series(m, "cgscope_cgroups") == 9 + n and
+                     series(m, "cgroup_frozen", cgroup=f"/many/{last}") == 1) else None
+    m = wait_for(settled, timeout=30)
+    assert m, status(agent)
+    assert series(m, "cgroup_descendants", cgroup="/many") == n
+    assert series(m, "cgroup_freeze_requested", cgroup=f"/many/{last}") == 1
+    assert series(m, "cgroup_frozen", cgroup="/many/g0000") == 0
+    assert series(m, "cgscope_collect_source_info", group="cgroup", source="bpf") == 1
+    src = status(agent)["collect_source"]
+    assert src["iterator_errors"] == 0 and src["iterator_missing"] == 0, src
+    assert src["iterator_walked"] == 9 + n > src["iterator_in_place"], src
+    # Half of them gone: the rest still seen, none missing.
+    for i in range(0, n, 2):
+        cgtree.rmdir("many", f"g{i:04d}")
+    m = wait_for(lambda: (lambda m: m if series(m, "cgscope_cgroups") == 9 + n // 2 else None)(
+        parse_metrics(agent.get("/metrics"))), timeout=30)
+    assert m and series(m, "cgroup_descendants", cgroup="/many") == n // 2
+    assert series(m, "cgroup_frozen", cgroup=f"/many/{last}") == 1
+    assert status(agent)["collect_source"]["iterator_missing"] == 0
