@@ -35,7 +35,7 @@ static __always_inline struct cgroup_subsys_state *css_of(struct cgroup *cgrp, i
 /* cgroup::flags bit CGRP_FROZEN and cgroup_root::flags bit
  * CGRP_ROOT_PIDS_LOCAL_EVENTS are members of anonymous enums, which CO-RE
  * cannot relocate; CGRP_FROZEN has been 3 since it was added (5.2), and the
- * pids bit 1 << 20 since it was added (6.11, with pids_cgroup::events_local,
+ * pids bit 1 << 20 since it was added (with pids_cgroup::events_local,
  * which is what tells whether it exists). vmlinux.h's values are right. */
 static __always_inline bool cgroup_frozen(struct cgroup *cgrp)
 {
@@ -77,11 +77,12 @@ static __always_inline __u64 cgroup_forceidle_ns(struct cgroup *cgrp)
 	return c->bstat.forceidle_sum;
 }
 
-/* pids.events: until 6.11 one counter, pids_cgroup::events_limit; then
- * events[] and events_local[] by enum pidcg_event ("cgroup/pids: Make event
- * counters hierarchical"), shown as events_local[PIDCG_FORKFAIL] when the
- * hierarchy is mounted with pids_localevents. */
-struct pids_cgroup___pre611 {
+/* pids.events: on 6.1 one counter, pids_cgroup::events_limit; later
+ * kernels (6.12 is one) have events[] and events_local[] by enum
+ * pidcg_event ("cgroup/pids: Make event counters hierarchical"), shown as
+ * events_local[PIDCG_FORKFAIL] when the hierarchy is mounted with
+ * pids_localevents. */
+struct pids_cgroup___v61 {
 	atomic64_t events_limit;
 } __attribute__((preserve_access_index));
 
@@ -90,8 +91,8 @@ static __always_inline __u64 pids_events_max(void *pids, struct cgroup *cgrp, vo
 {
 	__u32 i;
 
-	if (bpf_core_field_exists(struct pids_cgroup___pre611, events_limit))
-		return *(__u64 *)(raw + bpf_core_field_offset(struct pids_cgroup___pre611,
+	if (bpf_core_field_exists(struct pids_cgroup___v61, events_limit))
+		return *(__u64 *)(raw + bpf_core_field_offset(struct pids_cgroup___v61,
 							     events_limit));
 	if (cgrp->root->flags & CGRP_ROOT_PIDS_LOCAL_EVENTS) {
 		i = bpf_core_enum_value(enum pidcg_event, PIDCG_FORKFAIL);
@@ -104,11 +105,10 @@ static __always_inline __u64 pids_events_max(void *pids, struct cgroup *cgrp, vo
 }
 
 /* memory.stat is read from memcg_vmstats by item only where state[] is
- * indexed by the item itself, as on Linux 6.1 (state[MEMCG_NR_STAT]). 6.8
- * packed it ("memcg: reduce memory size of mem_cgroup_events_index" and
- * "memcg: dynamically allocate lruvec_stats"): state[] then holds only the
- * items memcg tracks, by a table built at boot (mem_cgroup_stats_index[])
- * that no program can read. Events are by their place in the static
+ * indexed by the item itself, as on Linux 6.1 (state[MEMCG_NR_STAT]).
+ * Later kernels (6.12 is one) packed it: state[MEMCG_VMSTAT_SIZE] holds
+ * only the items memcg tracks, at places given by a table built at boot
+ * (memcg_stats_index()) that no program can read. Events are by their place in the static
  * memcg_vm_event_stat[] of that kernel, which depends on the config: its
  * length must be the one 6.1's source gives for the config the enum shows
  * (13 events, ZSWPIN and ZSWPOUT with CONFIG_ZSWAP, THP_FAULT_ALLOC and

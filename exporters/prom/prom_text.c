@@ -441,7 +441,7 @@ static void render_source(struct prom_page *pg)
 	sb_printf(sb, "cgscope_collect_iterator_errors_total %lu\n", (unsigned long)st->iter_errors);
 	prom_family(pg, "cgscope_collect_iterator_missing", "gauge",
 		    "Cgroups of the last cycle the cgroup iterator gave no record of (made or removed "
-		    "meanwhile, or past its map's size): their files were read.");
+		    "meanwhile, or past its maps' size): their files were read.");
 	sb_printf(sb, "cgscope_collect_iterator_missing %u\n",
 		  st->iter_files ? (unsigned)st->iter_missing : 0u);
 }
