@@ -337,20 +337,31 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
  * that moves fast can fall outside the bounds once). */
 #define SOURCE_CHECK_ROUNDS 3
 
-/* Says when the cgroup iterator's walks fail, and when it is given up. */
-static void log_iter(const struct snapshot *s, uint64_t *seen, bool *gave_up)
+/* Says when the cgroup iterator's walks fail (at most once a minute), and
+ * when it is given up. */
+static void log_iter(const struct snapshot *s, uint64_t *seen, bool *gave_up,
+		     struct timespec *last)
 {
+	struct timespec now;
+
 	if (s->stats.iter_gave_up && !*gave_up) {
 		log_error("the cgroup iterator failed %lu times (last: %s): every group is read "
 			  "from its files from now on (cgscope_collect_source_info)",
 			  (unsigned long)s->stats.iter_errors, strerror(-s->stats.iter_last_error));
 		*gave_up = true;
-	} else if (s->stats.iter_errors > *seen && !s->stats.iter_gave_up) {
-		log_warn("a walk of the cgroup iterator failed (%s): this cycle's values were read "
-			 "from the files (cgscope_collect_iterator_errors_total)",
-			 strerror(-s->stats.iter_last_error));
+		*seen = s->stats.iter_errors;
+		return;
 	}
+	if (s->stats.iter_errors == *seen || s->stats.iter_gave_up)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last->tv_sec && now.tv_sec - last->tv_sec < 60)
+		return;
+	log_warn("%lu walk(s) of the cgroup iterator failed (last: %s): their cycles' values "
+		 "were read from the files (cgscope_collect_iterator_errors_total)",
+		 (unsigned long)(s->stats.iter_errors - *seen), strerror(-s->stats.iter_last_error));
 	*seen = s->stats.iter_errors;
+	*last = now;
 }
 
 /* What the collection loop adds to each snapshot before it is rendered. */
@@ -628,6 +639,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 	bool warned_limit = false, warned_tables = false, warned_include = false;
 	bool warned_overrun = false, first = true, iter_gave_up = false;
 	uint64_t iter_errors = 0;
+	struct timespec last_iter = {0};
 	uint64_t seen[F_NR] = {0}, lost_logged = 0, seen_identity = 0;
 	struct timespec last_log[F_NR] = {{0}}, last_lost = {0}, last_identity = {0};
 	uint64_t next_ns = clock_ns(CLOCK_MONOTONIC);
@@ -669,7 +681,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 				warned_tables = true;
 			}
 			log_read_errors(c, s, seen, last_log);
-			log_iter(s, &iter_errors, &iter_gave_up);
+			log_iter(s, &iter_errors, &iter_gave_up, &last_iter);
 			log_lost(s, &lost_logged, &last_lost);
 			if (o->names)
 				log_identity_errors(o->names, &seen_identity, &last_identity);

@@ -224,3 +224,69 @@ def test_a_tree_that_outgrows_the_array(cgtree, agent_factory):
     assert m and series(m, "cgroup_descendants", cgroup="/many") == n // 2
     assert series(m, "cgroup_frozen", cgroup=f"/many/{last}") == 1
     assert status(agent)["collect_source"]["iterator_missing"] == 0
+
+
+BPF_ITER_CREATE = 33
+
+
+def refuse_iter_create():
+    """A seccomp filter (set in the child before exec) under which bpf()
+    refuses BPF_ITER_CREATE with EPERM: the iterator loads and attaches,
+    and every walk fails."""
+    import ctypes
+    import platform
+
+    from test_capabilities import SECCOMP_ARCH
+    arch, nr_bpf, _ = SECCOMP_ARCH[platform.machine()]
+
+    class Insn(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8),
+                    ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Insn))]
+
+    ld, jeq, ret = 0x20, 0x15, 0x06
+    insns = [
+        (ld, 0, 0, 4),                  # arch
+        (jeq, 0, 4, arch),              # -> allow
+        (ld, 0, 0, 0),                  # syscall number
+        (jeq, 0, 2, nr_bpf),            # -> allow
+        (ld, 0, 0, 16),                 # bpf()'s cmd
+        (jeq, 1, 0, BPF_ITER_CREATE),   # -> EPERM
+        (ret, 0, 0, 0x7FFF0000),        # allow
+        (ret, 0, 0, 0x00050000 | 1),    # EPERM
+    ]
+    arr = (Insn * len(insns))(*[Insn(*i) for i in insns])
+    prog = Prog(len(insns), arr)
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def install():
+        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
+            raise OSError(ctypes.get_errno(), "seccomp")
+    return install
+
+
+def test_walks_that_fail_fall_back_to_the_files(cgtree, agent_factory):
+    """--collect.source=bpf (no check at start) and every walk refused: each
+    cycle reads the files instead, three failures give the iterator up, and
+    the values served are the files' all along."""
+    workload(cgtree)
+    agent = agent_factory("--interval=200ms", f"--cgroup-root={cgtree.path}",
+                          "--collect.source=bpf", preexec_fn=refuse_iter_create())
+    assert wait_for(lambda: status(agent)["collect_source"]["iterator_errors"] >= 3)
+    # Given up: no walk after the third.
+    c0 = status(agent)["cycles"]
+    assert wait_for(lambda: status(agent)["cycles"] >= c0 + 3)
+    m = parse_metrics(agent.get("/metrics"))
+    assert series(m, "cgscope_collect_iterator_errors_total") == 3
+    assert series(m, "cgscope_collect_source_info", group="cgroup", source="files") == 1
+    assert series(m, "cgscope_collect_source_info", group="cpu", source="files") == 1
+    assert series(m, "cgroup_frozen", cgroup="/frozen") == 1
+    assert series(m, "cgroup_populated", cgroup="/empty") == 0
+    assert series(m, "cgroup_cpu_usage_seconds_total", cgroup="/busy") > 0
+    src = status(agent)["collect_source"]
+    assert set(src["groups"].values()) == {"files"}, src
+    log = agent.stop()
+    assert "the cgroup iterator failed 3 times (last: Operation not permitted): every group " \
+           "is read from its files from now on" in log, log
