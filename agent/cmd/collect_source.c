@@ -135,8 +135,11 @@ static int start(enum collect_source mode, const char *root, uint32_t files, int
 	close(fd);	/* the link holds the cgroup */
 	if (r < 0) {
 		snprintf(ret->note, sizeof(ret->note), "the cgroup iterator did not load: %s%s",
-			 strerror(-r), r == -EPERM || r == -EACCES ?
-			 " (loading it needs root or CAP_BPF and CAP_PERFMON)" : "");
+			 strerror(-r),
+			 r == -EPERM || r == -EACCES ?
+			 " (loading it needs root or CAP_BPF and CAP_PERFMON)" :
+			 r == -EOPNOTSUPP ? " (it needs Linux 6.1 or later, with BTF)" :
+			 " (libbpf's own messages at --log-level debug)");
 		goto fail;
 	}
 	ret->groups = iter_groups_of(iter_groups_files((1u << IG_NR) - 1) & files);
