@@ -163,8 +163,11 @@ static void watch(struct cgroup_tree *t, struct cg_node *n, int dirfd)
 
 	if (t->ifd < 0)
 		return;
-	/* The directory's descriptor names it even after a rename. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	/* The directory's descriptor names it even after a rename. The
+	 * thread's own table: /proc/self is the process's, which is another
+	 * table when the tree is used from a thread that unshared its own
+	 * (fd_table.h), where the number names some other file, or none. */
+	snprintf(proc, sizeof(proc), "/proc/thread-self/fd/%d", dirfd);
 	n->wd = inotify_add_watch(t->ifd, proc, WATCH_MASK);
 	if (n->wd < 0) {
 		if (errno != ENOENT)	/* ENOSPC: out of watches */

@@ -722,6 +722,11 @@ static void cycle_finish(struct collector *c, struct snapshot *s, const struct s
 /* ---- the cgroup iterator ---------------------------------------------------- */
 
 struct iter_bench {
+	/* Everything of the iterator's side runs on a descriptor table of its
+	 * own (a thread): the files collector's table 0 and the iterator
+	 * collector's would otherwise both count on the whole RLIMIT_NOFILE,
+	 * which in the agent is one collector's. */
+	struct fd_table *table;
 	struct cgroup_iter *it;		/* NULL: not measured, why says why */
 	char why[200];
 	const char *flush;
@@ -803,6 +808,45 @@ static bool iter_start(const char *root, size_t t_cgroups, struct iter_bench *ib
 	for (int k = 1; k < NSLOT; k++)
 		ib->mask[k] = (ib->files >> (k - 1)) & 1;
 	return true;
+}
+
+/* The iterator's side, on its table's thread. */
+enum iter_what { IT_START, IT_CYCLE_START, IT_PASS, IT_CYCLE, IT_FINISH };
+
+struct iter_op {
+	enum iter_what what;
+	struct iter_bench *ib;
+	const char *root;
+	size_t cgroups;
+	int *cycles;
+	const struct sample *runs;
+	bool ok;
+	struct sample out;
+};
+
+static void iter_op_run(void *arg)
+{
+	struct iter_op *op = arg;
+	struct iter_bench *ib = op->ib;
+
+	switch (op->what) {
+	case IT_START: op->ok = iter_start(op->root, op->cgroups, ib); break;
+	case IT_CYCLE_START:
+		ib->col = cycle_start(op->root, ib->it, iter_groups_of(ib->files), op->cycles, &ib->cr);
+		break;
+	case IT_PASS: op->out = iter_pass(ib); break;
+	case IT_CYCLE: op->out = cycle_once(ib->col, &ib->cr, &ib->keep); break;
+	case IT_FINISH:
+		cycle_finish(ib->col, ib->keep, op->runs, *op->cycles, &ib->cr);
+		cgroup_iter_free(ib->it);
+		break;
+	}
+}
+
+static struct sample iter_run(struct fd_table *t, struct iter_op op)
+{
+	fd_table_run(t, iter_op_run, &op);
+	return op.out;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -955,17 +999,28 @@ int main(int argc, char **argv)
 	 * iterator, the limit of the files it replaces, its pass and the cycle
 	 * with it, in the same turns. */
 	col = cycle_start(t.root, NULL, 0, &cycles, &cr);
-	have_iter = iter_start(t.root, t.n, &ib);
+	{
+		struct fd_table *tbl;
+		struct iter_op op = { .what = IT_START, .ib = &ib, .root = t.root, .cgroups = t.n };
+		int r = fd_table_new(-1, &tbl);
+
+		if (r < 0)
+			die("a descriptor table of its own (unshare)", -r);
+		fd_table_run(tbl, iter_op_run, &op);
+		have_iter = op.ok;
+		ib.table = tbl;
+	}
 	if (have_iter) {
 		int c2 = cycles;
 
-		ib.col = cycle_start(t.root, ib.it, iter_groups_of(ib.files), &c2, &ib.cr);
+		iter_run(ib.table, (struct iter_op){ .what = IT_CYCLE_START, .ib = &ib, .root = t.root,
+						     .cycles = &c2 });
 		ib.cr.cycles = cycles;
 		ib.pass = xcalloc((size_t)reps, sizeof(*ib.pass));
 		ib.lim_bt = xcalloc((size_t)reps, sizeof(*ib.lim_bt));
 		ib.lim_bc = xcalloc((size_t)reps, sizeof(*ib.lim_bc));
 		ib.cycles = xcalloc((size_t)cycles, sizeof(*ib.cycles));
-		iter_pass(&ib);		/* warm-up */
+		iter_run(ib.table, (struct iter_op){ .what = IT_PASS, .ib = &ib });	/* warm-up */
 	} else {
 		fprintf(stderr, "bench_cycle: no cgroup iterator figures: %s\n", ib.why);
 	}
@@ -982,10 +1037,10 @@ int main(int argc, char **argv)
 						       ib.mask);
 			ib.lim_bc[i] = chunks_run_mask(chunks, nchunks, CH_MASK_BY_CGROUP, buf, NULL,
 						       ib.mask);
-			ib.pass[i] = iter_pass(&ib);
+			ib.pass[i] = iter_run(ib.table, (struct iter_op){ .what = IT_PASS, .ib = &ib });
 		}
 		if (have_iter && i < cycles)
-			ib.cycles[i] = cycle_once(ib.col, &ib.cr, &ib.keep);
+			ib.cycles[i] = iter_run(ib.table, (struct iter_op){ .what = IT_CYCLE, .ib = &ib });
 	}
 	for (int c = 0; c < nchunks; c++) {
 		struct chunk_op op = { .what = CH_CLOSE, .ch = &chunks[c] };
@@ -1025,9 +1080,10 @@ int main(int argc, char **argv)
 		s_ilim = s_ibc.cpu_med <= s_ibt.cpu_med ? s_ibc : s_ibt;
 		ilim_order = s_ibc.cpu_med <= s_ibt.cpu_med ? "by cgroup" : "by file type";
 		s_ipass = summarize(ib.pass, reps);
-		cycle_finish(ib.col, ib.keep, ib.cycles, cycles, &ib.cr);
-		cgroup_iter_free(ib.it);
+		iter_run(ib.table, (struct iter_op){ .what = IT_FINISH, .ib = &ib, .runs = ib.cycles,
+						     .cycles = &cycles });
 	}
+	fd_table_free(ib.table);
 	/* The collector holds a descriptor per file and per directory: when they
 	 * do not fit under RLIMIT_NOFILE, it reads fewer files than the limit did. */
 	bool fd_limited = cr.open_fds < total;
