@@ -722,11 +722,6 @@ static void cycle_finish(struct collector *c, struct snapshot *s, const struct s
 /* ---- the cgroup iterator ---------------------------------------------------- */
 
 struct iter_bench {
-	/* Everything of the iterator's side runs on a descriptor table of its
-	 * own (a thread): the files collector's table 0 and the iterator
-	 * collector's would otherwise both count on the whole RLIMIT_NOFILE,
-	 * which in the agent is one collector's. */
-	struct fd_table *table;
 	struct cgroup_iter *it;		/* NULL: not measured, why says why */
 	char why[200];
 	const char *flush;
@@ -810,42 +805,38 @@ static bool iter_start(const char *root, size_t t_cgroups, struct iter_bench *ib
 	return true;
 }
 
-/* The iterator's side, on its table's thread. */
-enum iter_what { IT_START, IT_CYCLE_START, IT_PASS, IT_CYCLE, IT_FINISH };
+/* The files-only collector runs on a descriptor table of its own (a
+ * thread): it and the iterator's collector would otherwise both count on
+ * the whole RLIMIT_NOFILE of the process's table, which in the agent is one
+ * collector's. The iterator's side stays on this thread, which may load
+ * BPF (descriptor-table threads drop every capability). */
+enum files_what { FS_START, FS_CYCLE, FS_FINISH };
 
-struct iter_op {
-	enum iter_what what;
-	struct iter_bench *ib;
+struct files_op {
+	enum files_what what;
 	const char *root;
-	size_t cgroups;
+	struct collector **col;
+	struct cycle_result *cr;
+	struct snapshot **keep;
 	int *cycles;
 	const struct sample *runs;
-	bool ok;
 	struct sample out;
 };
 
-static void iter_op_run(void *arg)
+static void files_op_run(void *arg)
 {
-	struct iter_op *op = arg;
-	struct iter_bench *ib = op->ib;
+	struct files_op *op = arg;
 
 	switch (op->what) {
-	case IT_START: op->ok = iter_start(op->root, op->cgroups, ib); break;
-	case IT_CYCLE_START:
-		ib->col = cycle_start(op->root, ib->it, iter_groups_of(ib->files), op->cycles, &ib->cr);
-		break;
-	case IT_PASS: op->out = iter_pass(ib); break;
-	case IT_CYCLE: op->out = cycle_once(ib->col, &ib->cr, &ib->keep); break;
-	case IT_FINISH:
-		cycle_finish(ib->col, ib->keep, op->runs, *op->cycles, &ib->cr);
-		cgroup_iter_free(ib->it);
-		break;
+	case FS_START: *op->col = cycle_start(op->root, NULL, 0, op->cycles, op->cr); break;
+	case FS_CYCLE: op->out = cycle_once(*op->col, op->cr, op->keep); break;
+	case FS_FINISH: cycle_finish(*op->col, *op->keep, op->runs, *op->cycles, op->cr); break;
 	}
 }
 
-static struct sample iter_run(struct fd_table *t, struct iter_op op)
+static struct sample files_run(struct fd_table *t, struct files_op op)
 {
-	fd_table_run(t, iter_op_run, &op);
+	fd_table_run(t, files_op_run, &op);
 	return op.out;
 }
 
@@ -920,7 +911,9 @@ int main(int argc, char **argv)
 	struct stat2 s_ilim = {0}, s_ibt = {0}, s_ibc = {0}, s_ipass = {0};
 	const char *ilim_order = "";
 	size_t ireplaced = 0;
+	struct fd_table *files_table;
 	bool have_iter;
+	int r;
 	rlim_t nofile;
 	double files;
 
@@ -998,29 +991,21 @@ int main(int argc, char **argv)
 	/* The limit in both orders and cgscope's cycle, in turn; with the
 	 * iterator, the limit of the files it replaces, its pass and the cycle
 	 * with it, in the same turns. */
-	col = cycle_start(t.root, NULL, 0, &cycles, &cr);
-	{
-		struct fd_table *tbl;
-		struct iter_op op = { .what = IT_START, .ib = &ib, .root = t.root, .cgroups = t.n };
-		int r = fd_table_new(-1, &tbl);
-
-		if (r < 0)
-			die("a descriptor table of its own (unshare)", -r);
-		fd_table_run(tbl, iter_op_run, &op);
-		have_iter = op.ok;
-		ib.table = tbl;
-	}
+	if ((r = fd_table_new(-1, &files_table)) < 0)
+		die("a descriptor table of its own (unshare)", -r);
+	files_run(files_table, (struct files_op){ .what = FS_START, .root = t.root, .col = &col,
+						  .cycles = &cycles, .cr = &cr });
+	have_iter = iter_start(t.root, t.n, &ib);
 	if (have_iter) {
 		int c2 = cycles;
 
-		iter_run(ib.table, (struct iter_op){ .what = IT_CYCLE_START, .ib = &ib, .root = t.root,
-						     .cycles = &c2 });
+		ib.col = cycle_start(t.root, ib.it, iter_groups_of(ib.files), &c2, &ib.cr);
 		ib.cr.cycles = cycles;
 		ib.pass = xcalloc((size_t)reps, sizeof(*ib.pass));
 		ib.lim_bt = xcalloc((size_t)reps, sizeof(*ib.lim_bt));
 		ib.lim_bc = xcalloc((size_t)reps, sizeof(*ib.lim_bc));
 		ib.cycles = xcalloc((size_t)cycles, sizeof(*ib.cycles));
-		iter_run(ib.table, (struct iter_op){ .what = IT_PASS, .ib = &ib });	/* warm-up */
+		iter_pass(&ib);		/* warm-up */
 	} else {
 		fprintf(stderr, "bench_cycle: no cgroup iterator figures: %s\n", ib.why);
 	}
@@ -1031,16 +1016,18 @@ int main(int argc, char **argv)
 			bc[i] = chunks_run(chunks, nchunks, CH_BY_CGROUP, buf, NULL);
 		}
 		if (i < cycles)
-			runs[i] = cycle_once(col, &cr, &last);
+			runs[i] = files_run(files_table, (struct files_op){ .what = FS_CYCLE,
+									   .col = &col, .cr = &cr,
+									   .keep = &last });
 		if (have_iter && i < reps) {
 			ib.lim_bt[i] = chunks_run_mask(chunks, nchunks, CH_MASK_BY_TYPE, buf, NULL,
 						       ib.mask);
 			ib.lim_bc[i] = chunks_run_mask(chunks, nchunks, CH_MASK_BY_CGROUP, buf, NULL,
 						       ib.mask);
-			ib.pass[i] = iter_run(ib.table, (struct iter_op){ .what = IT_PASS, .ib = &ib });
+			ib.pass[i] = iter_pass(&ib);
 		}
 		if (have_iter && i < cycles)
-			ib.cycles[i] = iter_run(ib.table, (struct iter_op){ .what = IT_CYCLE, .ib = &ib });
+			ib.cycles[i] = cycle_once(ib.col, &ib.cr, &ib.keep);
 	}
 	for (int c = 0; c < nchunks; c++) {
 		struct chunk_op op = { .what = CH_CLOSE, .ch = &chunks[c] };
@@ -1070,7 +1057,9 @@ int main(int argc, char **argv)
 		free(tmp);
 		ntypes += count[k] > 0;
 	}
-	cycle_finish(col, last, runs, cycles, &cr);
+	files_run(files_table, (struct files_op){ .what = FS_FINISH, .col = &col, .cr = &cr,
+						  .keep = &last, .runs = runs, .cycles = &cycles });
+	fd_table_free(files_table);
 	free(runs);
 	if (have_iter) {
 		for (int k = 0; k < NSLOT; k++)
@@ -1080,10 +1069,9 @@ int main(int argc, char **argv)
 		s_ilim = s_ibc.cpu_med <= s_ibt.cpu_med ? s_ibc : s_ibt;
 		ilim_order = s_ibc.cpu_med <= s_ibt.cpu_med ? "by cgroup" : "by file type";
 		s_ipass = summarize(ib.pass, reps);
-		iter_run(ib.table, (struct iter_op){ .what = IT_FINISH, .ib = &ib, .runs = ib.cycles,
-						     .cycles = &cycles });
+		cycle_finish(ib.col, ib.keep, ib.cycles, cycles, &ib.cr);
+		cgroup_iter_free(ib.it);
 	}
-	fd_table_free(ib.table);
 	/* The collector holds a descriptor per file and per directory: when they
 	 * do not fit under RLIMIT_NOFILE, it reads fewer files than the limit did. */
 	bool fd_limited = cr.open_fds < total;
