@@ -13,7 +13,8 @@
  * It reads what the cgroup's files would show, in the kernel's units, and
  * after the flush that reading cpu.stat (and, on 6.1, memory.stat) would
  * make; kernel differences are in iter_compat.bpf.h. This is the whole
- * program; cgscope_iter.bpf.c and cgscope_iter_v61.bpf.c include it, each
+ * program; cgscope_iter.bpf.c and cgscope_iter_cgroup_rstat.bpf.c include
+ * it, each
  * with the flush kfunc of its kernels as ITER_FLUSH(cgrp). */
 #ifndef CGSCOPE_CGROUP_ITER_BPF_H
 #define CGSCOPE_CGROUP_ITER_BPF_H

@@ -13,7 +13,7 @@
 #include "collect/cgroup_iter.h"
 #include "kernel/kernel_btf.h"
 #include "cgscope_iter.skel.h"
-#include "cgscope_iter_v61.skel.h"
+#include "cgscope_iter_cgroup_rstat.skel.h"
 
 /* Records of the spill map read per batch: 100 KiB of buffer. */
 #define BATCH 256
@@ -51,8 +51,8 @@ struct cgroup_iter {
 	struct cgroup_iter_stats stats;
 };
 
-_Static_assert(sizeof(struct cgscope_iter__rodata) == sizeof(struct cgscope_iter_v61__rodata) &&
-	       sizeof(struct cgscope_iter__bss) == sizeof(struct cgscope_iter_v61__bss),
+_Static_assert(sizeof(struct cgscope_iter__rodata) == sizeof(struct cgscope_iter_cgroup_rstat__rodata) &&
+	       sizeof(struct cgscope_iter__bss) == sizeof(struct cgscope_iter_cgroup_rstat__bss),
 	       "the two objects are one program");
 
 /* Which flush kfunc the kernel has: the object that calls it, NULL for
@@ -140,9 +140,9 @@ static bool memstat_v61(void)
 	return nstat > 0 && nstate == nstat && nevents == want;
 }
 
-static int load_obj(struct iter_obj *o, bool v61)
+static int load_obj(struct iter_obj *o, bool cgroup_rstat)
 {
-	return v61 ? cgscope_iter_v61__load(o->skel) : cgscope_iter__load(o->skel);
+	return cgroup_rstat ? cgscope_iter_cgroup_rstat__load(o->skel) : cgscope_iter__load(o->skel);
 }
 int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_iter **ret)
 {
@@ -153,16 +153,17 @@ int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_
 	int r;
 
 	const char *flush = flush_kfunc();
-	bool v61;
+	bool cgroup_rstat;
 
 	if (!flush)
 		return -EOPNOTSUPP;
-	v61 = !strcmp(flush, "cgroup_rstat_flush");
+	cgroup_rstat = !strcmp(flush, "cgroup_rstat_flush");
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	kernel_bpf_open_opts(&oo);
-	r = v61 ? OPEN_OBJ(&it->o, cgscope_iter_v61, &oo) : OPEN_OBJ(&it->o, cgscope_iter, &oo);
+	r = cgroup_rstat ? OPEN_OBJ(&it->o, cgscope_iter_cgroup_rstat, &oo)
+			 : OPEN_OBJ(&it->o, cgscope_iter, &oo);
 	if (r < 0)
 		goto fail;
 	it->o.rodata->want = o->want;
@@ -186,7 +187,7 @@ int cgroup_iter_open(int dirfd, const struct cgroup_iter_opts *o, struct cgroup_
 		r = bpf_map__set_value_size(it->o.spill, (__u32)it->value_size);
 	if (r < 0)
 		goto fail;
-	r = load_obj(&it->o, v61);
+	r = load_obj(&it->o, cgroup_rstat);
 	if (r < 0)
 		goto fail;
 	memset(&linfo, 0, sizeof(linfo));
