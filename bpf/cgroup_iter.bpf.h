@@ -14,8 +14,7 @@
  * after the flush that reading cpu.stat (and, on 6.1, memory.stat) would
  * make; kernel differences are in iter_compat.bpf.h. This is the whole
  * program; cgscope_iter.bpf.c and cgscope_iter_cgroup_rstat.bpf.c include
- * it, each
- * with the flush kfunc of its kernels as ITER_FLUSH(cgrp). */
+ * it, each with the flush kfunc of its kernels as ITER_FLUSH(cgrp). */
 #ifndef CGSCOPE_CGROUP_ITER_BPF_H
 #define CGSCOPE_CGROUP_ITER_BPF_H
 
