@@ -72,12 +72,22 @@ static const char *flush_kfunc(void)
 	return name;
 }
 
+static void destroy_cgscope_iter(void *skel)
+{
+	cgscope_iter__destroy(skel);
+}
+
+static void destroy_cgscope_iter_cgroup_rstat(void *skel)
+{
+	cgscope_iter_cgroup_rstat__destroy(skel);
+}
+
 #define OPEN_OBJ(o, name, opts)                                                 \
 	({                                                                      \
 		struct name *sk = name##__open_opts(opts);                      \
 		if (sk) {                                                       \
 			(o)->skel = sk;                                         \
-			(o)->destroy = (void (*)(void *))name##__destroy;       \
+			(o)->destroy = destroy_##name;                          \
 			(o)->prog = sk->progs.cgroup_stats;                     \
 			(o)->recs = sk->maps.recs;                              \
 			(o)->spill = sk->maps.spill;                            \
