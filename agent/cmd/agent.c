@@ -16,6 +16,7 @@
 
 #include "cgroupfs/block_device.h"
 #include "cmd/cmd.h"
+#include "cmd/collect_source.h"
 #include "cmd/cycle.h"
 #include "cmd/flags.h"
 #include "collect/cgroup_filter.h"
@@ -42,6 +43,7 @@ struct agent_config {
 	uint32_t files;			/* to read: metric_groups_files() */
 	struct recorder_opts record;
 	bool record_explicit;		/* --record.dir was given, not defaulted */
+	enum collect_source source;
 	struct http_server_opts http;
 	struct cycle_opts cycle;
 	struct event_source_opts events;
@@ -59,6 +61,7 @@ struct agent_flags {
 	int max_depth;
 	uint64_t max_cgroups;
 	struct metric_groups groups;
+	enum collect_source source;
 	enum compat compat;
 	const char *listen_address, *metrics_path, *web_config_file;
 	uint64_t max_connections, max_connections_per_ip, connection_memory;
@@ -118,6 +121,12 @@ static int parse_compat(const struct flag *f, const char *value, void *cfg)
 {
 	(void)f;
 	return compat_parse(value, &((struct agent_flags *)cfg)->compat);
+}
+
+static int parse_source(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return collect_source_parse(value, &((struct agent_flags *)cfg)->source);
 }
 
 static int parse_metrics_path(const struct flag *f, const char *value, void *cfg)
@@ -181,6 +190,12 @@ static const struct flag agent_flags[] = {
 		  "nothing is attached)" },
 	{ .name = "collect.disable-defaults", .parse = parse_group,
 	  .help = "every group off unless named" },
+	{ .name = "collect.source", .arg = "SOURCE", .def = "auto", .parse = parse_source,
+	  .want = "auto, bpf or files",
+	  .help = "where values come from: auto reads the groups the kernel's cgroup iterator "
+		  "(BPF) gives right from it, in one pass, and the rest from their files; bpf "
+		  "insists on the iterator (the agent stops when it cannot load); files reads "
+		  "every file (docs/agent.md)" },
 	{ .name = "compat", .arg = "MODE", .def = "none", .parse = parse_compat,
 	  .want = "cadvisor or none",
 	  .help = "cadvisor: add cAdvisor's metric names and labels; none: cgscope's only" },
@@ -321,6 +336,38 @@ static void log_read_errors(const struct collector *c, const struct snapshot *s,
 		seen[f] = s->stats.read_errors[f];
 		last[f] = now;
 	}
+}
+
+/* Rounds of the start's check of the cgroup iterator against the files: a
+ * group is read from its files only when it disagrees in every one (a value
+ * that moves fast can fall outside the bounds once). */
+#define SOURCE_CHECK_ROUNDS 3
+
+/* Says when the cgroup iterator's walks fail (at most once a minute), and
+ * when it is given up. */
+static void log_iter(const struct snapshot *s, uint64_t *seen, bool *gave_up,
+		     struct timespec *last)
+{
+	struct timespec now;
+
+	if (s->stats.iter_gave_up && !*gave_up) {
+		log_error("the cgroup iterator failed %lu times (last: %s): every group is read "
+			  "from its files from now on (cgscope_collect_source_info)",
+			  (unsigned long)s->stats.iter_errors, strerror(-s->stats.iter_last_error));
+		*gave_up = true;
+		*seen = s->stats.iter_errors;
+		return;
+	}
+	if (s->stats.iter_errors == *seen || s->stats.iter_gave_up)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last->tv_sec && now.tv_sec - last->tv_sec < 60)
+		return;
+	log_warn("%lu walk(s) of the cgroup iterator failed (last: %s): their cycles' values "
+		 "were read from the files (cgscope_collect_iterator_errors_total)",
+		 (unsigned long)(s->stats.iter_errors - *seen), strerror(-s->stats.iter_last_error));
+	*seen = s->stats.iter_errors;
+	*last = now;
 }
 
 /* What the collection loop adds to each snapshot before it is rendered. */
@@ -596,7 +643,9 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 		     const sigset_t *sigs, struct cycle_schedule *sched, struct recording *rec)
 {
 	bool warned_limit = false, warned_tables = false, warned_include = false;
-	bool warned_overrun = false, first = true;
+	bool warned_overrun = false, first = true, iter_gave_up = false;
+	uint64_t iter_errors = 0;
+	struct timespec last_iter = {0};
 	uint64_t seen[F_NR] = {0}, lost_logged = 0, seen_identity = 0;
 	struct timespec last_log[F_NR] = {{0}}, last_lost = {0}, last_identity = {0};
 	uint64_t next_ns = clock_ns(CLOCK_MONOTONIC);
@@ -638,6 +687,7 @@ static void run_loop(struct collector *c, struct snapshot_slot *slot,
 				warned_tables = true;
 			}
 			log_read_errors(c, s, seen, last_log);
+			log_iter(s, &iter_errors, &iter_gave_up, &last_iter);
 			log_lost(s, &lost_logged, &last_lost);
 			if (o->names)
 				log_identity_errors(o->names, &seen_identity, &last_identity);
@@ -696,6 +746,7 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 	};
 	cfg->record_explicit = a->record_explicit;
 	cfg->files = metric_groups_files(&a->groups);
+	cfg->source = a->source;
 	cfg->events = (struct event_source_opts){
 		.bpf = !a->no_bpf,
 		.ringbuf_bytes = a->ringbuf_bytes,
@@ -728,6 +779,7 @@ int cmd_agent(int argc, char **argv)
 	struct event_source *es = NULL;
 	struct loop_ctx loop = { 0 };
 	struct recording rec = { 0 };
+	struct source_setup source = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
 	struct timespec started;
@@ -788,11 +840,17 @@ int cmd_agent(int argc, char **argv)
 		cfg.cycle.record = &rec.status;
 		cfg.cycle.devname = devname_noted;
 	}
+	/* The cgroup iterator is loaded while root, and run as --user. */
+	r = collect_source_start(cfg.source, root, cfg.files, SOURCE_CHECK_ROUNDS, c, &source);
+	if (r < 0)
+		goto out;
 	clock_gettime(CLOCK_REALTIME, &started);
 	info = (struct agent_info){
 		.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000,
 		.cgroup_root = root,
 		.interval_ms = cfg.interval_ms,
+		.collect_source = collect_source_names[cfg.source],
+		.collect_source_note = source.note,
 	};
 	cfg.http.info = &info;
 	cfg.http.slot = &slot;
@@ -863,6 +921,7 @@ out:
 	event_source_stop(es);
 	snapshot_slot_destroy(&slot);
 	collector_free(c);
+	collect_source_stop(&source);
 	container_names_free(cfg.cycle.names);
 	web_config_free(&wc);
 	free(flags.include);

@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/collect_source.h"
 #include "cmd/cycle.h"
 #include "cmd/flags.h"
 #include "cmd/replay_cmd.h"
 #include "json/json_snapshot.h"
+#include "json/json_writer.h"
 #include "lib/log.h"
 
 enum dump_format { DUMP_PROM, DUMP_JSON };
@@ -26,6 +28,8 @@ struct dump_flags {
 	const char *replay;
 	int64_t at_ms;
 	bool at_set, list;
+	enum collect_source source;
+	bool check_sources;
 };
 
 #define F(x) offsetof(struct dump_flags, x)
@@ -54,6 +58,12 @@ static int parse_at(const struct flag *f, const char *value, void *cfg)
 	return flag_time(f, value, cfg);
 }
 
+static int parse_source(const struct flag *f, const char *value, void *cfg)
+{
+	(void)f;
+	return collect_source_parse(value, &((struct dump_flags *)cfg)->source);
+}
+
 static const struct flag dump_flags[] = {
 	FLAG_SECTION("Options:"),
 	{ .name = "cgroup-root", .arg = "DIR", .parse = flag_string, .off = F(cgroup_root),
@@ -79,6 +89,13 @@ static const struct flag dump_flags[] = {
 	{ .name = "list", .parse = flag_switch, .off = F(list),
 	  .help = "with --replay: list every frame of the recording (time, kind, cycle, "
 		  "cgroups or events) and whether it reads, instead of a page" },
+	{ .name = "collect.source", .arg = "SOURCE", .def = "auto", .parse = parse_source,
+	  .want = "auto, bpf or files",
+	  .help = "where values come from, as the agent's --collect.source: auto, bpf or files" },
+	{ .name = "check-sources", .parse = flag_switch, .off = F(check_sources),
+	  .help = "instead of a page: read every cgroup's files, walk the cgroup iterator, read the "
+		  "files again, and print as JSON how each value of the iterator compares with the "
+		  "files around it (exit 1 when a group disagrees; docs/dump.md)" },
 	FLAG_END
 };
 
@@ -231,11 +248,111 @@ static int write_page(const struct zpage *page)
 	if (n < 0)
 		return (int)n;
 	return n == 0 && fflush(stdout) == 0 ? 0 : -EIO;
+
+/* The agent checks the iterator in three rounds at start; a dump, which
+ * reads once, in one. */
+#define DUMP_CHECK_ROUNDS 1
+
+static void json_value(struct json_writer *w, uint64_t v)
+{
+	if (v == CG_UNSET)
+		jw_null(w);
+	else
+		jw_u64(w, v);
+}
+
+/* --check-sources: the check the agent makes at start, as JSON. */
+static int check_sources(const char *root)
+{
+	struct strbuf sb = {0};
+	struct json_writer w = json_writer_on(&sb);
+	struct source_setup src;
+	struct cgroup_iter_stats st;
+	const struct source_check *k = &src.check;
+	int r;
+
+	/* No collector: the check makes its own, reading files only. */
+	r = collect_source_start_psi(SOURCE_BPF, root, CG_FILES_ALL, 0, NULL, &src);
+	if (r < 0)
+		return 1;
+	r = source_check_run(root, src.iter, src.groups, 1, &src.check);
+	if (r < 0) {
+		log_error("cannot check the cgroup iterator: %s", strerror(-r));
+		collect_source_stop(&src);
+		return 1;
+	}
+	cgroup_iter_stats(src.iter, &st);
+	jw_object(&w);
+	jw_key(&w, "kernel_cover");
+	jw_u64(&w, st.cover);
+	jw_key(&w, "flush");
+	jw_string(&w, st.flush);
+	jw_key(&w, "cgroups");
+	jw_u64(&w, k->cgroups);
+	jw_key(&w, "values");
+	jw_u64(&w, k->values);
+	jw_key(&w, "groups");
+	jw_object(&w);
+	for (int g = 0; g < IG_NR; g++) {
+		if (!((k->groups >> g) & 1))
+			continue;
+		jw_key(&w, iter_groups[g].name);
+		jw_object(&w);
+		jw_key(&w, "mismatches");
+		jw_u64(&w, k->mismatches[g]);
+		if (k->mismatches[g]) {
+			const struct source_mismatch *m = &k->first[g];
+
+			jw_key(&w, "example");
+			jw_object(&w);
+			jw_key(&w, "cgroup");
+			jw_string(&w, m->path);
+			jw_key(&w, "file");
+			jw_string(&w, cg_files[m->file].name);
+			jw_key(&w, "key");
+			jw_string(&w, m->key);
+			jw_key(&w, "file_before");
+			json_value(&w, m->a);
+			jw_key(&w, "iterator");
+			json_value(&w, m->b);
+			jw_key(&w, "file_after");
+			json_value(&w, m->c);
+			jw_object_end(&w);
+		}
+		jw_object_end(&w);
+	}
+	jw_object_end(&w);
+	jw_key(&w, "psi");
+	jw_object(&w);
+	jw_key(&w, "values");
+	jw_u64(&w, k->psi_values);
+	jw_key(&w, "behind_earlier_read");
+	jw_u64(&w, k->psi_behind);
+	jw_key(&w, "lag_before_usec_min");
+	jw_double(&w, (double)k->psi_lag_before_min);
+	jw_key(&w, "lag_before_usec_max");
+	jw_double(&w, (double)k->psi_lag_before_max);
+	jw_key(&w, "lag_after_usec_max");
+	jw_double(&w, (double)k->psi_lag_after_max);
+	jw_object_end(&w);
+	jw_object_end(&w);
+	sb_putc(&sb, '\n');
+	r = sb_error(&sb);
+	if (r == 0 && (fwrite(sb.buf, 1, sb.len, stdout) != sb.len || fflush(stdout) != 0))
+		r = -EIO;
+	sb_free(&sb);
+	collect_source_stop(&src);
+	if (r < 0) {
+		log_error("cannot write to stdout: %s", strerror(-r));
+		return 1;
+	}
+	return k->bad ? 1 : 0;
 }
 
 int cmd_dump(int argc, char **argv)
 {
 	struct dump_flags fl = {0};
+	struct source_setup source = {0};
 	struct cycle_opts o = {0};
 	struct strbuf json = {0};
 	char root[PATH_MAX];
@@ -254,9 +371,16 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (resolve_cgroup_root(fl.cgroup_root, root, sizeof(root)) < 0)
 		return 1;
+	if (fl.check_sources)
+		return check_sources(root);
 	r = collector_new(root, &c);
 	if (r < 0) {
 		log_error("cannot open cgroup root %s: %s", root, strerror(-r));
+		return 1;
+	}
+	if (collect_source_start(fl.source, root, CG_FILES_ALL, DUMP_CHECK_ROUNDS, c,
+				 &source) < 0) {
+		collector_free(c);
 		return 1;
 	}
 	cgroup_filter_init(&o.filter);
@@ -265,6 +389,7 @@ int cmd_dump(int argc, char **argv)
 	if (r < 0) {
 		log_error("cannot read %s: %s", root, strerror(-r));
 		collector_free(c);
+		collect_source_stop(&source);
 		return 1;
 	}
 	if (fl.format == DUMP_PROM) {
@@ -289,5 +414,6 @@ out:
 	sb_free(&json);
 	snapshot_unref(s);
 	collector_free(c);
+	collect_source_stop(&source);
 	return r < 0 ? 1 : 0;
 }

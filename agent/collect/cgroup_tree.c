@@ -163,8 +163,11 @@ static void watch(struct cgroup_tree *t, struct cg_node *n, int dirfd)
 
 	if (t->ifd < 0)
 		return;
-	/* The directory's descriptor names it even after a rename. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	/* The directory's descriptor names it even after a rename. The
+	 * thread's own table: /proc/self is the process's, which is another
+	 * table when the tree is used from a thread that unshared its own
+	 * (fd_table.h), where the number names some other file, or none. */
+	snprintf(proc, sizeof(proc), "/proc/thread-self/fd/%d", dirfd);
 	n->wd = inotify_add_watch(t->ifd, proc, WATCH_MASK);
 	if (n->wd < 0) {
 		if (errno != ENOENT)	/* ENOSPC: out of watches */
@@ -472,6 +475,11 @@ int cgroup_tree_walk(struct cgroup_tree *t, struct cgroup_walk *ret)
 		.removed = t->removed, .nremoved = t->nremoved,
 	};
 	return 0;
+}
+
+struct cg_node *cgroup_tree_find(const struct cgroup_tree *t, uint64_t id)
+{
+	return find_id(t, id);
 }
 
 uint32_t cgroup_tree_slots(const struct cgroup_tree *t)

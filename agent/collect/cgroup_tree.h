@@ -67,6 +67,9 @@ int cgroup_tree_open_by_path(const struct cgroup_tree *t, const struct cg_node *
 			     const char *name, int flags);
 int cgroup_tree_root_fd(const struct cgroup_tree *t);
 
+/* The node of a cgroup id (the inode of its directory), NULL for none. */
+struct cg_node *cgroup_tree_find(const struct cgroup_tree *t, uint64_t id);
+
 /* A node turned out to be gone while being read: its parent is listed again
  * at the next walk. */
 void cgroup_tree_vanished(struct cgroup_tree *t, struct cg_node *n);

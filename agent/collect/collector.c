@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collect/cgroup_iter.h"
 #include "collect/cgroup_tree.h"
 #include "collect/collector.h"
 #include "collect/fd_budget.h"
 #include "collect/rates.h"
 #include "collect/fd_table.h"
+#include "collect/iter_decode.h"
 
 /* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
  * too small to hold every file, tables of threads of their own (fd_table.h).
@@ -35,19 +37,37 @@ struct table {
 struct cg_state {
 	int8_t table;			/* descriptor table of fds[], -1 for none yet */
 	bool vanished;			/* gone while being read this cycle */
+	/* This cycle's values of the iterator's files came from its record. */
+	bool from_iter;
+	bool ctl_known;			/* ctl says which controllers it has */
+	uint32_t iter_unknown;		/* the iterator's files its record cannot give */
+	uint8_t ctl;			/* its controllers: CGITER_CTL_* bits */
 	int32_t prev_idx;		/* its index in the previous snapshot */
-	int ctl_fd;			/* cgroup.controllers; -1 in a bare capture */
-	int fds[F_NR];			/* -1: the file is not there */
-	size_t ctl_len;
-	char ctl[256];			/* last contents of cgroup.controllers */
+	int32_t walk_idx;		/* its index in this cycle's walk */
+	uint32_t probe_gen;		/* c->probe_gen when its files were opened */
+	int ctl_fd;			/* cgroup.controllers; -1 when not read */
+	int fds[F_NR];			/* -1: the file is not there, or not held */
+	struct cputime_prev cpu_prev;	/* cpu.stat from records: never backwards */
 };
 
 struct collector {
 	char *root;
 	uint32_t files;			/* to read: bits (1 << enum cg_file) */
-	/* Some file to read needs its controller: cgroup.controllers says
-	 * whether it is there. */
+	/* Some file read from its file needs its controller:
+	 * cgroup.controllers says whether it is there (or the record). */
 	bool need_controllers;
+	/* The cgroup iterator (not ours), and the groups it may serve. */
+	struct cgroup_iter *iter;
+	uint32_t iter_groups;
+	/* The files it serves this cycle: of iter_groups, those the kernel
+	 * gave, and only while it works. Nodes hold descriptors on the others
+	 * only; a change reopens them (probe_gen). */
+	uint32_t iter_files;
+	uint32_t probe_gen;
+	uint64_t page_size;
+	int iter_failures;			/* walks failed in a row */
+	struct cgroup_sample *iter_samples;	/* this cycle's, for the records */
+	struct value_arrays *iter_arr;
 	struct cgroup_tree *tree;
 	struct table tables[MAX_TABLES];
 	int ntables;
@@ -119,13 +139,9 @@ static void release_fd(struct collector *c, const struct cg_state *cs, int *fd)
 
 static void state_reset(struct cg_state *cs)
 {
-	cs->table = -1;
-	cs->vanished = false;
-	cs->prev_idx = -1;
-	cs->ctl_fd = -1;
+	*cs = (struct cg_state){ .table = -1, .prev_idx = -1, .walk_idx = -1, .ctl_fd = -1 };
 	for (int f = 0; f < F_NR; f++)
 		cs->fds[f] = -1;
-	cs->ctl_len = 0;
 }
 
 /* A node the tree dropped: its descriptors go with it, and its slot is
@@ -242,31 +258,56 @@ static ssize_t read_node_file(struct collector *c, const struct cg_node *n, int 
 	return len;
 }
 
-static bool controller_listed(const char *list, size_t len, const char *name)
+/* The controllers of cg_files[] as CGITER_CTL_* bits, which is also how
+ * the iterator's records say them. */
+static const char *const ctl_names[] = { "cpu", "memory", "io", "pids" };
+
+static uint8_t ctl_bit(const char *name)
 {
-	size_t nl = strlen(name);
+	for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+		if (!strcmp(ctl_names[i], name))
+			return (uint8_t)(1u << i);
+	return 0;
+}
+
+/* The CGITER_CTL_* bits of a cgroup.controllers line ("cpu io memory"). */
+static uint8_t ctl_parse(const char *list, size_t len)
+{
 	const char *p = list, *end = list + len;
+	uint8_t m = 0;
 
 	while (p < end) {
 		const char *e = p;
+
 		while (e < end && *e != ' ' && *e != '\n')
 			e++;
-		if ((size_t)(e - p) == nl && memcmp(p, name, nl) == 0)
-			return true;
+		for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+			if ((size_t)(e - p) == strlen(ctl_names[i]) &&
+			    !memcmp(p, ctl_names[i], (size_t)(e - p)))
+				m |= (uint8_t)(1u << i);
 		p = e + 1;
 	}
-	return false;
+	return m;
 }
 
-/* Opens the files that cgroup.controllers says exist and closes those that
- * no longer do. Without cgroup.controllers (a bare capture) tries them all. */
+/* The files a node holds a descriptor on: those not from the iterator. */
+static uint32_t held_files(const struct collector *c)
+{
+	return c->files & ~c->iter_files;
+}
+
+/* Opens the files its controllers say exist and closes those that no
+ * longer do, or are served by the iterator now. Without a word on its
+ * controllers (a bare capture, a node with no record) tries them all. */
 static void node_probe(struct collector *c, const struct cg_node *n, struct cg_state *cs)
 {
+	uint32_t held = held_files(c);
+
+	cs->probe_gen = c->probe_gen;
 	for (int f = 0; f < F_NR; f++) {
 		const char *ctl = cg_files[f].controller;
-		bool want = ((c->files >> f) & 1) &&
-			    (!ctl || cs->ctl_fd == -1 ||
-			     controller_listed(cs->ctl, cs->ctl_len, ctl));
+		bool want = ((held >> f) & 1) &&
+			    (!ctl || !cs->ctl_known || (cs->ctl & ctl_bit(ctl)));
 		int err;
 
 		if (!want) {
@@ -282,22 +323,39 @@ static void node_probe(struct collector *c, const struct cg_node *n, struct cg_s
 	}
 }
 
-/* Re-reads cgroup.controllers; returns false if the cgroup vanished. */
+/* Learns the node's controllers, from its record or by re-reading
+ * cgroup.controllers, and reopens its files when they changed or the files
+ * to hold did; returns false if the cgroup vanished. */
 static bool node_refresh_controllers(struct collector *c, const struct cg_node *n,
 				     struct cg_state *cs)
 {
-	ssize_t len;
+	bool known = cs->ctl_known;
+	uint8_t ctl = cs->ctl;
+	int err;
 
-	if (cs->ctl_fd == -1)
-		return true;
-	len = read_node_file(c, n, cs->ctl_fd, "cgroup.controllers");
-	if (len < 0)
-		return !vanished_errno((int)-len);
-	if ((size_t)len > sizeof(cs->ctl))
-		len = sizeof(cs->ctl);
-	if ((size_t)len != cs->ctl_len || memcmp(cs->ctl, c->buf, (size_t)len)) {
-		memcpy(cs->ctl, c->buf, (size_t)len);
-		cs->ctl_len = (size_t)len;
+	if (cs->from_iter) {
+		/* The record said it (cs->ctl); cgroup.controllers is not read. */
+		release_fd(c, cs, &cs->ctl_fd);
+		known = true;
+	} else if (c->need_controllers) {
+		ssize_t len;
+
+		if (cs->ctl_fd == -1)
+			cs->ctl_fd = hold_file(c, n, "cgroup.controllers", &err);
+		if (cs->ctl_fd == -1) {
+			known = false;	/* a bare capture: try every file */
+		} else {
+			len = read_node_file(c, n, cs->ctl_fd, "cgroup.controllers");
+			if (len < 0)
+				return !vanished_errno((int)-len);
+			ctl = ctl_parse(c->buf, (size_t)len);
+			known = true;
+		}
+	}
+	if (known != cs->ctl_known || ctl != cs->ctl || cs->probe_gen != c->probe_gen ||
+	    cs->table == -1) {
+		cs->ctl_known = known;
+		cs->ctl = ctl;
 		node_probe(c, n, cs);
 	}
 	return true;
@@ -307,16 +365,10 @@ static bool node_refresh_controllers(struct collector *c, const struct cg_node *
  * false if the cgroup vanished. */
 static bool node_claim(struct collector *c, const struct cg_node *n, struct cg_state *cs)
 {
-	bool alive;
-	int err;
-
 	cs->table = (int8_t)c->on_table;
 	c->unclaimed--;
-	cs->ctl_fd = c->need_controllers ? hold_file(c, n, "cgroup.controllers", &err) : -1;
-	alive = node_refresh_controllers(c, n, cs);
-	if (alive && (cs->ctl_fd == -1 || cs->ctl_len == 0))
-		node_probe(c, n, cs);	/* no controllers: still the core files */
-	return alive;
+	cs->probe_gen = c->probe_gen - 1;	/* not probed yet */
+	return node_refresh_controllers(c, n, cs);
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -351,14 +403,24 @@ struct pass {
 static void read_node(struct collector *c, struct cg_node *n, struct cg_state *cs,
 		      struct cgroup_sample *sample, struct value_arrays *arr)
 {
+	/* The iterator's files of a node it gave no record of this cycle
+	 * (made or removed since its walk, or past the map's size): opened
+	 * for this read, as they are not held. */
+	uint32_t unheld = cs->from_iter ? cs->iter_unknown : c->iter_files;
+
 	for (int f = 0; f < F_NR; f++) {
+		int fd = cs->fds[f];
 		ssize_t len;
 		int r;
 
-		if (cs->fds[f] == -1)
+		if (fd == -1 && ((unheld >> f) & 1))
+			fd = FD_UNHELD;
+		if (fd == -1)
 			continue;
-		len = read_node_file(c, n, cs->fds[f], cg_files[f].name);
+		len = read_node_file(c, n, fd, cg_files[f].name);
 		if (len < 0) {
+			if (fd == FD_UNHELD && cs->fds[f] == -1 && len == -ENOENT)
+				continue;	/* not there: its controller is off */
 			if (vanished_errno((int)-len)) {
 				cs->vanished = true;
 				cgroup_tree_vanished(c->tree, n);
@@ -486,11 +548,13 @@ static void shrink_tables(struct collector *c)
 		for (size_t i = 0; i < c->st_cap; i++) {
 			struct cg_state *cs = &c->st[i];
 			int32_t prev = cs->prev_idx;	/* rates go on */
+			struct cputime_prev cpu = cs->cpu_prev;
 
 			if (cs->table != last)
 				continue;
 			state_reset(cs);
 			cs->prev_idx = prev;
+			cs->cpu_prev = cpu;
 		}
 		fd_table_free(tb->thread);
 		free(tb->closing);
@@ -525,6 +589,97 @@ static void read_all(struct collector *c, struct cgroup_sample *samples,
 		p.claim_all = true;
 		pass_on_table(&p);
 	}
+}
+
+/* Nodes hold descriptors on the files the iterator does not serve; when
+ * that changes, each node reopens its files at its next read. */
+static void set_iter_files(struct collector *c, uint32_t files)
+{
+	if (files == c->iter_files)
+		return;
+	c->iter_files = files;
+	c->probe_gen++;
+	c->need_controllers = false;
+	for (int f = 0; f < F_NR; f++)
+		if (((held_files(c) >> f) & 1) && cg_files[f].controller)
+			c->need_controllers = true;
+}
+
+/* A record of the iterator into its node's sample of this cycle. */
+static void iter_each(void *ctx, const struct cgiter_rec *r)
+{
+	struct collector *c = ctx;
+	struct cg_node *n = cgroup_tree_find(c->tree, r->id);
+	struct cg_state *cs;
+	int32_t i;
+
+	/* Not in the tree: made since the tree's walk, read next cycle. */
+	if (!n || n->slot >= c->st_cap)
+		return;
+	cs = &c->st[n->slot];
+	i = cs->walk_idx;
+	if (i < 0 || (size_t)i >= c->norder || c->order[i] != n || cs->from_iter)
+		return;
+	if (iter_decode(r, c->iter_files, c->page_size, &cs->cpu_prev, &c->iter_samples[i].v,
+			c->iter_arr, &cs->iter_unknown) < 0)
+		return;		/* no memory for its memory.stat row: from files */
+	cs->from_iter = true;
+	cs->ctl = (uint8_t)r->controllers;
+}
+
+/* Walks made in a row that failed before the iterator is given up. */
+#define ITER_FAILURES_MAX 3
+
+/* The iterator's walk and records, before the files are read: each node it
+ * has a record of gets the values of the iterator's files from it; the
+ * others (made or gone since, past the map's size, or all of them when the
+ * walk failed) have those files read for this cycle. */
+static void iter_pass(struct collector *c, struct cgroup_sample *samples,
+		      struct value_arrays *arr)
+{
+	struct cgroup_iter_stats st;
+	uint32_t missing = 0;
+	int r;
+
+	for (size_t i = 0; i < c->norder; i++) {
+		struct cg_state *cs = &c->st[c->order[i]->slot];
+
+		cs->walk_idx = (int32_t)i;
+		cs->from_iter = false;
+	}
+	c->stats.iter_ran = false;
+	if (!c->iter || !c->iter_groups) {
+		set_iter_files(c, 0);
+		return;
+	}
+	r = cgroup_iter_walk(c->iter);
+	if (r == 0) {
+		cgroup_iter_stats(c->iter, &st);
+		set_iter_files(c, iter_cover_files(st.cover, c->files &
+						   iter_groups_files(c->iter_groups)));
+		c->iter_samples = samples;
+		c->iter_arr = arr;
+		r = cgroup_iter_read(c->iter, iter_each, c);
+		c->stats.iter_dropped = st.dropped;
+		c->stats.iter_visited = st.visited;
+		c->stats.iter_capacity = st.capacity;
+	}
+	if (r < 0) {
+		c->stats.iter_errors++;
+		c->stats.iter_last_error = r;
+		if (++c->iter_failures >= ITER_FAILURES_MAX) {
+			c->iter_groups = 0;	/* for good: files, said by the agent */
+			c->stats.iter_gave_up = true;
+			set_iter_files(c, 0);
+			return;
+		}
+	} else {
+		c->iter_failures = 0;
+		c->stats.iter_ran = true;
+	}
+	for (size_t i = 0; i < c->norder; i++)
+		missing += !c->st[c->order[i]->slot].from_iter;
+	c->stats.iter_missing = missing;
 }
 
 static void observe_duration(struct collector_stats *st, double secs)
@@ -582,6 +737,7 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 int collector_collect(struct collector *c, struct snapshot **ret)
 {
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	struct value_arrays arr;
 	struct cgroup_sample *samples;
 	struct cgroup_tree_stats ts;
 	struct cgroup_walk w;
@@ -620,7 +776,11 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		return -ENOMEM;
 	}
 	s->read_mono_ns = now_ns(CLOCK_MONOTONIC);
-	read_all(c, samples, &(struct value_arrays){ &s->io, &s->mem_stat });
+	arr = (struct value_arrays){ &s->io, &s->mem_stat };
+	iter_pass(c, samples, &arr);
+	read_all(c, samples, &arr);
+	c->stats.iter_files = c->iter_files;
+	c->stats.files = c->files;
 	c->stats.files_held = c->held;
 	c->stats.files_reopened = c->reopened;
 	c->stats.fd_tables = (uint32_t)c->ntables;
@@ -662,6 +822,7 @@ int collector_new_files(const char *root, uint32_t files, struct collector **ret
 		if (((c->files >> f) & 1) && cg_files[f].controller)
 			c->need_controllers = true;
 	c->ntables = 1;
+	c->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	fd_budget_init_nofile(&c->tables[0].fds, FD_RESERVE);
 	c->buf_cap = 64 * 1024;
 	c->buf = malloc(c->buf_cap);
@@ -705,6 +866,21 @@ void collector_free(struct collector *c)
 	free(c->st);
 	free(c->root);
 	free(c);
+}
+
+void collector_use_iter(struct collector *c, struct cgroup_iter *it, uint32_t groups)
+{
+	c->iter = it;
+	c->iter_groups = it ? groups : 0;
+	c->iter_failures = 0;
+	c->stats.iter_gave_up = false;
+	if (!c->iter_groups)
+		set_iter_files(c, 0);
+}
+
+uint32_t collector_iter_groups(const struct collector *c)
+{
+	return c->iter_groups;
 }
 
 int collector_last_error(const struct collector *c, enum cg_file f,

@@ -31,6 +31,18 @@ int collector_collect(struct collector *c, struct snapshot **ret);
 int collector_last_error(const struct collector *c, enum cg_file f,
 			 const char **ret_path);
 
+struct cgroup_iter;
+
+/* Serves the files of groups (bits 1 << enum iter_group, collect/
+ * iter_decode.h) that the kernel lets the cgroup iterator read from its
+ * records instead of the files, from the next cycle on; it stays the
+ * caller's, who frees it after the collector (or detaches it with NULL or
+ * groups 0 first). A walk that fails has that cycle's files read instead;
+ * three in a row and the iterator is given up (collector_stats.iter_gave_up). */
+void collector_use_iter(struct collector *c, struct cgroup_iter *it, uint32_t groups);
+/* The groups it may serve now: 0 once given up. */
+uint32_t collector_iter_groups(const struct collector *c);
+
 /* Descriptors the collector holds open, for the self-metrics and tests. */
 size_t collector_open_fds(const struct collector *c);
 

@@ -101,6 +101,17 @@ struct collector_stats {
 	uint64_t files_reopened;	/* past every table's budget: opened per read */
 	uint32_t fd_tables;		/* descriptor tables holding them */
 	int fd_table_error;		/* why no further table could start */
+	uint32_t files;			/* the files read: bits (1 << enum cg_file) */
+	/* The cgroup iterator (collect/cgroup_iter.h), when there is one. */
+	bool iter_ran;			/* its walk gave this cycle's records */
+	bool iter_gave_up;		/* it failed too often: files for good */
+	uint32_t iter_files;		/* the files it served: bits (1 << enum cg_file) */
+	uint32_t iter_missing;		/* cgroups of the cycle with no record: files */
+	uint64_t iter_dropped;		/* cgroups past its maps' size, last walk */
+	uint64_t iter_visited;		/* cgroups of its last walk */
+	uint32_t iter_capacity;		/* of those, read in place at most */
+	uint64_t iter_errors;		/* walks or reads that failed */
+	int iter_last_error;
 	/* From the loop that schedules cycles (collect/schedule.h), 0 without
 	 * one: cycles that ran past the next tick, as of the cycle before this
 	 * one, and how many of those in a row. */

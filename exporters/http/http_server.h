@@ -16,6 +16,8 @@ struct agent_info {
 	int64_t started_ms;		/* wall clock */
 	const char *cgroup_root;
 	uint64_t interval_ms;
+	const char *collect_source;	/* --collect.source: "auto", "bpf", "files" */
+	const char *collect_source_note;	/* why files where not the iterator; "" */
 };
 
 struct http_server_opts {

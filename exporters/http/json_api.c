@@ -11,6 +11,7 @@
 #include "lib/version.h"
 #include "events/event_format.h"
 #include "http/http_reply.h"
+#include "collect/iter_decode.h"
 #include "http/json_api.h"
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
@@ -215,6 +216,37 @@ static enum MHD_Result status(const struct http_server_opts *o,
 	jw_u64(&w, s->stats.files_reopened);
 	jw_key(&w, "descriptor_tables");
 	jw_u64(&w, s->stats.fd_tables);
+	jw_object_end(&w);
+	/* --collect.source, and what each group of files came from. */
+	jw_key(&w, "collect_source");
+	jw_object(&w);
+	jw_key(&w, "mode");
+	jw_string(&w, o->info->collect_source ? o->info->collect_source : "files");
+	if (o->info->collect_source_note && o->info->collect_source_note[0]) {
+		jw_key(&w, "note");
+		jw_string(&w, o->info->collect_source_note);
+	}
+	jw_key(&w, "groups");
+	jw_object(&w);
+	for (int g = 0; g < IG_NR; g++) {
+		uint32_t mine = iter_groups[g].files & s->stats.files;
+
+		if (!mine)
+			continue;
+		jw_key(&w, iter_groups[g].name);
+		jw_string(&w, (mine & s->stats.iter_files) == mine ? "bpf" : "files");
+	}
+	jw_object_end(&w);
+	jw_key(&w, "iterator_errors");
+	jw_u64(&w, s->stats.iter_errors);
+	jw_key(&w, "iterator_missing");
+	jw_u64(&w, s->stats.iter_files ? s->stats.iter_missing : 0);
+	if (s->stats.iter_files) {
+		jw_key(&w, "iterator_walked");
+		jw_u64(&w, s->stats.iter_visited);
+		jw_key(&w, "iterator_in_place");
+		jw_u64(&w, s->stats.iter_capacity);
+	}
 	jw_object_end(&w);
 	if (s->events.nhooks) {
 		const struct events_status *ev = &s->events;

@@ -8,6 +8,7 @@
 #include "lib/version.h"
 #include "events/event_format.h"
 #include "prom/prom_page.h"
+#include "collect/iter_decode.h"
 #include "prom/prom_text.h"
 #include "lib/utf8.h"
 
@@ -474,6 +475,32 @@ static void render_events(struct prom_page *pg)
 	}
 }
 
+/* Where each group of files came from (--collect.source). */
+static void render_source(struct prom_page *pg)
+{
+	const struct collector_stats *st = &pg->s->stats;
+	struct strbuf *sb = pg->out;
+
+	prom_family(pg, "cgscope_collect_source_info", "gauge",
+		    "Where the values of each group of cgroup files come from: bpf (the kernel's "
+		    "cgroup iterator, one pass over the tree) or files; always 1.");
+	for (int g = 0; g < IG_NR; g++) {
+		uint32_t mine = iter_groups[g].files & st->files;
+
+		if (mine)
+			sb_printf(sb, "cgscope_collect_source_info{group=\"%s\",source=\"%s\"} 1\n",
+				  iter_groups[g].name, (mine & st->iter_files) == mine ? "bpf" : "files");
+	}
+	prom_family(pg, "cgscope_collect_iterator_errors_total", "counter",
+		    "Walks of the cgroup iterator that failed: their cycle read the files instead.");
+	sb_printf(sb, "cgscope_collect_iterator_errors_total %lu\n", (unsigned long)st->iter_errors);
+	prom_family(pg, "cgscope_collect_iterator_missing", "gauge",
+		    "Cgroups of the last cycle the cgroup iterator gave no record of (made or removed "
+		    "meanwhile, or past its maps' size): their files were read.");
+	sb_printf(sb, "cgscope_collect_iterator_missing %u\n",
+		  st->iter_files ? (unsigned)st->iter_missing : 0u);
+}
+
 static void render_self(struct prom_page *pg)
 {
 	const struct snapshot *s = pg->s;
@@ -532,6 +559,7 @@ static void render_self(struct prom_page *pg)
 	prom_family(pg, "cgscope_descriptor_tables", "gauge",
 	       "Descriptor tables holding cgroup files: the agent's own, and threads with a table of their own when RLIMIT_NOFILE is too small for all files in one.");
 	sb_printf(sb, "cgscope_descriptor_tables %u\n", (unsigned)st->fd_tables);
+	render_source(pg);
 }
 
 static void cgroup_label(struct strbuf *sb, const struct snapshot *s, size_t i)

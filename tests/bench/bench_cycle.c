@@ -21,7 +21,13 @@
  *      (kept compressed), and the page inflated (a scrape without gzip); and
  *      what the page cost before it was kept compressed, in the same run:
  *      prom_render() into one buffer, then zlib's gzip of it at level 1 (the
- *      first gzip scrape of each cycle).
+ *      first gzip scrape of each cycle);
+ *   4. where ROOT is a cgroup2 directory and the cgroup iterator loads
+ *      (collect/cgroup_iter.h): the limit of the files it replaces (the
+ *      files of the groups it serves, and cgroup.controllers), the
+ *      iterator's own pass (walk, batch reads, decoding of every record),
+ *      and cycle_run() with it serving those groups, against the all-files
+ *      limit; in the same turns as the rest.
  * The process allocates as the agent does (alloc_policy_apply), and all its
  * threads run on one CPU.
  * Prints a table on stdout and, with --json, one JSON object to FILE.
@@ -41,6 +47,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +56,9 @@
 #include <zlib.h>
 
 #include "lib/alloc_policy.h"
+#include "collect/cgroup_iter.h"
 #include "collect/collector.h"
+#include "collect/iter_decode.h"
 #include "cmd/cycle.h"
 #include "collect/fd_table.h"
 #include "json/json_snapshot.h"
@@ -374,6 +384,34 @@ static struct sample limit_by_cgroup(struct held *h, char *buf)
 	return timer_stop(&all);
 }
 
+/* The same two orders over the slots of mask only: the files the cgroup
+ * iterator replaces. */
+static struct sample limit_mask_by_type(struct held *h, char *buf, const bool *mask)
+{
+	size_t n = h->hi - h->lo;
+	struct timer all;
+
+	timer_start(&all);
+	for (int k = 0; k < NSLOT; k++)
+		for (size_t i = 0; mask[k] && i < n; i++)
+			if (h->fd[k][i] >= 0)
+				one_pread(h, k, i, buf);
+	return timer_stop(&all);
+}
+
+static struct sample limit_mask_by_cgroup(struct held *h, char *buf, const bool *mask)
+{
+	size_t n = h->hi - h->lo;
+	struct timer all;
+
+	timer_start(&all);
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < NSLOT; k++)
+			if (mask[k] && h->fd[k][i] >= 0)
+				one_pread(h, k, i, buf);
+	return timer_stop(&all);
+}
+
 static inline void read_close(int fd, char *buf)
 {
 	ssize_t r = read(fd, buf, BUF_SIZE);
@@ -447,7 +485,8 @@ struct chunk {
 	struct fd_table *table;
 };
 
-enum chunk_what { CH_OPEN, CH_BY_TYPE, CH_BY_CGROUP, CH_OPENAT, CH_CLOSE };
+enum chunk_what { CH_OPEN, CH_BY_TYPE, CH_BY_CGROUP, CH_OPENAT, CH_CLOSE,
+		  CH_MASK_BY_TYPE, CH_MASK_BY_CGROUP };
 
 struct chunk_op {
 	enum chunk_what what;
@@ -457,6 +496,7 @@ struct chunk_op {
 	bool *exist;
 	char *buf;
 	uint64_t *per_type;
+	const bool *mask;		/* the slots of CH_MASK_* */
 	struct sample out;
 };
 
@@ -471,23 +511,31 @@ static void chunk_op_run(void *arg)
 	case CH_BY_CGROUP: op->out = limit_by_cgroup(h, op->buf); break;
 	case CH_OPENAT: op->out = openat_pass(h, op->buf); break;
 	case CH_CLOSE: held_close(h); break;
+	case CH_MASK_BY_TYPE: op->out = limit_mask_by_type(h, op->buf, op->mask); break;
+	case CH_MASK_BY_CGROUP: op->out = limit_mask_by_cgroup(h, op->buf, op->mask); break;
 	}
 }
 
 /* One way over every chunk: the sum of the chunks' times. */
-static struct sample chunks_run(struct chunk *chunks, int n, enum chunk_what what, char *buf,
-				uint64_t *per_type)
+static struct sample chunks_run_mask(struct chunk *chunks, int n, enum chunk_what what, char *buf,
+				     uint64_t *per_type, const bool *mask)
 {
 	struct sample sum = {0};
 
 	for (int c = 0; c < n; c++) {
 		struct chunk_op op = { .what = what, .ch = &chunks[c], .buf = buf,
-				       .per_type = per_type };
+				       .per_type = per_type, .mask = mask };
 
 		fd_table_run(chunks[c].table, chunk_op_run, &op);
 		add(&sum, op.out);
 	}
 	return sum;
+}
+
+static struct sample chunks_run(struct chunk *chunks, int n, enum chunk_what what, char *buf,
+				uint64_t *per_type)
+{
+	return chunks_run_mask(chunks, n, what, buf, per_type, NULL);
 }
 
 /* ---- cgscope's cycle ----------------------------------------------------- */
@@ -619,7 +667,8 @@ static void fail_r(const char *what, int r)
 
 /* cgscope's side: a collector, its first cycle (which opens every file) and
  * two warm-up cycles; sizes the number of cycles when not given. */
-static struct collector *cycle_start(const char *root, int *cycles, struct cycle_result *res)
+static struct collector *cycle_start(const char *root, struct cgroup_iter *it, uint32_t groups,
+				     int *cycles, struct cycle_result *res)
 {
 	struct collector *c;
 	struct snapshot *s;
@@ -631,6 +680,8 @@ static struct collector *cycle_start(const char *root, int *cycles, struct cycle
 	r = collector_new(root, &c);
 	if (r < 0)
 		fail_r("collector_new", r);
+	if (it)
+		collector_use_iter(c, it, groups);
 	timer_start(&tm);
 	r = cycle_run(c, &s);
 	if (r < 0)
@@ -774,6 +825,127 @@ static void cycle_finish(struct collector *c, struct snapshot *s, const struct s
 	collector_free(c);
 }
 
+/* ---- the cgroup iterator ---------------------------------------------------- */
+
+struct iter_bench {
+	struct cgroup_iter *it;		/* NULL: not measured, why says why */
+	char why[200];
+	const char *flush;
+	uint32_t files;			/* the files it serves */
+	bool mask[NSLOT];		/* the slots it replaces */
+	struct collector *col;
+	struct snapshot *keep;
+	struct cycle_result cr;
+	struct sample *pass, *lim_bt, *lim_bc, *cycles;
+	/* what a pass decodes into, as the collector would */
+	struct cgroup_values v;
+	struct stat_rows rows;
+	struct io_array io;
+	uint64_t page_size, records;
+};
+
+static void decode_each(void *ctx, const struct cgiter_rec *r)
+{
+	struct iter_bench *ib = ctx;
+	struct cputime_prev prev = { 0, 0 };
+	uint32_t unknown;
+
+	memset(&ib->v, 0, sizeof(ib->v));
+	if (iter_decode(r, ib->files, ib->page_size, &prev, &ib->v,
+			&(struct value_arrays){ &ib->io, &ib->rows }, &unknown) < 0)
+		die("iter_decode", ENOMEM);
+	ib->records++;
+}
+
+/* The iterator's part of a cycle: its walk, the batch reads of the records,
+ * and their decoding. */
+static struct sample iter_pass(struct iter_bench *ib)
+{
+	struct timer tm;
+	int r;
+
+	ib->rows.len = 0;
+	ib->records = 0;
+	timer_start(&tm);
+	r = cgroup_iter_walk(ib->it);
+	if (r == 0)
+		r = cgroup_iter_read(ib->it, decode_each, ib);
+	if (r < 0)
+		fail_r("the cgroup iterator", r);
+	return timer_stop(&tm);
+}
+
+/* Loads the iterator on root, when root is a cgroup2 directory. */
+static bool iter_start(const char *root, size_t t_cgroups, struct iter_bench *ib)
+{
+	struct cgroup_iter_opts o = { .want = ~0u, .cgroups = (uint32_t)t_cgroups };
+	struct cgroup_iter_stats st;
+	struct statfs sfs;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	memset(ib, 0, sizeof(*ib));
+	ib->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(ib->why, sizeof(ib->why), "not a cgroup2 directory");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	r = cgroup_iter_open(fd, &o, &ib->it);
+	close(fd);
+	if (r == 0)
+		r = cgroup_iter_walk(ib->it);
+	if (r < 0) {
+		snprintf(ib->why, sizeof(ib->why), "the cgroup iterator did not load: %s", strerror(-r));
+		cgroup_iter_free(ib->it);
+		ib->it = NULL;
+		return false;
+	}
+	cgroup_iter_stats(ib->it, &st);
+	ib->flush = st.flush;
+	ib->files = iter_cover_files(st.cover, CG_FILES_ALL);
+	/* With the records, the collector reads no cgroup.controllers. */
+	ib->mask[0] = true;
+	for (int k = 1; k < NSLOT; k++)
+		ib->mask[k] = (ib->files >> (k - 1)) & 1;
+	return true;
+}
+
+/* The files-only collector runs on a descriptor table of its own (a
+ * thread): it and the iterator's collector would otherwise both count on
+ * the whole RLIMIT_NOFILE of the process's table, which in the agent is one
+ * collector's. The iterator's side stays on this thread, which may load
+ * BPF (descriptor-table threads drop every capability). */
+enum files_what { FS_START, FS_CYCLE, FS_FINISH };
+
+struct files_op {
+	enum files_what what;
+	const char *root;
+	struct collector **col;
+	struct cycle_result *cr;
+	struct snapshot **keep;
+	int *cycles;
+	const struct sample *runs;
+	struct sample out;
+};
+
+static void files_op_run(void *arg)
+{
+	struct files_op *op = arg;
+
+	switch (op->what) {
+	case FS_START: *op->col = cycle_start(op->root, NULL, 0, op->cycles, op->cr); break;
+	case FS_CYCLE: op->out = cycle_once(*op->col, op->cr, op->keep); break;
+	case FS_FINISH: cycle_finish(*op->col, *op->keep, op->runs, *op->cycles, op->cr); break;
+	}
+}
+
+static struct sample files_run(struct fd_table *t, struct files_op op)
+{
+	fd_table_run(t, files_op_run, &op);
+	return op.out;
+}
+
 /* ---- output -------------------------------------------------------------- */
 
 static cJSON *jstat(const struct stat2 *s)
@@ -841,6 +1013,13 @@ int main(int argc, char **argv)
 	struct stat2 s_bt, s_bc, s_lim, s_ao, s_oc, s_type[NSLOT];
 	const char *lim_order;
 	struct cycle_result cr;
+	struct iter_bench ib;
+	struct stat2 s_ilim = {0}, s_ibt = {0}, s_ibc = {0}, s_ipass = {0};
+	const char *ilim_order = "";
+	size_t ireplaced = 0;
+	struct fd_table *files_table;
+	bool have_iter;
+	int r;
 	rlim_t nofile;
 	double files;
 
@@ -915,8 +1094,27 @@ int main(int argc, char **argv)
 		oc[i] = orc_pass(&t, paths, buf);
 	s_oc = summarize(oc, orc_reps);
 
-	/* The limit in both orders and cgscope's cycle, in turn. */
-	col = cycle_start(t.root, &cycles, &cr);
+	/* The limit in both orders and cgscope's cycle, in turn; with the
+	 * iterator, the limit of the files it replaces, its pass and the cycle
+	 * with it, in the same turns. */
+	if ((r = fd_table_new(-1, &files_table)) < 0)
+		die("a descriptor table of its own (unshare)", -r);
+	files_run(files_table, (struct files_op){ .what = FS_START, .root = t.root, .col = &col,
+						  .cycles = &cycles, .cr = &cr });
+	have_iter = iter_start(t.root, t.n, &ib);
+	if (have_iter) {
+		int c2 = cycles;
+
+		ib.col = cycle_start(t.root, ib.it, iter_groups_of(ib.files), &c2, &ib.cr);
+		ib.cr.cycles = cycles;
+		ib.pass = xcalloc((size_t)reps, sizeof(*ib.pass));
+		ib.lim_bt = xcalloc((size_t)reps, sizeof(*ib.lim_bt));
+		ib.lim_bc = xcalloc((size_t)reps, sizeof(*ib.lim_bc));
+		ib.cycles = xcalloc((size_t)cycles, sizeof(*ib.cycles));
+		iter_pass(&ib);		/* warm-up */
+	} else {
+		fprintf(stderr, "bench_cycle: no cgroup iterator figures: %s\n", ib.why);
+	}
 	runs = xcalloc((size_t)cycles, sizeof(*runs));
 	for (int i = 0; i < reps || i < cycles; i++) {
 		if (i < reps) {
@@ -924,7 +1122,18 @@ int main(int argc, char **argv)
 			bc[i] = chunks_run(chunks, nchunks, CH_BY_CGROUP, buf, NULL);
 		}
 		if (i < cycles)
-			runs[i] = cycle_once(col, &cr, &last);
+			runs[i] = files_run(files_table, (struct files_op){ .what = FS_CYCLE,
+									   .col = &col, .cr = &cr,
+									   .keep = &last });
+		if (have_iter && i < reps) {
+			ib.lim_bt[i] = chunks_run_mask(chunks, nchunks, CH_MASK_BY_TYPE, buf, NULL,
+						       ib.mask);
+			ib.lim_bc[i] = chunks_run_mask(chunks, nchunks, CH_MASK_BY_CGROUP, buf, NULL,
+						       ib.mask);
+			ib.pass[i] = iter_pass(&ib);
+		}
+		if (have_iter && i < cycles)
+			ib.cycles[i] = cycle_once(ib.col, &ib.cr, &ib.keep);
 	}
 	for (int c = 0; c < nchunks; c++) {
 		struct chunk_op op = { .what = CH_CLOSE, .ch = &chunks[c] };
@@ -954,8 +1163,21 @@ int main(int argc, char **argv)
 		free(tmp);
 		ntypes += count[k] > 0;
 	}
-	cycle_finish(col, last, runs, cycles, &cr);
+	files_run(files_table, (struct files_op){ .what = FS_FINISH, .col = &col, .cr = &cr,
+						  .keep = &last, .runs = runs, .cycles = &cycles });
+	fd_table_free(files_table);
 	free(runs);
+	if (have_iter) {
+		for (int k = 0; k < NSLOT; k++)
+			ireplaced += ib.mask[k] ? count[k] : 0;
+		s_ibt = summarize(ib.lim_bt, reps);
+		s_ibc = summarize(ib.lim_bc, reps);
+		s_ilim = s_ibc.cpu_med <= s_ibt.cpu_med ? s_ibc : s_ibt;
+		ilim_order = s_ibc.cpu_med <= s_ibt.cpu_med ? "by cgroup" : "by file type";
+		s_ipass = summarize(ib.pass, reps);
+		cycle_finish(ib.col, ib.keep, ib.cycles, cycles, &ib.cr);
+		cgroup_iter_free(ib.it);
+	}
 	/* The collector holds a descriptor per file and per directory: when they
 	 * do not fit under RLIMIT_NOFILE, it reads fewer files than the limit did. */
 	bool fd_limited = cr.open_fds < total;
@@ -988,6 +1210,35 @@ int main(int argc, char **argv)
 	ROW("JSON of /api/v1/cgroups, igzip", cr.json, 0);
 	printf("  cycle_run CPU (getrusage): user %.3f ms, sys %.3f ms per cycle\n",
 	       cr.user_ns / 1e6, cr.sys_ns / 1e6);
+	if (have_iter) {
+		char groups[256];
+		size_t gl = 0;
+
+		groups[0] = 0;
+		for (int g = 0; g < IG_NR; g++)
+			if ((iter_groups_of(ib.files) >> g) & 1)
+				gl += (size_t)snprintf(groups + gl, sizeof(groups) - gl, "%s%s",
+						       gl ? " " : "", iter_groups[g].name);
+		printf("  cgroup iterator (flush %s): serves %s; replaces %zu files of %zu\n",
+		       ib.flush, groups, ireplaced, total);
+		printf("  %-34s %10.3f %10.3f %9.3f %8.2f\n", "LIMIT pread of the files it replaces",
+		       s_ilim.wall_med / 1e6, s_ilim.cpu_med / 1e6,
+		       ireplaced ? s_ilim.wall_med / 1e3 / (double)ireplaced : 0.0,
+		       ratio(s_ilim.wall_med, s_lim.wall_med));
+		printf("  %-34s %10.3f %10.3f %9.3f %8.2f\n", "  iterator pass (walk, read, decode)",
+		       s_ipass.wall_med / 1e6, s_ipass.cpu_med / 1e6,
+		       ireplaced ? s_ipass.wall_med / 1e3 / (double)ireplaced : 0.0,
+		       ratio(s_ipass.wall_med, s_lim.wall_med));
+		ROW("cycle_run with the iterator", ib.cr.cycle, files);
+		ROW("  collector_collect alone", ib.cr.collect, files);
+		printf("  iterator pass / LIMIT of the files it replaces: wall %.3fx, cpu %.3fx; "
+		       "%llu records\n", ratio(s_ipass.wall_med, s_ilim.wall_med),
+		       ratio(s_ipass.cpu_med, s_ilim.cpu_med), (unsigned long long)ib.records);
+		printf("  cycle with the iterator / all-files LIMIT: wall %.2fx, cpu %.2fx; "
+		       "%.2f us per cgroup (files: %.2f)\n",
+		       ratio(ib.cr.cycle.wall_med, s_lim.wall_med), ratio(ib.cr.cycle.cpu_med, s_lim.cpu_med),
+		       ib.cr.cycle.wall_med / 1e3 / (double)t.n, cr.cycle.wall_med / 1e3 / (double)t.n);
+	}
 	printf("  cycle/limit: wall %.2fx, cpu %.2fx; pread by cgroup / by type: cpu %.2fx\n",
 	       ratio(cr.cycle.wall_med, s_lim.wall_med), ratio(cr.cycle.cpu_med, s_lim.cpu_med),
 	       ratio(s_bc.cpu_med, s_bt.cpu_med));
@@ -1086,6 +1337,37 @@ int main(int argc, char **argv)
 		cJSON_AddNumberToObject(rat, "openat_vs_pread", ratio(s_ao.wall_med, s_lim.wall_med));
 		cJSON_AddNumberToObject(rat, "orc_vs_pread", ratio(s_oc.wall_med, s_lim.wall_med));
 		cJSON_AddItemToObject(j, "ratios", rat);
+		if (have_iter) {
+			cJSON *it = cJSON_CreateObject(), *gs = cJSON_CreateArray();
+
+			for (int g = 0; g < IG_NR; g++)
+				if ((iter_groups_of(ib.files) >> g) & 1)
+					cJSON_AddItemToArray(gs, cJSON_CreateString(iter_groups[g].name));
+			cJSON_AddItemToObject(it, "groups", gs);
+			cJSON_AddStringToObject(it, "flush", ib.flush);
+			cJSON_AddNumberToObject(it, "records", (double)ib.records);
+			cJSON_AddNumberToObject(it, "files_replaced", (double)ireplaced);
+			cJSON_AddItemToObject(it, "limit_replaced", jstat(&s_ilim));
+			cJSON_AddStringToObject(it, "limit_replaced_order", ilim_order);
+			cJSON_AddItemToObject(it, "limit_replaced_by_type", jstat(&s_ibt));
+			cJSON_AddItemToObject(it, "limit_replaced_by_cgroup", jstat(&s_ibc));
+			cJSON_AddItemToObject(it, "pass", jstat(&s_ipass));
+			cJSON_AddItemToObject(it, "cycle_run", jstat(&ib.cr.cycle));
+			cJSON_AddItemToObject(it, "collect", jstat(&ib.cr.collect));
+			cJSON_AddItemToObject(it, "render", jstat(&ib.cr.render));
+			cJSON_AddNumberToObject(it, "user_ms", ib.cr.user_ns / 1e6);
+			cJSON_AddNumberToObject(it, "sys_ms", ib.cr.sys_ns / 1e6);
+			cJSON_AddNumberToObject(it, "open_fds", (double)ib.cr.open_fds);
+			cJSON_AddNumberToObject(it, "pass_vs_replaced_wall", ratio(s_ipass.wall_med, s_ilim.wall_med));
+			cJSON_AddNumberToObject(it, "pass_vs_replaced_cpu", ratio(s_ipass.cpu_med, s_ilim.cpu_med));
+			cJSON_AddNumberToObject(it, "cycle_vs_limit_wall", ratio(ib.cr.cycle.wall_med, s_lim.wall_med));
+			cJSON_AddNumberToObject(it, "cycle_vs_limit_cpu", ratio(ib.cr.cycle.cpu_med, s_lim.cpu_med));
+			cJSON_AddNumberToObject(it, "cycle_us_per_cgroup", ib.cr.cycle.wall_med / 1e3 / (double)t.n);
+			cJSON_AddNumberToObject(it, "files_cycle_us_per_cgroup", cr.cycle.wall_med / 1e3 / (double)t.n);
+			cJSON_AddItemToObject(j, "iterator", it);
+		} else {
+			cJSON_AddStringToObject(j, "iterator_absent", ib.why);
+		}
 		text = cJSON_PrintUnformatted(j);
 		f = fopen(json_path, "w");
 		if (!f || !text || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)

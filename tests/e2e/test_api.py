@@ -115,6 +115,10 @@ def test_status(tree):
     assert st["cgroup_root"] == os.path.dirname(tree[0].path)
     assert st["cgroups"] >= 4 and st["cycles"] >= 2
     assert st["read_errors"]["cpu.stat"] == 0
-    # Every cgroup has at least cgroup.controllers, .events, .stat and cpu.stat.
-    assert st["files"]["held"] >= 4 * st["cgroups"]
+    # The cgroup iterator serves the core files and cpu.stat here: every
+    # cgroup holds its three PSI files (cpu, memory, io) and no other.
+    src = st["collect_source"]
+    assert src["groups"]["cgroup"] == src["groups"]["cpu"] == "bpf", src
+    assert src["groups"]["pressure"] == "files", src
+    assert 3 * st["cgroups"] <= st["files"]["held"] <= 4 * st["cgroups"]
     assert st["files"]["reopened"] == 0 and st["files"]["descriptor_tables"] == 1

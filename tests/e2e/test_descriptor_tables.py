@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """An agent whose RLIMIT_NOFILE is too small for every file it reads: the rest
 are held by threads with a descriptor table of their own, read each cycle,
-and closed on that table when their cgroup goes."""
+and closed on that table when their cgroup goes. The agents here read every
+file (--collect.source=files): the cgroup iterator would leave them too few
+files per cgroup to need a second table."""
 import json
 import os
 import time
@@ -31,7 +33,7 @@ def test_files_past_rlimit_are_held_on_tables_of_their_own(cgtree, agent_factory
         cgtree.mkdir(n)
     last = names[-1]		# claimed last, by a table of a thread of its own
     cgtree.spawn(BUSY, last)
-    agent = agent_factory("--interval=200ms", "--no-bpf", nofile=NOFILE)
+    agent = agent_factory("--interval=200ms", "--no-bpf", "--collect.source=files", nofile=NOFILE)
 
     def ready():
         m = parse_metrics(agent.get("/metrics"))
@@ -102,7 +104,8 @@ def test_table_given_back_when_the_tree_shrinks(cgtree, agent_factory):
     cgtree.spawn(BUSY, last)
     # Its own tree: other tests' cgroups coming and going on this machine
     # would move the counts compared below.
-    agent = agent_factory("--interval=200ms", "--no-bpf", f"--cgroup-root={cgtree.path}",
+    agent = agent_factory("--interval=200ms", "--no-bpf", "--collect.source=files",
+                          f"--cgroup-root={cgtree.path}",
                           nofile=NOFILE)
 
     def rel(name):

@@ -20,6 +20,7 @@
 #include "collect/cgroup_tree.h"
 #include "collect/collector.h"
 #include "collect/fd_budget.h"
+#include "collect/fd_table.h"
 #include "collect/schedule.h"
 #include "fixture.h"
 
@@ -380,6 +381,74 @@ static void rmdir_in(const char *root, const char *rel)
 /* The tree on its own, with nothing but a descriptor budget: its directories
  * are held while the budget has room, and each node has a small slot that is
  * reported when the node goes and given again only from the next walk on. */
+/* The tree used from a thread with a descriptor table of its own: its
+ * directories are watched by their own descriptors (/proc/self/fd would
+ * name the process's table, where the numbers are other files), so a new
+ * cgroup is found without listing every directory again. */
+struct on_thread {
+	const char *root;
+	struct cgroup_tree *tree;
+	struct fd_budget dirs;
+	struct cgroup_walk w;
+	struct cgroup_tree_stats st;
+	int r;
+};
+
+static void tree_open_on(void *arg)
+{
+	struct on_thread *o = arg;
+
+	fd_budget_init(&o->dirs, 100);
+	o->r = cgroup_tree_open(o->root, &o->dirs, &o->tree);
+}
+
+static void tree_walk_on(void *arg)
+{
+	struct on_thread *o = arg;
+
+	o->r = cgroup_tree_walk(o->tree, &o->w);
+	cgroup_tree_stats(o->tree, &o->st);
+}
+
+static void tree_free_on(void *arg)
+{
+	cgroup_tree_free(((struct on_thread *)arg)->tree);
+}
+
+static void test_tree_watches_from_a_table_of_its_own(void **state)
+{
+	struct tree *t = *state;
+	struct on_thread o = { .root = t->root };
+	struct fd_table *tbl;
+	uint64_t listed;
+	int filler[8];
+
+	/* Descriptors in the process's table at the numbers the thread's
+	 * table will use: what /proc/self/fd/N would wrongly name. */
+	for (int i = 0; i < 8; i++)
+		filler[i] = open("/dev/null", O_RDONLY);
+	assert_int_equal(fd_table_new(-1, &tbl), 0);
+	fd_table_run(tbl, tree_open_on, &o);
+	assert_int_equal(o.r, 0);
+	mkdir_in(t->root, "a");
+	fd_table_run(tbl, tree_walk_on, &o);
+	assert_int_equal(o.r, 0);
+	assert_true(o.st.watching);
+	listed = o.st.listed;
+	fd_table_run(tbl, tree_walk_on, &o);
+	assert_true(o.st.watching);
+	assert_int_equal(o.st.listed, listed);	/* nothing changed: nothing listed */
+	mkdir_in(t->root, "a/new");
+	fd_table_run(tbl, tree_walk_on, &o);
+	assert_true(o.st.watching);
+	assert_non_null(walk_find(&o.w, "/a/new"));
+	assert_int_equal(o.st.listed, listed + 2);	/* /a, and /a/new itself */
+	fd_table_run(tbl, tree_free_on, &o);
+	fd_table_free(tbl);
+	for (int i = 0; i < 8; i++)
+		close(filler[i]);
+}
+
 static void test_tree_slots_and_budget(void **state)
 {
 	struct tree *t = *state;
@@ -500,6 +569,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_fd_tables_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_budget_below_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tree_slots_and_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_watches_from_a_table_of_its_own, setup,
+						teardown),
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_missing_root),
 	};
