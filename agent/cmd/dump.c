@@ -248,6 +248,7 @@ static int write_page(const struct zpage *page)
 	if (n < 0)
 		return (int)n;
 	return n == 0 && fflush(stdout) == 0 ? 0 : -EIO;
+}
 
 /* The agent checks the iterator in three rounds at start; a dump, which
  * reads once, in one. */
