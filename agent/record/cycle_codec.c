@@ -263,6 +263,22 @@ struct cycle_state {
 	size_t pidx_cap, prow_cap, pio_cap;
 	uint64_t *delta;
 	size_t delta_cap;
+	/* The encoder keeps no copy of the cycle before: it holds a reference
+	 * to that cycle's snapshot, immutable once made (collect/snapshot.h),
+	 * and reads the values there; of its own it keeps only what the page
+	 * showed besides the snapshot (the global values, the static part).
+	 * The copy it kept before, of this cycle and the one before in the
+	 * recording's columns, was 32 MB at 10,000 full-controller cgroups:
+	 * more than the rest of the agent (issue 22). */
+	struct snapshot *enc_prev;
+	uint64_t enc_glob[G_NR];
+	struct strbuf enc_statics[2];	/* [enc_cur]: the cycle before's */
+	int enc_cur;
+	/* Each row of a matrix being encoded and its row before (NULL: none). */
+	const void **rows_cur, **rows_prev;
+	size_t rows_cap;
+	uint64_t *ids;			/* the ids of enc_prev, for idmap_build */
+	size_t ids_cap;
 };
 
 static void data_free(struct cycle_data *d)
@@ -385,12 +401,21 @@ void cycle_state_free(struct cycle_state *st)
 	free(st->prow);
 	free(st->pio);
 	free(st->delta);
+	snapshot_unref(st->enc_prev);
+	sb_free(&st->enc_statics[0]);
+	sb_free(&st->enc_statics[1]);
+	free(st->rows_cur);
+	free(st->rows_prev);
+	free(st->ids);
 	free(st);
 }
 
 void cycle_state_reset(struct cycle_state *st)
 {
 	st->valid = false;
+	/* Nothing refers to it any more: let it go now. */
+	snapshot_unref(st->enc_prev);
+	st->enc_prev = NULL;
 }
 
 bool cycle_state_valid(const struct cycle_state *st)
@@ -405,7 +430,9 @@ uint64_t cycle_state_seq(const struct cycle_state *st)
 
 size_t cycle_state_cgroups(const struct cycle_state *st)
 {
-	return st->valid ? st->d[st->cur].n : 0;
+	if (!st->valid)
+		return 0;
+	return st->enc_prev ? st->enc_prev->n : st->d[st->cur].n;
 }
 
 void cycle_meta_free(struct cycle_meta *m)
@@ -534,7 +561,7 @@ static int read_schema(struct cycle_state *st, struct rbuf *r)
 	return 0;
 }
 
-/* --- encoding --------------------------------------------------------------- */
+/* --- what both sides use ---------------------------------------------------- */
 
 static void tlv_str(struct strbuf *sb, unsigned tag, const char *s)
 {
@@ -550,159 +577,12 @@ static void tlv_u64(struct strbuf *sb, unsigned tag, uint64_t v)
 	sb_bytes(sb, b, put_varint(b, v));
 }
 
-static int make_statics(struct cycle_data *d, const struct snapshot *s, const struct cycle_meta *m)
-{
-	struct strbuf sb = { .buf = (char *)d->statics, .cap = d->statics_cap };
-	struct strbuf devs = { 0 };
-
-	sb.len = 0;
-	tlv_str(&sb, ST_VERSION, m->version);
-	tlv_str(&sb, ST_ROOT, s->root ? s->root : "");
-	tlv_u64(&sb, ST_COMPAT, m->compat);
-	tlv_str(&sb, ST_HOSTNAME, m->hostname);
-	tlv_str(&sb, ST_KERNEL, m->kernel);
-	tlv_u64(&sb, ST_INTERVAL, m->interval_ms);
-	if (m->ndev) {
-		sb_varint(&devs, m->ndev);
-		for (size_t i = 0; i < m->ndev; i++) {
-			sb_varint(&devs, m->devs[i].major);
-			sb_varint(&devs, m->devs[i].minor);
-			sb_str(&devs, m->devs[i].name);
-		}
-		sb_varint(&sb, ST_DEVNAMES);
-		sb_bytes(&sb, devs.buf, devs.len);
-		sb_free(&devs);
-	}
-	d->statics = (uint8_t *)sb.buf;
-	d->statics_cap = sb.cap;
-	d->statics_len = sb.len;
-	return sb_error(&sb) < 0 || sb_error(&devs) < 0 ? -ENOMEM : 0;
-}
-
-static int set_blob(struct cycle_data *d, int b, const void *p, size_t len)
-{
-	if (grow(&d->blob[b], &d->blob_cap[b], len ? len : 1, 1) < 0)
-		return -ENOMEM;
-	memcpy(d->blob[b], p, len);
-	d->blob_len[b] = len;
-	return 0;
-}
-
-static void io_row(uint64_t *row, const struct io_dev_stat *e)
-{
-	row[0] = e->major;
-	row[1] = e->minor;
-	row[2] = e->rbytes;
-	row[3] = e->wbytes;
-	row[4] = e->rios;
-	row[5] = e->wios;
-	row[6] = e->dbytes;
-	row[7] = e->dios;
-}
-
 static void io_entry(struct io_dev_stat *e, const uint64_t *row)
 {
 	*e = (struct io_dev_stat){
 		.major = (uint32_t)row[0], .minor = (uint32_t)row[1], .rbytes = row[2],
 		.wbytes = row[3], .rios = row[4], .wios = row[5], .dbytes = row[6], .dios = row[7],
 	};
-}
-
-/* d as the cycle of s and m, in this cgscope's columns. */
-static int fill(struct cycle_data *d, const struct snapshot *s, const struct cycle_meta *m)
-{
-	size_t n = s->n, nio = 0, nms = 0, slen = 0;
-
-	if (data_reserve(d, n, local_ncol) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct cgroup_values *v = &s->cgroups[i].v;
-
-		slen += strlen(sample_path(s, &s->cgroups[i]));
-		for (int f = 0; s->names && f < CN_NR; f++)
-			slen += strlen(sample_name(s, i, (enum cgroup_name)f)) + 1;
-		nio += v->io_count;
-		nms += cg_has(v, F_MEMORY_STAT);
-	}
-	if (grow(&d->strings, &d->scap, slen + 1, 1) < 0 ||
-	    grow(&d->io, &d->iocap, (nio + 1) * IO_FIELDS, sizeof(*d->io)) < 0 ||
-	    grow(&d->ms, &d->mscap, (nms + 1) * MEMSTAT_NR, sizeof(*d->ms)) < 0 ||
-	    grow(&d->glob, &d->globcap, G_NR, sizeof(*d->glob)) < 0)
-		return -ENOMEM;
-	d->n = n;
-	d->slen = d->nio = d->nms = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct cgroup_sample *c = &s->cgroups[i];
-		const char *p = sample_path(s, c);
-		size_t len = strlen(p);
-		uint64_t *row = d->vals + i * local_ncol;
-
-		d->id[i] = c->id;
-		d->parent[i] = c->parent_id;
-		d->depth[i] = c->depth;
-		d->path_off[i] = (uint32_t)d->slen;
-		d->path_len[i] = (uint32_t)len;
-		memcpy(d->strings + d->slen, p, len);
-		d->slen += len;
-		d->nm_off[i] = (uint32_t)d->slen;
-		d->nm_len[i] = 0;
-		if (s->names) {
-			bool any = false;
-
-			for (int f = 0; f < CN_NR; f++) {
-				const char *nm = sample_name(s, i, (enum cgroup_name)f);
-				size_t nl = strlen(nm);
-
-				if (f)
-					d->strings[d->slen++] = '\0';
-				memcpy(d->strings + d->slen, nm, nl);
-				d->slen += nl;
-				any |= nl > 0;
-			}
-			if (any)
-				d->nm_len[i] = (uint32_t)(d->slen - d->nm_off[i]);
-			else
-				d->slen = d->nm_off[i];	/* no names: nothing stored */
-		}
-		for (size_t k = 0; k < local_nruns; k++) {
-			const struct col_run *r = &local_runs[k];
-
-			if (r->size == 8)
-				memcpy(row + r->col, (const char *)c + r->off, r->count * 8u);
-			else
-				row[r->col] = get_field(c, &local_cols[r->col]);
-		}
-		d->io_first[i] = (uint32_t)d->nio;
-		for (uint32_t e = 0; e < c->v.io_count; e++)
-			io_row(d->io + (d->nio + e) * IO_FIELDS, &s->io.items[c->v.io_first + e]);
-		d->nio += c->v.io_count;
-		d->ms_row[i] = UINT32_MAX;
-		if (cg_has(&c->v, F_MEMORY_STAT)) {
-			d->ms_row[i] = (uint32_t)d->nms;
-			memcpy(d->ms + d->nms * MEMSTAT_NR, s->mem_stat.rows[c->v.mem_stat_row],
-			       MEMSTAT_NR * sizeof(uint64_t));
-			d->nms++;
-		}
-	}
-	d->glob[G_CYCLE] = s->cycle;
-	d->glob[G_TAKEN_MS] = (uint64_t)s->taken_ms;
-	d->glob[G_TAKEN_MONO] = s->taken_mono_ns;
-	d->glob[G_READ_MONO] = s->read_mono_ns;
-	d->glob[G_FILTERED] = m->filtered;
-	d->glob[G_OVER_LIMIT] = m->over_limit;
-	d->glob[G_REC_ON] = m->rec.on;
-	d->glob[G_REC_BYTES] = m->rec.bytes;
-	d->glob[G_REC_FRAMES] = m->rec.frames;
-	d->glob[G_REC_OLDEST] = (uint64_t)m->rec.oldest_ms;
-	d->glob[G_NAMES_ON] = s->names != NULL;
-	for (int e = 0; e < REC_ERR_NR; e++)
-		d->glob[G_REC_ERR + e] = m->rec.errors[e];
-	for (int e = 0; e < IDERR_NR; e++)
-		d->glob[G_ID_ERR + e] = s->identity_errors[e];
-	if (set_blob(d, 0, &s->stats, sizeof(s->stats)) < 0 ||
-	    set_blob(d, 1, &s->events, sizeof(s->events)) < 0)
-		return -ENOMEM;
-	return make_statics(d, s, m);
 }
 
 static int reserve_work(struct cycle_state *st, size_t n, size_t nms, size_t ndelta)
@@ -714,74 +594,7 @@ static int reserve_work(struct cycle_state *st, size_t n, size_t nms, size_t nde
 	return 0;
 }
 
-/* The rows cur[0..n) of w values each against the rows of prev that base
- * names (UINT32_MAX: a row of zeros): a bitmap of the columns with any
- * difference, then those columns' differences, column after column. Which
- * columns differ is found first, in one pass along the rows: most do not,
- * and those cost no more. */
-static int put_matrix(struct strbuf *raw, struct cycle_state *st, const uint64_t *cur,
-		      const uint64_t *prev, const uint32_t *base, size_t n, size_t w)
-{
-	size_t bm_at = raw->len, bm_len = (w + 7) / 8;
-	uint64_t *any;
-
-	if (grow(&st->delta, &st->delta_cap, w + 1, sizeof(*st->delta)) < 0 ||
-	    sb_reserve(raw, bm_len) < 0)
-		return -ENOMEM;
-	any = st->delta;
-	memset(any, 0, w * sizeof(*any));
-	for (size_t i = 0; i < n; i++) {
-		const uint64_t *row = cur + i * w;
-
-		if (base[i] == UINT32_MAX) {
-			for (size_t c = 0; c < w; c++)
-				any[c] |= row[c];
-		} else {
-			const uint64_t *p = prev + (size_t)base[i] * w;
-
-			for (size_t c = 0; c < w; c++)
-				any[c] |= row[c] ^ p[c];
-		}
-	}
-	memset(raw->buf + raw->len, 0, bm_len);
-	raw->len += bm_len;
-	for (size_t c = 0; c < w; c++) {
-		size_t k = 0, last = 0;
-		uint8_t *o;
-
-		if (!any[c])
-			continue;
-		raw->buf[bm_at + c / 8] |= (char)(1u << (c % 8));
-		for (size_t i = 0; i < n; i++)
-			k += cur[i * w + c] != (base[i] == UINT32_MAX ? 0 : prev[(size_t)base[i] * w + c]);
-		if (sb_reserve(raw, 10 + n * 20) < 0)
-			return -ENOMEM;
-		o = (uint8_t *)raw->buf + raw->len;
-		/* Few changes (a tenth of the cgroups busy): each as the gap
-		 * since the one before and its difference, 0 first to say so;
-		 * else every difference in a row. */
-		o += put_varint(o, k * 2 < n ? k : 0);
-		for (size_t i = 0; i < n; i++) {
-			uint64_t pv = base[i] == UINT32_MAX ? 0 : prev[(size_t)base[i] * w + c];
-			uint64_t d = cur[i * w + c] - pv;
-
-			if (k * 2 >= n) {
-				o += put_varint(o, zigzag(d));
-			} else if (d) {
-				o += put_varint(o, i - last);
-				o += put_varint(o, zigzag(d));
-				last = i;
-			}
-		}
-		raw->len = (size_t)((char *)o - raw->buf);
-	}
-	raw->buf[raw->len] = '\0';
-	return sb_error(raw);
-}
-
-/* Reads what put_matrix wrote into cur: first the rows of prev that base
- * names (zeros for UINT32_MAX), then each column's differences added. */
-/* The matrix of n rows of w into *cur (room for *cur_cap values) from the
+/* Reads what put_matrix wrote. The matrix of n rows of w into *cur (room for *cur_cap values) from the
  * one before (*prev, *prev_cap), each row's from row base[i] of it. When
  * each row is where it was, the two trade places and the differences are
  * added in place: the values before are not read again (a copy of a
@@ -881,44 +694,6 @@ static int match_io(struct cycle_state *st, const struct cycle_data *cur,
 	return 0;
 }
 
-static bool same_identity(const struct cycle_data *a, size_t i, const struct cycle_data *b, size_t j)
-{
-	return a->id[i] == b->id[j] && a->parent[i] == b->parent[j] && a->depth[i] == b->depth[j] &&
-	       a->path_len[i] == b->path_len[j] && a->nm_len[i] == b->nm_len[j] &&
-	       !memcmp(a->strings + a->path_off[i], b->strings + b->path_off[j], a->path_len[i]) &&
-	       !memcmp(a->strings + a->nm_off[i], b->strings + b->nm_off[j], a->nm_len[i]);
-}
-
-/* st->pidx for cur against prev, by id; the list is unchanged when every
- * cgroup is where it was, with the same identity. */
-static int match_cgroups(struct cycle_state *st, const struct cycle_data *cur,
-			 const struct cycle_data *prev, bool key, bool *ret_same)
-{
-	bool same = !key && cur->n == prev->n;
-
-	if (reserve_work(st, cur->n, cur->nms, 0) < 0)
-		return -ENOMEM;
-	if (key) {
-		for (size_t i = 0; i < cur->n; i++)
-			st->pidx[i] = UINT32_MAX;
-		*ret_same = false;
-		return 0;
-	}
-	for (size_t i = 0; same && i < cur->n; i++)
-		same = same_identity(cur, i, prev, i);
-	if (same) {
-		for (size_t i = 0; i < cur->n; i++)
-			st->pidx[i] = (uint32_t)i;
-	} else {
-		if (idmap_build(&st->map, prev->id, prev->n) < 0)
-			return -ENOMEM;
-		for (size_t i = 0; i < cur->n; i++)
-			st->pidx[i] = idmap_find(&st->map, cur->id[i]);
-	}
-	*ret_same = same;
-	return 0;
-}
-
 /* Each memory.stat row's row in the cycle before (by its cgroup). */
 static void match_rows(struct cycle_state *st, const struct cycle_data *cur, const struct cycle_data *prev)
 {
@@ -930,81 +705,405 @@ static void match_rows(struct cycle_state *st, const struct cycle_data *cur, con
 	}
 }
 
+/* --- encoding ---------------------------------------------------------------- */
+
+/* The static part of s and m into sb (emptied first). 0 or -ENOMEM. */
+static int make_statics(struct strbuf *sb, const struct snapshot *s, const struct cycle_meta *m)
+{
+	struct strbuf devs = { 0 };
+
+	sb->len = 0;
+	tlv_str(sb, ST_VERSION, m->version);
+	tlv_str(sb, ST_ROOT, s->root ? s->root : "");
+	tlv_u64(sb, ST_COMPAT, m->compat);
+	tlv_str(sb, ST_HOSTNAME, m->hostname);
+	tlv_str(sb, ST_KERNEL, m->kernel);
+	tlv_u64(sb, ST_INTERVAL, m->interval_ms);
+	if (m->ndev) {
+		sb_varint(&devs, m->ndev);
+		for (size_t i = 0; i < m->ndev; i++) {
+			sb_varint(&devs, m->devs[i].major);
+			sb_varint(&devs, m->devs[i].minor);
+			sb_str(&devs, m->devs[i].name);
+		}
+		sb_varint(sb, ST_DEVNAMES);
+		sb_bytes(sb, devs.buf, devs.len);
+	}
+	if (sb_error(&devs) < 0) {
+		sb_free(&devs);
+		return -ENOMEM;
+	}
+	sb_free(&devs);
+	return sb_error(sb) < 0 ? -ENOMEM : 0;
+}
+
+static void io_row(uint64_t *row, const struct io_dev_stat *e)
+{
+	row[0] = e->major;
+	row[1] = e->minor;
+	row[2] = e->rbytes;
+	row[3] = e->wbytes;
+	row[4] = e->rios;
+	row[5] = e->wios;
+	row[6] = e->dbytes;
+	row[7] = e->dios;
+}
+
+/* The global values of the cycle of s and m. */
+static void glob_values(const struct snapshot *s, const struct cycle_meta *m, uint64_t *g)
+{
+	g[G_CYCLE] = s->cycle;
+	g[G_TAKEN_MS] = (uint64_t)s->taken_ms;
+	g[G_TAKEN_MONO] = s->taken_mono_ns;
+	g[G_READ_MONO] = s->read_mono_ns;
+	g[G_FILTERED] = m->filtered;
+	g[G_OVER_LIMIT] = m->over_limit;
+	g[G_REC_ON] = m->rec.on;
+	g[G_REC_BYTES] = m->rec.bytes;
+	g[G_REC_FRAMES] = m->rec.frames;
+	g[G_REC_OLDEST] = (uint64_t)m->rec.oldest_ms;
+	g[G_NAMES_ON] = s->names != NULL;
+	for (int e = 0; e < REC_ERR_NR; e++)
+		g[G_REC_ERR + e] = m->rec.errors[e];
+	for (int e = 0; e < IDERR_NR; e++)
+		g[G_ID_ERR + e] = s->identity_errors[e];
+}
+
+/* A row of a matrix, read where the snapshot keeps it: whole (gather), and
+ * one value (get). */
+typedef void row_gather_fn(const void *row, uint64_t *out);
+typedef uint64_t row_get_fn(const void *row, size_t c);
+
+static void sample_gather(const void *row, uint64_t *out)
+{
+	for (size_t k = 0; k < local_nruns; k++) {
+		const struct col_run *r = &local_runs[k];
+
+		if (r->size == 8)
+			memcpy(out + r->col, (const char *)row + r->off, r->count * 8u);
+		else
+			out[r->col] = get_field(row, &local_cols[r->col]);
+	}
+}
+
+static uint64_t sample_get(const void *row, size_t c)
+{
+	return get_field(row, &local_cols[c]);
+}
+
+static void ms_gather(const void *row, uint64_t *out)
+{
+	memcpy(out, row, MEMSTAT_NR * sizeof(uint64_t));
+}
+
+static uint64_t ms_get(const void *row, size_t c)
+{
+	return ((const uint64_t *)row)[c];
+}
+
+static void io_gather(const void *row, uint64_t *out)
+{
+	io_row(out, row);
+}
+
+static uint64_t io_get(const void *row, size_t c)
+{
+	uint64_t v[IO_FIELDS];
+
+	io_row(v, row);
+	return v[c];
+}
+
+static int reserve_rows(struct cycle_state *st, size_t n)
+{
+	size_t cap = st->rows_cap;
+
+	if (grow(&st->rows_cur, &cap, n + 1, sizeof(*st->rows_cur)) < 0)
+		return -ENOMEM;
+	if (cap != st->rows_cap && resize(&st->rows_prev, cap, sizeof(*st->rows_prev)) < 0)
+		return -ENOMEM;
+	st->rows_cap = cap;
+	return 0;
+}
+
+/* The rows st->rows_cur[0..n) of w values each against st->rows_prev (NULL:
+ * a row of zeros): a bitmap of the columns with any difference, then those
+ * columns' differences, column after column. Which columns differ is found
+ * first, in one pass along the rows: most do not, and those cost no more. */
+static int put_matrix(struct strbuf *raw, struct cycle_state *st, size_t n, size_t w,
+		      row_gather_fn *gather, row_get_fn *get)
+{
+	const void *const *cur = st->rows_cur, *const *prev = st->rows_prev;
+	size_t bm_len = (w + 7) / 8;
+	uint64_t *any, *a, *b;
+
+	if (grow(&st->delta, &st->delta_cap, 3 * w + 1, sizeof(*st->delta)) < 0 ||
+	    sb_reserve(raw, bm_len) < 0)
+		return -ENOMEM;
+	any = st->delta;
+	a = any + w;
+	b = a + w;
+	memset(any, 0, w * sizeof(*any));
+	for (size_t i = 0; i < n; i++) {
+		gather(cur[i], a);
+		if (!prev[i]) {
+			for (size_t c = 0; c < w; c++)
+				any[c] |= a[c];
+		} else {
+			gather(prev[i], b);
+			for (size_t c = 0; c < w; c++)
+				any[c] |= a[c] ^ b[c];
+		}
+	}
+	for (size_t j = 0; j < bm_len; j++) {
+		uint8_t byte = 0;
+
+		for (size_t c = j * 8; c < w && c < j * 8 + 8; c++)
+			byte |= (uint8_t)((any[c] != 0) << (c % 8));
+		raw->buf[raw->len++] = (char)byte;
+	}
+	raw->buf[raw->len] = '\0';
+	for (size_t c = 0; c < w; c++) {
+		size_t k = 0, last = 0;
+		bool dense;
+
+		if (!any[c])
+			continue;
+		for (size_t i = 0; i < n; i++)
+			k += get(cur[i], c) != (prev[i] ? get(prev[i], c) : 0);
+		/* Few changes (a tenth of the cgroups busy): each as the gap
+		 * since the one before and its difference, 0 first to say so;
+		 * else every difference in a row. */
+		dense = k * 2 >= n;
+		sb_varint(raw, dense ? 0 : k);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t d = get(cur[i], c) - (prev[i] ? get(prev[i], c) : 0);
+
+			if (dense) {
+				sb_varint(raw, zigzag(d));
+			} else if (d) {
+				sb_varint(raw, i - last);
+				sb_varint(raw, zigzag(d));
+				last = i;
+			}
+		}
+	}
+	return sb_error(raw);
+}
+
+/* Whether cgroup i of a and cgroup j of b are the same, as the list of a
+ * frame says it: id, parent, depth, path, and names (none and all empty
+ * are the same: neither is written). */
+static bool same_identity(const struct snapshot *a, size_t i, const struct snapshot *b, size_t j)
+{
+	const struct cgroup_sample *x = &a->cgroups[i], *y = &b->cgroups[j];
+
+	if (x->id != y->id || x->parent_id != y->parent_id || x->depth != y->depth ||
+	    strcmp(sample_path(a, x), sample_path(b, y)))
+		return false;
+	for (int f = 0; f < CN_NR; f++)
+		if (strcmp(sample_name(a, i, (enum cgroup_name)f), sample_name(b, j, (enum cgroup_name)f)))
+			return false;
+	return true;
+}
+
+/* The names of cgroup i of s as a frame's list has them: each after a NUL
+ * but the first, nothing at all when it has none. */
+static void put_names(struct strbuf *raw, const struct snapshot *s, size_t i)
+{
+	size_t len = 0;
+	bool any = false;
+
+	for (int f = 0; s->names && f < CN_NR; f++) {
+		size_t nl = strlen(sample_name(s, i, (enum cgroup_name)f));
+
+		len += nl + (f ? 1 : 0);
+		any |= nl > 0;
+	}
+	if (!any) {
+		sb_varint(raw, 0);
+		return;
+	}
+	sb_varint(raw, len);
+	for (int f = 0; f < CN_NR; f++) {
+		if (f)
+			sb_putc(raw, '\0');
+		sb_puts(raw, sample_name(s, i, (enum cgroup_name)f));
+	}
+}
+
+/* st->pidx for s against prev (NULL: a keyframe), by id; the list is
+ * unchanged when every cgroup is where it was, with the same identity. */
+static int match_cgroups(struct cycle_state *st, const struct snapshot *s,
+			 const struct snapshot *prev, bool *ret_same)
+{
+	bool same = prev && s->n == prev->n;
+
+	if (reserve_work(st, s->n, 0, 0) < 0)
+		return -ENOMEM;
+	if (!prev) {
+		for (size_t i = 0; i < s->n; i++)
+			st->pidx[i] = UINT32_MAX;
+		*ret_same = false;
+		return 0;
+	}
+	for (size_t i = 0; same && i < s->n; i++)
+		same = same_identity(s, i, prev, i);
+	if (same) {
+		for (size_t i = 0; i < s->n; i++)
+			st->pidx[i] = (uint32_t)i;
+	} else {
+		if (grow(&st->ids, &st->ids_cap, prev->n + 1, sizeof(*st->ids)) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < prev->n; i++)
+			st->ids[i] = prev->cgroups[i].id;
+		if (idmap_build(&st->map, st->ids, prev->n) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->n; i++)
+			st->pidx[i] = idmap_find(&st->map, s->cgroups[i].id);
+	}
+	*ret_same = same;
+	return 0;
+}
+
+/* The cgroup before of cgroup i of s, or NULL. */
+static inline const struct cgroup_sample *before(const struct cycle_state *st,
+						 const struct snapshot *prev, size_t i)
+{
+	return st->pidx[i] == UINT32_MAX ? NULL : &prev->cgroups[st->pidx[i]];
+}
+
+/* The three matrices of s against prev: values, memory.stat rows, io.stat
+ * entries, each row against the same cgroup's before. */
+static int put_values(struct strbuf *raw, struct cycle_state *st, const struct snapshot *s,
+		      const struct snapshot *prev)
+{
+	size_t nms = 0, nio = 0;
+	int r;
+
+	if (reserve_rows(st, s->n) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		st->rows_cur[i] = &s->cgroups[i];
+		st->rows_prev[i] = before(st, prev, i);
+	}
+	if ((r = put_matrix(raw, st, s->n, local_ncol, sample_gather, sample_get)) < 0)
+		return r;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_sample *c = &s->cgroups[i], *p = before(st, prev, i);
+
+		if (!cg_has(&c->v, F_MEMORY_STAT))
+			continue;
+		st->rows_cur[nms] = s->mem_stat.rows[c->v.mem_stat_row];
+		st->rows_prev[nms++] = p && cg_has(&p->v, F_MEMORY_STAT) ?
+				       prev->mem_stat.rows[p->v.mem_stat_row] : NULL;
+	}
+	if ((r = put_matrix(raw, st, nms, MEMSTAT_NR, ms_gather, ms_get)) < 0)
+		return r;
+	for (size_t i = 0; i < s->n; i++)
+		nio += s->cgroups[i].v.io_count;
+	if (reserve_rows(st, nio) < 0)
+		return -ENOMEM;
+	nio = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct cgroup_sample *c = &s->cgroups[i], *p = before(st, prev, i);
+
+		for (uint32_t e = 0; e < c->v.io_count; e++, nio++) {
+			st->rows_cur[nio] = &s->io.items[c->v.io_first + e];
+			st->rows_prev[nio] = p && e < p->v.io_count ?
+					     &prev->io.items[p->v.io_first + e] : NULL;
+		}
+	}
+	return put_matrix(raw, st, nio, IO_FIELDS, io_gather, io_get);
+}
+
 int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct cycle_meta *m,
 		 bool key, uint64_t seq, struct strbuf *raw, bool *ret_key)
 {
-	struct cycle_data *prev = &st->d[st->cur], *cur = &st->d[!st->cur];
+	const struct snapshot *prev;
+	struct strbuf *cst, *pst;
+	uint64_t g[G_NR];
 	unsigned flags = 0;
 	bool same;
 	int r;
 
 	pthread_once(&local_once, build_local);
-	if (!st->valid || st->ncol != local_ncol || !st->col_map)
+	if (!st->valid || !st->enc_prev || st->ncol != local_ncol || !st->col_map)
 		key = true;
 	st->valid = false;	/* until this cycle is whole */
-	if (schema_local(st) < 0 || fill(cur, s, m) < 0)
+	prev = key ? NULL : st->enc_prev;
+	cst = &st->enc_statics[!st->enc_cur];
+	pst = &st->enc_statics[st->enc_cur];
+	if (schema_local(st) < 0 || make_statics(cst, s, m) < 0)
 		return -ENOMEM;
-	if ((r = match_cgroups(st, cur, prev, key, &same)) < 0 || (r = match_io(st, cur, prev)) < 0)
+	glob_values(s, m, g);
+	if ((r = match_cgroups(st, s, prev, &same)) < 0)
 		return r;
-	match_rows(st, cur, prev);
 
 	raw->len = 0;
 	if (key)
 		flags |= PF_KEY | PF_LIST | PF_STATICS;
 	if (!same)
 		flags |= PF_LIST;
-	if (key || cur->statics_len != prev->statics_len ||
-	    memcmp(cur->statics, prev->statics, cur->statics_len))
+	if (key || cst->len != pst->len || memcmp(cst->buf, pst->buf, cst->len))
 		flags |= PF_STATICS;
 	sb_putc(raw, CODEC_VERSION);
 	sb_varint(raw, flags);
 	if (key)
 		write_schema(raw);
 	if (flags & PF_STATICS)
-		sb_bytes(raw, cur->statics, cur->statics_len);
+		sb_bytes(raw, cst->buf, cst->len);
 	for (size_t k = 0; k < G_NR; k++)
-		sb_varint(raw, zigzag(cur->glob[k] - (key ? 0 : prev->glob[k])));
+		sb_varint(raw, zigzag(g[k] - (key ? 0 : st->enc_glob[k])));
 	for (int b = 0; b < 2; b++) {
-		bool x = !key && prev->blob_len[b] == cur->blob_len[b];
+		const uint8_t *cb = b ? (const uint8_t *)&s->events : (const uint8_t *)&s->stats;
+		const uint8_t *pb = !prev ? NULL :
+				    b ? (const uint8_t *)&prev->events : (const uint8_t *)&prev->stats;
+		size_t len = b ? sizeof(s->events) : sizeof(s->stats);
 
-		sb_varint(raw, cur->blob_len[b]);
-		if (sb_reserve(raw, cur->blob_len[b]) < 0)
+		sb_varint(raw, len);
+		if (sb_reserve(raw, len) < 0)
 			return -ENOMEM;
-		for (size_t i = 0; i < cur->blob_len[b]; i++)
-			raw->buf[raw->len++] = (char)(cur->blob[b][i] ^ (x ? prev->blob[b][i] : 0));
+		for (size_t i = 0; i < len; i++)
+			raw->buf[raw->len++] = (char)(cb[i] ^ (pb ? pb[i] : 0));
 		raw->buf[raw->len] = '\0';
 	}
 	if (flags & PF_LIST) {
 		uint64_t last = 0;
 
-		sb_varint(raw, cur->n);
-		for (size_t i = 0; i < cur->n; i++) {
+		sb_varint(raw, s->n);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct cgroup_sample *c = &s->cgroups[i];
 			uint32_t pi = st->pidx[i];
-			bool known = pi != UINT32_MAX && same_identity(cur, i, prev, pi);
+			bool known = pi != UINT32_MAX && same_identity(s, i, prev, pi);
 
-			sb_varint(raw, zigzag(cur->id[i] - last));
-			last = cur->id[i];
+			sb_varint(raw, zigzag(c->id - last));
+			last = c->id;
 			sb_putc(raw, known ? 0 : 1);
 			if (!known) {
-				sb_varint(raw, cur->parent[i]);
-				sb_varint(raw, cur->depth[i]);
-				sb_bytes(raw, cur->strings + cur->path_off[i], cur->path_len[i]);
-				sb_bytes(raw, cur->strings + cur->nm_off[i], cur->nm_len[i]);
+				sb_varint(raw, c->parent_id);
+				sb_varint(raw, c->depth);
+				sb_str(raw, sample_path(s, c));
+				put_names(raw, s, i);
 			}
 		}
 	}
-	if ((r = put_matrix(raw, st, cur->vals, prev->vals, st->pidx, cur->n, local_ncol)) < 0 ||
-	    (r = put_matrix(raw, st, cur->ms, prev->ms, st->prow, cur->nms, MEMSTAT_NR)) < 0 ||
-	    (r = put_matrix(raw, st, cur->io, prev->io, st->pio, cur->nio, IO_FIELDS)) < 0)
+	if ((r = put_values(raw, st, s, prev)) < 0)
 		return r;
 	if (sb_error(raw) < 0)
 		return -ENOMEM;
-	st->cur = !st->cur;
+	memcpy(st->enc_glob, g, sizeof(g));
+	st->enc_cur = !st->enc_cur;
+	/* s is the cycle before from now on; a snapshot is immutable once
+	 * made, and only its counter of references changes. */
+	snapshot_unref(st->enc_prev);
+	st->enc_prev = snapshot_ref((struct snapshot *)s);
 	st->valid = true;
 	st->seq = seq;
 	*ret_key = key;
 	return 0;
 }
+
 
 /* --- decoding ---------------------------------------------------------------- */
 
