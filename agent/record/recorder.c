@@ -12,6 +12,10 @@
  * (make bench prints both). */
 #define DEFAULT_LEVEL 1
 #define EVENTS_BATCH 1024
+/* The payload and frame buffers are kept between cycles up to this size:
+ * a delta frame fits, and a keyframe (megabytes at 10,000 cgroups, once an
+ * hour or so) gives its buffers back instead of staying resident. */
+#define KEEP_BUFFER (1u << 20)
 
 struct recorder {
 	struct store *store;
@@ -163,21 +167,26 @@ int recorder_record(struct recorder *r, const struct snapshot *s, const struct c
 			e = append(r);
 	}
 	r->seq++;
+	if (r->raw.cap > KEEP_BUFFER)
+		sb_free(&r->raw);
+	if (e == 0)
+		r->last_bytes = r->frame.len;
+	if (r->frame.cap > KEEP_BUFFER)
+		sb_free(&r->frame);
 	if (e < 0) {
 		/* What the encoder holds was not stored: start afresh. */
 		cycle_state_reset(r->enc);
 		return count_error(r, e);
 	}
-	r->last_bytes = r->frame.len;
 	r->last_key = key;
 	if (key) {
 		r->frames_since_key = 0;
 		r->bytes_since_key = 0;
-		r->key_bytes = r->frame.len;
+		r->key_bytes = r->last_bytes;
 		r->key_ms = s->taken_ms;
 	} else {
 		r->frames_since_key++;
-		r->bytes_since_key += r->frame.len;
+		r->bytes_since_key += r->last_bytes;
 	}
 	return 0;
 }
