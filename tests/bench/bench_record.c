@@ -476,6 +476,20 @@ static void churn_values(struct snapshot *s, double frac, unsigned k)
 	}
 }
 
+/* The values of src into dst, two snapshots of the same tree: 0, or -EINVAL
+ * when their shapes differ. */
+static int copy_values(struct snapshot *dst, const struct snapshot *src)
+{
+	if (dst->n != src->n || dst->io.len != src->io.len || dst->mem_stat.len != src->mem_stat.len)
+		return -EINVAL;
+	memcpy(dst->cgroups, src->cgroups, src->n * sizeof(*src->cgroups));
+	memcpy(dst->io.items, src->io.items, src->io.len * sizeof(*src->io.items));
+	memcpy(dst->mem_stat.rows, src->mem_stat.rows, src->mem_stat.len * sizeof(*src->mem_stat.rows));
+	dst->stats = src->stats;
+	dst->events = src->events;
+	return 0;
+}
+
 static int cmd_synth(const struct opts *o, const char *out, const char *root)
 {
 	struct recorder_opts ro = { .dir = out, .max_bytes = 1ull << 40,
@@ -485,14 +499,19 @@ static int cmd_synth(const struct opts *o, const char *out, const char *root)
 	struct store_open_info info;
 	struct collector *c;
 	struct recorder *rec;
-	struct snapshot *s;
+	/* Two snapshots in turn, each given the other's values before it
+	 * changes: the recorder holds the last one it recorded (a snapshot
+	 * is immutable once made, record/cycle_codec.h). */
+	struct snapshot *sn[2], *s;
 	double t = thread_ms();
 	int r;
 
-	if ((r = collector_new(root, &c)) < 0 || (r = collector_collect(c, &s)) < 0) {
+	if ((r = collector_new(root, &c)) < 0 || (r = collector_collect(c, &sn[0])) < 0 ||
+	    (r = collector_collect(c, &sn[1])) < 0 || (r = copy_values(sn[1], sn[0])) < 0) {
 		fprintf(stderr, "bench_record: cannot read %s\n", root);
 		return 1;
 	}
+	s = sn[0];
 	if ((r = recorder_open(&ro, &rec, &info)) < 0) {
 		fprintf(stderr, "bench_record: cannot open a store in %s: %s\n", out, strerror(-r));
 		return 1;
@@ -502,6 +521,10 @@ static int cmd_synth(const struct opts *o, const char *out, const char *root)
 		struct cycle_meta m;
 		struct cgroup_filter_result res = { 0 };
 
+		if (k) {
+			s = sn[k & 1];
+			copy_values(s, sn[!(k & 1)]);
+		}
 		churn_values(s, o->busy, (unsigned)k);
 		s->cycle = k + 1;
 		s->taken_ms = t0 + (int64_t)(k * o->interval_ms);
@@ -531,7 +554,8 @@ static int cmd_synth(const struct opts *o, const char *out, const char *root)
 			fclose(js);
 		}
 	}
-	snapshot_unref(s);
+	snapshot_unref(sn[0]);
+	snapshot_unref(sn[1]);
 	collector_free(c);
 	return 0;
 }
