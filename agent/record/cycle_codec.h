@@ -19,8 +19,11 @@
  * change left out (a bitmap says which are there). An idle cycle is then a
  * few hundred bytes of zeros, which deflate makes a few dozen.
  *
- * The state of an encoder and of a decoder is the same structure: the last
- * cycle, in the recording's column order. Pure: no files, no clocks. */
+ * The state of an encoder and of a decoder is the same structure. A decoder
+ * keeps the last cycle in the recording's column order; an encoder keeps a
+ * reference to the last snapshot it encoded and reads the cycle before
+ * there (a copy would be 3 KiB a cgroup: issue 22). Pure: no files, no
+ * clocks. */
 #ifndef CGSCOPE_RECORD_CYCLE_CODEC_H
 #define CGSCOPE_RECORD_CYCLE_CODEC_H
 
@@ -67,7 +70,9 @@ uint64_t cycle_state_seq(const struct cycle_state *st);
 
 /* The payload of s and m into raw (emptied first), as a keyframe when key or
  * when st holds no cycle (*ret_key says which); st then holds s as frame
- * seq. 0 or -ENOMEM. */
+ * seq: a reference to s (snapshot_ref), until the next encode, a reset or
+ * the free. s must not change after (snapshots never do once made). 0 or
+ * -ENOMEM. */
 int cycle_encode(struct cycle_state *st, const struct snapshot *s, const struct cycle_meta *m,
 		 bool key, uint64_t seq, struct strbuf *raw, bool *ret_key);
 

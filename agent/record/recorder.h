@@ -44,7 +44,8 @@ void recorder_close(struct recorder *r);
 void recorder_status(const struct recorder *r, struct record_status *ret);
 
 /* Records cycle s, whose page showed m, after the events of ring (may be
- * NULL) since the last call. 0; or the negative errno of the write that
+ * NULL) since the last call. The recorder keeps a reference to s until the
+ * next call (record/cycle_codec.h): s must not change after. 0; or the negative errno of the write that
  * failed: nothing of it is kept, the status counts it, and the next call
  * tries again (recording "pauses" while the file system is full). */
 int recorder_record(struct recorder *r, const struct snapshot *s, const struct cycle_meta *m,
