@@ -246,6 +246,12 @@ static __always_inline void cgc_release(void *slot_map, void *free_map, void *me
 			__sync_fetch_and_add((ptr), (delta));			\
 	} while (0)
 
+/* Adds to a counter that only ever changes under one kernel lock (the
+ * migration counts: every attach runs under cgroup_mutex), so no atomic
+ * instruction is needed whatever the regions; other counters of the same
+ * slot are other words, which a plain add of this one does not touch. */
+#define CGC_ADD_SERIAL(name, ptr, delta)	(*(ptr) += (delta))
+
 #define CGC_RELEASE(name, id)							\
 	cgc_release(&name##_slot, &name##_free, &name##_meta, &name##_stat, (id))
 

@@ -60,7 +60,17 @@ struct {
  * where the process came from: the attach tracepoint fires after the move.
  * Filled by fork, by every migration and once at load by a task iterator.
  * Keyed by tgid: a process moves as a whole in cgroup v2 except in threaded
- * subtrees. LRU: exited processes age out, a reused pid is rewritten at fork. */
+ * subtrees. LRU: exited processes age out, a reused pid is rewritten at fork.
+ *
+ * What an entry holds: with the tp_btf and raw_tp hooks, the cgroup's
+ * address (struct cgroup *), turned into its id only when the process
+ * migrates; with the tracefs tracepoints (which give ids only), its id.
+ * An address because forks are many and migrations few: the id is two
+ * loads further (cgroup, kernfs node), lines a fork touches nowhere else,
+ * which made them most of the fork hook's cost. An address is safe to keep:
+ * a process keeps its cgroup alive, every move of a process rewrites its
+ * entry, and a reused pid is rewritten at fork; and it is read only with
+ * bpf_probe_read_kernel(). 0: unknown. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU lists: no lock shared by CPUs */
@@ -75,6 +85,9 @@ struct {
  * an eviction (about a microsecond in the fork hook). A reused pid is
  * rewritten at fork. */
 const volatile bool proc_by_pid = false;
+/* Entries hold addresses (the migration hook is tp_btf or raw_tp): for the
+ * task iterator, which runs beside either. */
+const volatile bool proc_holds_ptr = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -163,13 +176,17 @@ struct {
 	__type(value, struct cgscope_event);
 } ev_zero SEC(".maps");
 
-/* When the reader was last woken (wake_ns). */
+/* Per CPU: when this CPU last woke the reader (wake_ns), and the bytes it
+ * wrote to the ring since. Per CPU so that deciding costs no line shared
+ * with other CPUs or with the reader (bpf_ringbuf_query(AVAIL_DATA) reads
+ * the consumer position, which the reader writes: a cache miss a record). */
 struct ring_state {
 	__u64 last_wake_ns;
+	__u64 bytes;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ring_state);
@@ -183,11 +200,14 @@ static __always_inline void count_lost(__u32 type)
 		__sync_fetch_and_add(n, 1);
 }
 
-/* The reader is woken per batch, not per record: only once the ring holds
- * wake_bytes, or when it was last woken wake_ns ago or more (so a lone
- * record after a quiet spell wakes it at once). The reader also looks at
- * the ring at least every 100 ms on its own. */
-static __always_inline __u64 wake_flags(__u64 now)
+/* The reader is woken per batch, not per record: once this CPU wrote
+ * wake_bytes since it last woke the reader (the loader sets wake_bytes to
+ * the ring's share per CPU, so that what no wakeup announced stays below
+ * an eighth of the ring whatever the CPUs do), or when it last woke the
+ * reader wake_ns ago or more (so a lone record after a quiet spell wakes it
+ * at once). The reader also looks at the ring at least every 100 ms on its
+ * own. */
+static __always_inline __u64 wake_flags(__u64 now, __u64 size)
 {
 	struct ring_state *st;
 	__u32 zero = 0;
@@ -197,9 +217,10 @@ static __always_inline __u64 wake_flags(__u64 now)
 	st = bpf_map_lookup_elem(&ring_state, &zero);
 	if (!st)
 		return 0;
-	if (now - st->last_wake_ns >= wake_ns ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+	st->bytes += size;
+	if (now - st->last_wake_ns >= wake_ns || st->bytes >= wake_bytes) {
 		st->last_wake_ns = now;
+		st->bytes = 0;
 		return BPF_RB_FORCE_WAKEUP;
 	}
 	return BPF_RB_NO_WAKEUP;
@@ -232,9 +253,10 @@ static __always_inline void *rec_reserve(__u64 size, __u32 type, __u32 source)
 	return e;
 }
 
-static __always_inline void rec_submit(void *e)
+/* size: what was reserved (a constant once inlined). */
+static __always_inline void rec_submit(void *e, __u64 size)
 {
-	bpf_ringbuf_submit(e, wake_flags(((struct cgscope_rec *)e)->ts_ns));
+	bpf_ringbuf_submit(e, wake_flags(((struct cgscope_rec *)e)->ts_ns, size));
 }
 
 static __always_inline void rec_current(struct cgscope_rec *e)
@@ -568,7 +590,7 @@ static __always_inline int cgroup_rec_path(__u32 type, __u32 source, __u64 id, _
 	e->h.aux = val;
 	rec_current(&e->h);
 	path_str(e->path, &e->h.flags, path);
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -599,7 +621,7 @@ static __always_inline int cgroup_rec(__u32 type, __u32 source, __u64 id, __u32 
 	} else {
 		rec_current(e);
 	}
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -700,37 +722,49 @@ struct attach {
 	bool src_known;
 };
 
-/* Looks up where the process was and records where it is now. False when
- * there is nothing to say: a write of a pid into the cgroup it is already
- * in traces an attach too, but moves nothing. */
-static __always_inline bool attach_note(struct attach *a, __u32 pid, __u32 tgid, int threadgroup)
+/* Looks up where the process was (*ret_src: its proc_cgroup entry, 0 when
+ * unknown) and records where it is now (dst: an entry, address or id).
+ * False when there is nothing to say: a write of a pid into the cgroup it
+ * is already in traces an attach too, but moves nothing. */
+static __always_inline bool attach_note(__u64 dst, __u32 pid, __u32 tgid, int threadgroup,
+					__u64 *ret_src)
 {
 	__u32 key = tgid ? tgid : pid;	/* the tracefs layout has no tgid: pid is the leader */
 	__u64 *src = proc_where(key);
 
-	a->src_known = src != NULL;
-	a->src_id = src ? *src : 0;
-	if (a->src_known && a->src_id == a->dst_id)
+	*ret_src = src ? *src : 0;
+	if (*ret_src == dst)
 		return false;
 	/* Only a move of the whole process (or of its leader) says where the
 	 * process is now. */
 	if (threadgroup != 0 || pid == tgid)
-		proc_set(key, a->dst_id, false);
+		proc_set(key, dst, false);
 	return true;
 }
 
-/* Counts the move: into dst, and out of the source where known. */
+/* The source of a move from its entry, an address (tp_btf, raw_tp). */
+static __always_inline void attach_src_ptr(struct attach *a, __u64 src)
+{
+	if (!src)
+		return;
+	a->src_id = cgroup_id_of((struct cgroup *)src);
+	a->src_known = a->src_id != 0;
+}
+
+/* Counts the move: into dst, and out of the source where known. Plain
+ * adds: the attach tracepoint fires under cgroup_mutex, so no two
+ * migrations count at once. */
 static __always_inline void attach_count(const struct attach *a)
 {
 	struct cgscope_cg_counts *c = counts_of(a->dst_id);
 
 	if (c)
-		CGC_ADD(ev, &c->migrations_in, 1);
+		CGC_ADD_SERIAL(ev, &c->migrations_in, 1);
 	if (!a->src_known || !a->src_id)
 		return;
 	c = counts_of(a->src_id);
 	if (c)
-		CGC_ADD(ev, &c->migrations_out, 1);
+		CGC_ADD_SERIAL(ev, &c->migrations_out, 1);
 }
 
 static __always_inline void attach_fill(struct cgscope_rec_migration *e, const struct attach *a,
@@ -755,19 +789,21 @@ static __always_inline int on_attach(__u32 source, struct cgroup *dst, const cha
 	__u32 pid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
+	__u64 src;
 
 	if (!cgroup_on_dfl(dst))
 		return 0;
-	a.dst_id = cgroup_id_of(dst);
-	if (!attach_note(&a, pid, tgid, threadgroup))
+	if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
 		return 0;
+	a.dst_id = cgroup_id_of(dst);
+	attach_src_ptr(&a, src);
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, source);
 	if (!e)
 		return 0;
 	attach_fill(e, &a, BPF_CORE_READ(dst, level), pid, tgid, threadgroup);
 	BPF_CORE_READ_STR_INTO(&e->h.comm, task, comm);
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -780,19 +816,21 @@ int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	__u32 pid = task->pid, tgid = task->tgid;
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
+	__u64 src;
 
 	if (!cgroup_on_dfl_typed(dst))
 		return 0;
-	a.dst_id = cgroup_id_typed(dst);
-	if (!attach_note(&a, pid, tgid, threadgroup))
+	if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
 		return 0;
+	a.dst_id = cgroup_id_typed(dst);
+	attach_src_ptr(&a, src);
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TP_BTF);
 	if (!e)
 		return 0;
 	attach_fill(e, &a, dst->level, pid, tgid, threadgroup);
 	__builtin_memcpy(e->h.comm, task->comm, sizeof(e->h.comm));
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -808,12 +846,15 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 {
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
+	__u64 src;
 
 	if (ctx->dst_root != 0)
 		return 0;
 	a.dst_id = ctx->dst_id;
-	if (!attach_note(&a, ctx->pid, 0, -1))
+	if (!attach_note(a.dst_id, ctx->pid, 0, -1, &src))
 		return 0;
+	a.src_id = src;
+	a.src_known = src != 0;
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
@@ -821,21 +862,21 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 	attach_fill(e, &a, ctx->dst_level, ctx->pid, 0, -1);
 	bpf_probe_read_kernel_str(e->h.comm, sizeof(e->h.comm),
 				  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
 /* Fork: a new process starts in its parent's cgroup, or with
- * CLONE_INTO_CGROUP in another one, which only the child's css_set tells. */
+ * CLONE_INTO_CGROUP in another one, which only the child's css_set tells.
+ * The entry is the cgroup's address (proc_cgroup): two loads from lines the
+ * fork has just touched (the child, its css_set). */
 static __always_inline int on_fork(struct task_struct *child)
 {
 	__u32 pid = BPF_CORE_READ(child, pid), tgid = BPF_CORE_READ(child, tgid);
-	__u64 id;
 
 	if (pid != tgid)	/* a thread: its process is already known */
 		return 0;
-	id = cgroup_id_of(task_dfl_cgroup(child));
-	proc_set(tgid, id, false);
+	proc_set(tgid, (__u64)task_dfl_cgroup(child), false);
 	return 0;
 }
 
@@ -843,12 +884,10 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tpbtf_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 tgid = child->tgid;
-	__u64 id;
 
 	if (child->pid != tgid)	/* a thread: its process is already known */
 		return 0;
-	id = cgroup_id_typed(task_dfl_cgroup_typed(child));
-	proc_set(tgid, id, false);
+	proc_set(tgid, (__u64)task_dfl_cgroup_typed(child), false);
 	return 0;
 }
 
@@ -887,7 +926,10 @@ int seed_proc_cgroup(struct bpf_iter__task *ctx)
 	tgid = BPF_CORE_READ(task, tgid);
 	if (pid != tgid)
 		return 0;
-	id = cgroup_id_of(task_dfl_cgroup(task));
+	if (proc_holds_ptr)
+		id = (__u64)task_dfl_cgroup(task);
+	else
+		id = cgroup_id_of(task_dfl_cgroup(task));
 	proc_set(tgid, id, true);
 	return 0;
 }
@@ -1149,7 +1191,7 @@ static __always_inline int on_throttle(__u32 source, struct cfs_rq *cfs_rq)
 	e->h.level = BPF_CORE_READ(cgrp, level);
 	e->h.aux = cfs_rq_cpu(cfs_rq);
 	rec_current(&e->h);
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -1202,7 +1244,7 @@ static __always_inline int on_unthrottle(__u32 source, struct cfs_rq *cfs_rq)
 		e->h.flags |= CGSCOPE_EVF_DURATION;
 	}
 	rec_current(&e->h);
-	rec_submit(e);
+	rec_submit(e, sizeof(*e));
 	return 0;
 }
 

@@ -70,8 +70,16 @@ static __always_inline u64 cgroup_id_typed(struct cgroup *cgrp)
 	return cgrp->kn->id;
 }
 
+/* The kernel's own test (cgroup_on_dfl()): the root's address, one load
+ * from the cgroup (whose line the caller reads anyway) where the hierarchy
+ * id is two, the second in a line nothing else here touches. The address
+ * comes from kallsyms; a kernel that does not list it gets the id test. */
+extern const void cgrp_dfl_root __ksym __weak;
+
 static __always_inline bool cgroup_on_dfl_typed(struct cgroup *cgrp)
 {
+	if (&cgrp_dfl_root)	/* resolved to 0 when missing (__weak) */
+		return (const void *)cgrp->root == &cgrp_dfl_root;
 	return cgrp->root->hierarchy_id == 0;
 }
 

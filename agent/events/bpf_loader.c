@@ -302,9 +302,18 @@ static struct cgscope_events *skel_open(void)
 }
 
 /* The reader is woken once the ring is this full (or after WAKE_NS):
- * batches of records, not a wakeup each. */
+ * batches of records, not a wakeup each. Each CPU counts what it wrote
+ * (no line shared with the reader), so each gets its share. */
 #define WAKE_FRACTION 8
 #define WAKE_NS 10000000ull
+
+static uint64_t wake_bytes_per_cpu(uint64_t ring_bytes)
+{
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t b = ring_bytes / WAKE_FRACTION / (uint64_t)(cpus > 0 ? cpus : 1);
+
+	return b ? b : 1;
+}
 
 static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 {
@@ -313,9 +322,13 @@ static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 	skel->rodata->page_shift = page_shift();
 	skel->rodata->counting = l->counting;
 	skel->rodata->ev_cfg = l->ev_cfg;
-	skel->rodata->wake_bytes = l->ringbuf_bytes / WAKE_FRACTION;
+	skel->rodata->wake_bytes = wake_bytes_per_cpu(l->ringbuf_bytes);
 	skel->rodata->wake_ns = WAKE_NS;
 	skel->rodata->proc_by_pid = l->proc_by_pid;
+	/* tp_btf and raw_tp keep addresses in proc_cgroup, the tracefs
+	 * tracepoints ids (cgscope_events.bpf.c): the task iterator, loaded
+	 * after the migration hook, writes what the hook reads. */
+	skel->rodata->proc_holds_ptr = l->hooks[BPF_FEATURE_MIGRATION].hook != CGSCOPE_HOOK_TRACEPOINT;
 	skel->rodata->net_cfg = l->net_cfg;
 	skel->rodata->net_root_id = l->cgroup_id;
 	skel->rodata->retransmit_has_err = l->retransmit_err;

@@ -62,7 +62,7 @@ bench-deps: deps
 	fi
 
 bench-bins: $(BUILD)/cgscope $(BENCH_DIR)/bench_cycle $(BENCH_DIR)/migrate $(BENCH_DIR)/bench_record \
-	$(BENCH_DIR)/netcost
+	$(BENCH_DIR)/netcost $(BENCH_DIR)/evcost
 
 bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_MAKE) bench-bins
@@ -98,6 +98,12 @@ $(BENCH_DIR)/migrate: tests/bench/migrate.c | $(BENCH_DIR)
 # What the network programs cost a packet: an empty program beside them,
 # and test runs (libbpf).
 $(BENCH_DIR)/netcost: tests/bench/netcost.c | $(BENCH_DIR)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LDLIBS)
+
+# What the statistics charge an empty program on the events programs'
+# tracepoints (libbpf).
+$(BENCH_DIR)/evcost: tests/bench/evcost.c | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LDLIBS)
 
