@@ -374,30 +374,6 @@ struct {
 	__type(value, __u64);
 } net_cache SEC(".maps");
 
-/* In front of both: the slot of a socket's cgroup, kept in the socket's
- * own BPF local storage, found from the skb's socket without asking its
- * cgroup at all. bpf_skb_cgroup_id() walks from the socket to its cgroup
- * and on to the cgroup's kernfs node, lines that a busy sender's copies
- * evict from the cache (about 35 ns a sent packet in make bench); the
- * storage hangs off the socket, beside the lines the stack has just
- * touched. Right for the socket's life: its cgroup (sk_cgrp_data) is set
- * when it is made and never changes, and the socket holds a reference on
- * it, so the cgroup is not freed and its slot not given back while the
- * socket lives. The owner is checked all the same (net_meta, read-mostly)
- * so that a slot handed to another cgroup could never be counted into. */
-struct net_sk {
-	__u64 id;	/* the socket's cgroup; 0: not known yet */
-	__u32 slot;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct net_sk);
-} net_sk SEC(".maps");
-
 /* The slot of the skb's cgroup (id), on its first packet: the cgroup gets
  * one, and so does every ancestor up to the watched root that has none,
  * each with its parent and level. Every cgroup counted is in the table with
@@ -440,30 +416,13 @@ static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
  * store, and one that interrupts a send writes other fields. */
 static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 {
-	__u64 id, *e, v;
-	__u32 *s, len = skb->len, key;
+	__u64 id = bpf_skb_cgroup_id(skb), *e, v;
+	__u32 *s, len = skb->len, key = id & (NET_CACHE_SIZE - 1);
 	struct cgscope_net_counts *c;
-	struct bpf_sock *sk = skb->sk;
-	struct net_sk *ns = NULL;
-	struct cgc_meta *m;
 	__s64 slot;
 
-	/* The programs run only for full sockets (the hooks check), so the
-	 * storage is there to have but for a failed allocation. */
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	if (sk)
-		ns = bpf_sk_storage_get(&net_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (ns && ns->id) {
-		slot = ns->slot;
-		m = bpf_map_lookup_elem(&net_meta, &ns->slot);
-		if (m && m->id == ns->id)
-			goto count;
-	}
-	id = bpf_skb_cgroup_id(skb);
 	if (!id)
 		return;
-	key = id & (NET_CACHE_SIZE - 1);
 	e = bpf_map_lookup_elem(&net_cache, &key);
 	v = e ? *e : 0;
 	if (v && v >> NET_CACHE_SLOT_BITS == id) {
@@ -476,11 +435,6 @@ static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 		if (e && id >> (64 - NET_CACHE_SLOT_BITS) == 0)
 			*e = id << NET_CACHE_SLOT_BITS | (__u64)(slot + 1);
 	}
-	if (ns) {
-		ns->slot = (__u32)slot;
-		ns->id = id;
-	}
-count:
 	c = CGC_SLOT_VALUES(net, (__u32)slot);
 	if (!c)
 		return;
