@@ -34,6 +34,7 @@
 #include "lib/units.h"
 #include "lib/version.h"
 #include "record/recorder.h"
+#include "lib/macros.h"
 
 struct agent_config {
 	const char *cgroup_root;
@@ -522,7 +523,7 @@ static int devname_noted(uint32_t major, uint32_t minor, char *ret, size_t size)
 {
 	int r = block_device_name(major, minor, ret, size);
 
-	if (page_ndev < sizeof(page_devs) / sizeof(page_devs[0])) {
+	if (page_ndev < ARRAY_SIZE(page_devs)) {
 		struct cycle_devname *d = &page_devs[page_ndev++];
 
 		d->major = major;

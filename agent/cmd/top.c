@@ -20,6 +20,7 @@
 #include "top/term.h"
 #include "top/top_source.h"
 #include "top/top_view.h"
+#include "lib/macros.h"
 
 /* The first frame needs two samples for its rates: it comes this soon. */
 #define FIRST_FRAME_MS 500
@@ -263,7 +264,7 @@ static const uint64_t delay_steps[] = {
 
 static uint64_t step_delay(uint64_t cur, bool up)
 {
-	size_t n = sizeof(delay_steps) / sizeof(delay_steps[0]);
+	size_t n = ARRAY_SIZE(delay_steps);
 
 	if (up) {
 		for (size_t i = 0; i < n; i++)
@@ -407,7 +408,7 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 	}
 	if (t->replay && replay_key(t, key, refresh_now))
 		return true;
-	for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sort_keys); i++) {
 		if (key == sort_keys[i].key) {
 			sort_by(t, sort_keys[i].sort);
 			return true;

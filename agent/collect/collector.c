@@ -17,6 +17,7 @@
 #include "collect/rates.h"
 #include "collect/fd_table.h"
 #include "collect/iter_decode.h"
+#include "lib/macros.h"
 
 /* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
  * too small to hold every file, tables of threads of their own (fd_table.h).
@@ -264,7 +265,7 @@ static const char *const ctl_names[] = { "cpu", "memory", "io", "pids" };
 
 static uint8_t ctl_bit(const char *name)
 {
-	for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(ctl_names); i++)
 		if (!strcmp(ctl_names[i], name))
 			return (uint8_t)(1u << i);
 	return 0;
@@ -281,7 +282,7 @@ static uint8_t ctl_parse(const char *list, size_t len)
 
 		while (e < end && *e != ' ' && *e != '\n')
 			e++;
-		for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+		for (unsigned i = 0; i < ARRAY_SIZE(ctl_names); i++)
 			if ((size_t)(e - p) == strlen(ctl_names[i]) &&
 			    !memcmp(p, ctl_names[i], (size_t)(e - p)))
 				m |= (uint8_t)(1u << i);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "top/term.h"
+#include "lib/macros.h"
 
 /* The alternate screen keeps the user's scrollback as it was; the cursor is
  * hidden while frames are drawn. */
@@ -127,9 +128,9 @@ int term_open(void)
 	raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
-	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(crash); i++)
 		handle(crash[i], on_crash, SA_RESETHAND | SA_NODEFER);
-	for (size_t i = 0; i < sizeof(quit) / sizeof(quit[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(quit); i++)
 		handle(quit[i], on_quit, SA_RESTART);
 	handle(SIGWINCH, on_winch, SA_RESTART);
 	handle(SIGTSTP, on_tstp, SA_RESTART);

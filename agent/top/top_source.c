@@ -20,6 +20,7 @@
 #include "json/json_snapshot.h"
 #include "top/top_rows.h"
 #include "top/top_source.h"
+#include "lib/macros.h"
 
 /* An agent that does not answer within this is shown as an error, and top
  * stays responsive to keys. */
@@ -284,7 +285,7 @@ static void read_status(struct top_source *s)
 	if (resp.status == 200)
 		doc = cJSON_ParseWithLength(resp.body, resp.body_len);
 	s->status_read |= doc != NULL;
-	for (size_t i = 0; doc && !o && i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; doc && !o && i < ARRAY_SIZE(keys); i++)
 		o = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
 	if (o)
 		live = hooks_live(o, 3);

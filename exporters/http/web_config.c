@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "http/web_config.h"
+#include "lib/macros.h"
 
 /* A web config, a certificate chain or a CA bundle is a few KiB; this only
  * keeps a wrong path (a log, a device) from being read whole. */
@@ -125,7 +126,7 @@ static int parse_client_auth(struct parser *p, yaml_node_t *v, struct web_config
 		c->client_auth = CLIENT_AUTH_NONE;
 		return 0;
 	}
-	for (size_t i = 0; s && i < sizeof(client_auths) / sizeof(client_auths[0]); i++)
+	for (size_t i = 0; s && i < ARRAY_SIZE(client_auths); i++)
 		if (!strcmp(s, client_auths[i].name)) {
 			c->client_auth = client_auths[i].v;
 			return 0;
@@ -207,7 +208,7 @@ static int parse_tls(struct parser *p, yaml_node_t *map, struct web_config *c)
 		else if (!strcmp(k, "max_version"))
 			r = parse_version(p, v, k, &c->max_version);
 		else {
-			for (size_t i = 0; i < sizeof(tls_refused) / sizeof(tls_refused[0]); i++)
+			for (size_t i = 0; i < ARRAY_SIZE(tls_refused); i++)
 				if (!strcmp(k, tls_refused[i].key))
 					return fail(p, "tls_server_config: %s is not supported (%s): remove it", k,
 						    tls_refused[i].why);
@@ -282,10 +283,10 @@ static int parse_headers(struct parser *p, yaml_node_t *map, struct web_config *
 		const char *k = scalar(node(p, pair->key)), *v = scalar(node(p, pair->value));
 		size_t i, j;
 
-		for (i = 0; i < sizeof(headers_allowed) / sizeof(headers_allowed[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(headers_allowed); i++)
 			if (!strcmp(k, headers_allowed[i].name))
 				break;
-		if (i == sizeof(headers_allowed) / sizeof(headers_allowed[0]))
+		if (i == ARRAY_SIZE(headers_allowed))
 			return fail(p, "http_server_config: header '%s' cannot be set (these can: Strict-Transport-Security, "
 				    "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)", k);
 		if (!v)
@@ -337,7 +338,7 @@ static int parse_http(struct parser *p, yaml_node_t *map, struct web_config *c)
 			static const char *const bools[] = { "true", "false", "yes", "no", "on", "off" };
 			bool ok = false;
 
-			for (size_t i = 0; s && i < sizeof(bools) / sizeof(bools[0]); i++)
+			for (size_t i = 0; s && i < ARRAY_SIZE(bools); i++)
 				ok |= !strcasecmp(s, bools[i]);
 			if (!ok)
 				return fail(p, "http_server_config: http2 '%s': want true or false", s ? s : "(not a string)");
