@@ -783,7 +783,6 @@ int cmd_agent(int argc, char **argv)
 	struct source_setup source = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
-	struct timespec started;
 	char root[PATH_MAX], err[512];
 	sigset_t sigs;
 	int r;
@@ -845,9 +844,8 @@ int cmd_agent(int argc, char **argv)
 	r = collect_source_start(cfg.source, root, cfg.files, SOURCE_CHECK_ROUNDS, c, &source);
 	if (r < 0)
 		goto out;
-	clock_gettime(CLOCK_REALTIME, &started);
 	info = (struct agent_info){
-		.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000,
+		.started_ms = clock_ms(CLOCK_REALTIME),
 		.cgroup_root = root,
 		.interval_ms = cfg.interval_ms,
 		.collect_source = collect_source_names[cfg.source],

@@ -50,14 +50,6 @@ struct top {
 	char goto_time[64];
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
@@ -160,7 +152,7 @@ static int refresh(struct top *t)
 	t->events_ok = top_source_events(t->src, t->cur, snap, t->events) >= 0;
 	if (top_source_warning(t->src)) {
 		snprintf(t->warning, sizeof(t->warning), "%s", top_source_warning(t->src));
-		t->warning_ms = mono_ms();
+		t->warning_ms = clock_ms(CLOCK_MONOTONIC);
 		t->warning_new = true;
 	}
 	snapshot_unref(t->cur);
@@ -197,10 +189,10 @@ static int render(const struct top *t, const char *status, const struct top_rend
  * to a minute. */
 static int refresh_wait(struct top *t)
 {
-	int64_t give_up = mono_ms() + 60000;
+	int64_t give_up = clock_ms(CLOCK_MONOTONIC) + 60000;
 	int r;
 
-	while ((r = refresh(t)) == -EAGAIN && mono_ms() < give_up)
+	while ((r = refresh(t)) == -EAGAIN && clock_ms(CLOCK_MONOTONIC) < give_up)
 		sleep_ms(AGAIN_MS);
 	return r;
 }
@@ -463,14 +455,14 @@ static void status_line(const struct top *t, char *buf, size_t size)
 		snprintf(buf, size, "go to: %s_   (2026-12-02 03:14, 03:14, '10m ago', -2h, @SECONDS; "
 			 "Enter: go, Esc: cancel)", t->goto_time);
 	else if (t->replay && !t->editing && !t->error[0] &&
-		 !(t->warning[0] && mono_ms() - t->warning_ms < WARNING_MS) && !t->filter[0])
+		 !(t->warning[0] && clock_ms(CLOCK_MONOTONIC) - t->warning_ms < WARNING_MS) && !t->filter[0])
 		snprintf(buf, size, "keys: <-/-> cycle  [ ] minute  { } 10 minutes  g go to  "
 			 "c m i p t T P o sort  d tree  / filter  q quit");
 	else if (t->editing)
 		snprintf(buf, size, "filter: %s_   (Enter: keep, Esc: cancel)", t->filter);
 	else if (t->error[0])
 		snprintf(buf, size, "%s", t->error);
-	else if (t->warning[0] && mono_ms() - t->warning_ms < WARNING_MS)
+	else if (t->warning[0] && clock_ms(CLOCK_MONOTONIC) - t->warning_ms < WARNING_MS)
 		snprintf(buf, size, "warning: %s", t->warning);
 	else if (t->filter[0])
 		snprintf(buf, size, "filter: %s   (/ to change)", t->filter);
@@ -505,7 +497,7 @@ static int run_interactive(struct top *t, long iterations)
 {
 	long frames = 0;
 	bool fresh = true;		/* a refresh not drawn yet: -n counts these */
-	int64_t next = mono_ms() + (t->delay_ms < FIRST_FRAME_MS ? (int64_t)t->delay_ms : FIRST_FRAME_MS);
+	int64_t next = clock_ms(CLOCK_MONOTONIC) + (t->delay_ms < FIRST_FRAME_MS ? (int64_t)t->delay_ms : FIRST_FRAME_MS);
 	int r;
 
 	r = term_open();
@@ -525,7 +517,7 @@ static int run_interactive(struct top *t, long iterations)
 				break;
 			fresh = false;
 		}
-		now = mono_ms();
+		now = clock_ms(CLOCK_MONOTONIC);
 		m = term_wait(next > now ? (int)(next - now) : 0, &key);
 		if (m < 0) {
 			r = m;
@@ -541,16 +533,16 @@ static int run_interactive(struct top *t, long iterations)
 			dirty = true;
 		}
 		if (t->replay && !refresh_now)
-			next = mono_ms() + 3600000;	/* moves come from keys only */
-		if (refresh_now || mono_ms() >= next) {
+			next = clock_ms(CLOCK_MONOTONIC) + 3600000;	/* moves come from keys only */
+		if (refresh_now || clock_ms(CLOCK_MONOTONIC) >= next) {
 			r = refresh(t);
 			if (r == -EAGAIN) {
-				next = mono_ms() + AGAIN_MS;
+				next = clock_ms(CLOCK_MONOTONIC) + AGAIN_MS;
 				continue;
 			}
 			if (r < 0)
 				note_error(t, r);
-			next = mono_ms() + (int64_t)t->delay_ms;
+			next = clock_ms(CLOCK_MONOTONIC) + (int64_t)t->delay_ms;
 			dirty = fresh = true;
 		}
 	}

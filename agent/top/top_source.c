@@ -21,6 +21,7 @@
 #include "top/top_rows.h"
 #include "top/top_source.h"
 #include "lib/macros.h"
+#include "lib/clock.h"
 
 /* An agent that does not answer within this is shown as an error, and top
  * stays responsive to keys. */
@@ -408,7 +409,6 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 		      const struct snapshot *cur, struct top_events *ev)
 {
 	struct http_response resp = {0};
-	struct timespec now;
 	char q[64];
 	int r;
 
@@ -425,9 +425,7 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 		http_response_free(&resp);
 		return r;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	r = top_events_parse_json(ev, resp.body, resp.body_len,
-				  (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+	r = top_events_parse_json(ev, resp.body, resp.body_len, clock_ms(CLOCK_REALTIME),
 				  &s->next_seq);
 	http_response_free(&resp);
 	return r;

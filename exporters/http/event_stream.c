@@ -12,6 +12,7 @@
 #include "http/http_reply.h"
 #include "json/json_writer.h"
 #include "lib/utf8.h"
+#include "lib/clock.h"
 
 #define LIST_MAX 10000		/* events one /api/v1/events answer holds at most */
 /* A comment line after this long without a write: keeps proxies from
@@ -39,14 +40,6 @@ struct event_stream {
 	bool stop;
 	uint64_t seen_seq;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
@@ -239,7 +232,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (!c->pending)
 		fill_pending(c);
-	if (!c->pending && now_ms() - c->last_write_ms >= KEEPALIVE_MS) {
+	if (!c->pending && clock_ms(CLOCK_MONOTONIC) - c->last_write_ms >= KEEPALIVE_MS) {
 		/* A comment line: keeps proxies from timing out, and a write
 		 * to a gone client ends the stream. */
 		c->pending = strdup(": keep-alive\n\n");
@@ -262,7 +255,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 		free(c->pending);
 		c->pending = NULL;
 	}
-	c->last_write_ms = now_ms();
+	c->last_write_ms = clock_ms(CLOCK_MONOTONIC);
 	pthread_mutex_unlock(&st->lock);
 	return (ssize_t)n;
 }
@@ -292,7 +285,7 @@ static int64_t resume(struct event_stream *st, bool closing, bool due)
 
 	for (;;) {
 		struct MHD_Connection *batch[64];
-		int64_t now = now_ms();
+		int64_t now = clock_ms(CLOCK_MONOTONIC);
 		size_t n = 0;
 
 		pthread_mutex_lock(&st->lock);
@@ -429,7 +422,7 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 		event_ring_bounds(st->ring, NULL, &c->next_seq);
 	c->st = st;
 	c->conn = conn;
-	c->last_write_ms = now_ms();
+	c->last_write_ms = clock_ms(CLOCK_MONOTONIC);
 	/* A first comment at once: the status line and headers go out with
 	 * it (libmicrohttpd holds them until there is a body to send), so a
 	 * client knows the stream is open without waiting for an event. */

@@ -15,6 +15,7 @@
 #include "http/json_api.h"
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
+#include "lib/clock.h"
 
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
@@ -164,12 +165,9 @@ static enum MHD_Result status(const struct http_server_opts *o,
 {
 	struct strbuf sb = {0};
 	struct json_writer w = json_writer_on(&sb);
-	struct timespec now;
 	struct utsname u;
-	int64_t now_ms;
+	int64_t now_ms = clock_ms(CLOCK_REALTIME);
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	jw_object(&w);
 	jw_key(&w, "version");
 	jw_string(&w, cgscope_version);
