@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +34,7 @@
 #include "lib/version.h"
 #include "record/recorder.h"
 #include "lib/macros.h"
+#include "lib/fd_limit.h"
 
 struct agent_config {
 	const char *cgroup_root;
@@ -301,18 +301,6 @@ static int parse_args(int argc, char **argv, struct agent_flags *a)
 		return -ENOMEM;
 	r = flags_parse(&agent_cmd, argc, argv, a);
 	return r;
-}
-
-/* A descriptor per cgroup file: thousands of cgroups need more than the
- * usual soft limit of 1024. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 /* Logs files that failed since the last look, at most once a minute each. */
@@ -817,7 +805,9 @@ int cmd_agent(int argc, char **argv)
 		log_warn("--web.config.file %s sets neither TLS nor basic auth: serving plain HTTP to anyone",
 			 cfg.web_config_file);
 	tls = wc.tls;
-	raise_fd_limit();
+	/* Up to the hard limit only: past it, more descriptor tables keep
+	 * the files held (collect/fd_table.h). */
+	fd_limit_raise(0);
 	/* Signals are taken synchronously by the collection loop's wait; the
 	 * threads started below inherit the blocked mask. */
 	sigemptyset(&sigs);

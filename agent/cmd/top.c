@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "top/top_source.h"
 #include "top/top_view.h"
 #include "lib/macros.h"
+#include "lib/fd_limit.h"
 
 /* The first frame needs two samples for its rates: it comes this soon. */
 #define FIRST_FRAME_MS 500
@@ -694,21 +694,6 @@ static const struct flag_cmd top_cmd = {
 	.flags = top_flags,
 };
 
-/* The collector holds a descriptor per file per cgroup: a host with a few
- * thousand cgroups needs more than the usual 1024, or 20000. Root may go
- * beyond the hard limit; anyone may go up to it. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl, want = { 1u << 20, 1u << 20 };
-
-	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int cmd_top(int argc, char **argv)
 {
 	struct top_flags fl = {0};
@@ -781,7 +766,8 @@ int cmd_top(int argc, char **argv)
 	} else {
 		if (resolve_cgroup_root(fl.cgroup_root, root, sizeof(root)) < 0)
 			return 1;
-		raise_fd_limit();
+		/* Root may go past the hard limit: top has one descriptor table. */
+		fd_limit_raise(1u << 20);
 		r = top_source_open_local(root, &t.src);
 		if (r < 0) {
 			log_error("cannot open cgroup root %s: %s", root, strerror(-r));
