@@ -13,6 +13,7 @@
 #include "json/json_writer.h"
 #include "lib/utf8.h"
 #include "lib/clock.h"
+#include "lib/units.h"
 
 #define LIST_MAX 10000		/* events one /api/v1/events answer holds at most */
 /* A comment line after this long without a write: keeps proxies from
@@ -44,17 +45,6 @@ struct event_stream {
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno ? -EINVAL : 0;
 }
 
 static int parse_filters(struct MHD_Connection *conn, uint32_t *ret_mask, char *err, size_t errsize)
@@ -112,9 +102,9 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 
 	if (!ring)
 		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no event source");
-	if (since_s && parse_u64(since_s, &since) < 0)
+	if (since_s && parse_uint(since_s, 0, UINT64_MAX, &since) < 0)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "since must be a sequence number, not '%s'", since_s);
-	if (limit_s && (parse_u64(limit_s, &limit) < 0 || limit == 0 || limit > LIST_MAX))
+	if (limit_s && parse_uint(limit_s, 1, LIST_MAX, &limit) < 0)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "limit must be from 1 to %d, not '%s'",
 				   LIST_MAX, limit_s);
 	if (parse_filters(conn, &mask, err, sizeof(err)) < 0)
@@ -411,9 +401,9 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 	}
 	/* A reconnecting client resumes after the last event it saw; a new one
 	 * starts with what comes next, unless it asks for ?since=. */
-	if (last_id && parse_u64(last_id, &since) == 0)
+	if (last_id && parse_uint(last_id, 0, UINT64_MAX, &since) == 0)
 		c->next_seq = since;
-	else if (since_s && parse_u64(since_s, &since) == 0)
+	else if (since_s && parse_uint(since_s, 0, UINT64_MAX, &since) == 0)
 		c->next_seq = since;
 	else if (since_s || last_id) {
 		free(c);
