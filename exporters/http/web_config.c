@@ -15,6 +15,7 @@
 
 #include "http/web_config.h"
 #include "lib/macros.h"
+#include "lib/read_file.h"
 
 /* A web config, a certificate chain or a CA bundle is a few KiB; this only
  * keeps a wrong path (a log, a device) from being read whole. */
@@ -501,72 +502,16 @@ int web_config_parse(const char *buf, size_t len, struct web_config *ret,
 	return 0;
 }
 
-/* The whole file, NUL-terminated. A read error is an error, never the end
- * of the file: a directory (EISDIR) must not read as an empty config. */
+/* The whole file, NUL-terminated. O_NONBLOCK: a FIFO must not hang the start
+ * waiting for a writer (read_file_fd refuses it); a directory (EISDIR) must
+ * not read as an empty config. */
 static int slurp(const char *path, char **ret, size_t *ret_len)
 {
-	/* O_NONBLOCK: a FIFO must not hang the start waiting for a writer
-	 * (it is refused below); a regular file reads the same. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	size_t len = 0, cap = 8192;
-	char *buf = NULL;
-	struct stat st;
-	int r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;	/* a FIFO or a device is no config */
-		goto fail;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *q;
-
-			if (cap > FILE_MAX) {
-				r = -EFBIG;
-				goto fail;
-			}
-			q = realloc(buf, cap *= 2);
-			if (!q) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			buf = q;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-fail:
-	free(buf);
+	r = read_file_fd(fd, FILE_MAX, ret, ret_len);
 	close(fd);
 	return r;
 }
