@@ -14,7 +14,7 @@
 #include "collect/container_names.h"
 #include "lib/macros.h"
 #include "lib/privileges.h"
-#include "lib/read_file.h"
+#include "lib/fileio.h"
 #include "lib/strbuf.h"
 
 /* Where each format lives below the root of the host's filesystem. The

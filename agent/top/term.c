@@ -12,6 +12,7 @@
 
 #include "top/term.h"
 #include "lib/macros.h"
+#include "lib/fileio.h"
 
 /* The alternate screen keeps the user's scrollback as it was; the cursor is
  * hidden while frames are drawn. */
@@ -26,34 +27,20 @@ static int sig_pipe[2] = { -1, -1 };
 static unsigned char keys[64];
 static size_t keys_pos, keys_len;
 
-static void write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Async-signal-safe: write() and tcsetattr() only. */
 static void leave(void)
 {
 	if (!active)
 		return;
 	active = 0;
-	write_all(leave_seq, sizeof(leave_seq) - 1);
+	write_all(STDOUT_FILENO, leave_seq, sizeof(leave_seq) - 1);
 	tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 }
 
 static void enter(void)
 {
 	tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
-	write_all(enter_seq, sizeof(enter_seq) - 1);
+	write_all(STDOUT_FILENO, enter_seq, sizeof(enter_seq) - 1);
 	active = 1;
 }
 

@@ -15,7 +15,7 @@
 
 #include "http/web_config.h"
 #include "lib/macros.h"
-#include "lib/read_file.h"
+#include "lib/fileio.h"
 
 /* A web config, a certificate chain or a CA bundle is a few KiB; this only
  * keeps a wrong path (a log, a device) from being read whole. */

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/read_file.h"
+#include "lib/fileio.h"
 
 int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
@@ -63,5 +63,22 @@ int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len)
 	buf[len] = '\0';
 	*ret = buf;
 	*ret_len = len;
+	return 0;
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		b += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A whole small file into memory: a config, a TLS key, a container runtime's
- * state file. One way to do it, with one set of answers for what is not such
- * a file. */
-#ifndef CGSCOPE_READ_FILE_H
-#define CGSCOPE_READ_FILE_H
+/* Whole reads and writes on a descriptor: one way to do each, with one set of
+ * answers for short reads and writes, EINTR and files that are not files. */
+#ifndef CGSCOPE_FILEIO_H
+#define CGSCOPE_FILEIO_H
 
 #include <stddef.h>
 
@@ -15,5 +14,9 @@
  * failed read: a read error is never taken for the end of the file. Open the
  * file with O_NONBLOCK, so that a FIFO cannot hang the open itself. */
 int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Writes all n bytes, again after a short write or EINTR. 0, or -errno (-EIO
+ * when write() wrote nothing). Async-signal-safe: write() only. */
+int write_all(int fd, const void *p, size_t n);
 
 #endif
