@@ -780,7 +780,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	c->stats.fd_tables = (uint32_t)c->ntables;
 
 	s->taken_mono_ns = clock_ns(CLOCK_MONOTONIC);
-	s->taken_ms = (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000);
+	s->taken_ms = clock_ms(CLOCK_REALTIME);
 	r = build(c, s, samples);
 	if (r < 0) {
 		free(samples);
