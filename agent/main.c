@@ -8,6 +8,7 @@
 #include "kernel/kernel_btf.h"
 #include "lib/log.h"
 #include "lib/version.h"
+#include "lib/macros.h"
 
 static const struct {
 	const char *name;
@@ -31,7 +32,7 @@ static void usage(FILE *f)
 		"metrics.\n"
 		"\n"
 		"Commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 		printf("cgscope %s\n", cgscope_version);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "cgscope: unknown command '%s'\n\n", argv[1]);

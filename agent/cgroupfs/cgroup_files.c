@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cgroupfs/cgroup_values.h"
+#include "lib/macros.h"
 
 const char *const cgroup_events_keys[] = { "populated", "frozen" };
 const char *const cgroup_stat_keys[] = {
@@ -55,7 +56,7 @@ const char *const memory_stat_keys[] = {
 	{                                                                    \
 		(void)a;                                                     \
 		int r = parse_keyed(buf, len, keys,                          \
-				    sizeof(v->field) / sizeof(v->field[0]),  \
+				    ARRAY_SIZE(v->field),  \
 				    v->field);                               \
 		return r < 0 ? r : 0;                                        \
 	}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cgroupfs/identity.h"
+#include "lib/macros.h"
 
 /* A component as a (pointer, length) pair: components are not
  * NUL-terminated inside the path. */
@@ -117,7 +118,7 @@ static bool is_unit(struct comp c)
 {
 	if (c.len >= sizeof(((struct cgroup_identity *)0)->unit))
 		return false;
-	for (size_t i = 0; i < sizeof(unit_suffixes) / sizeof(unit_suffixes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(unit_suffixes); i++)
 		if (c.len > strlen(unit_suffixes[i]) && has_suffix(c, unit_suffixes[i]))
 			return true;
 	return false;
@@ -144,7 +145,7 @@ static bool parse_container(struct comp c, struct cgroup_identity *id)
 {
 	struct comp name = has_suffix(c, ".scope") ? cut(c, 0, strlen(".scope")) : c;
 
-	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(scopes); i++) {
 		struct comp cid;
 
 		if (!has_prefix(name, scopes[i].prefix))

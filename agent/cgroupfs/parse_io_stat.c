@@ -4,6 +4,7 @@
 
 #include "cgroupfs/parse.h"
 #include "cgroupfs/parse_util.h"
+#include "lib/macros.h"
 
 static int parse_field(const char *k, size_t klen, const char *v, size_t vlen,
 		       struct io_dev_stat *d)
@@ -20,7 +21,7 @@ static int parse_field(const char *k, size_t klen, const char *v, size_t vlen,
 		{ "dios", offsetof(struct io_dev_stat, dios) },
 	};
 
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		uint64_t val;
 
 		if (strlen(fields[i].name) != klen || memcmp(fields[i].name, k, klen))

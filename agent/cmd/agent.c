@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +33,8 @@
 #include "lib/units.h"
 #include "lib/version.h"
 #include "record/recorder.h"
+#include "lib/macros.h"
+#include "lib/fd_limit.h"
 
 struct agent_config {
 	const char *cgroup_root;
@@ -302,18 +303,6 @@ static int parse_args(int argc, char **argv, struct agent_flags *a)
 	return r;
 }
 
-/* A descriptor per cgroup file: thousands of cgroups need more than the
- * usual soft limit of 1024. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* Logs files that failed since the last look, at most once a minute each. */
 static void log_read_errors(const struct collector *c, const struct snapshot *s,
 			    uint64_t *seen, struct timespec *last)
@@ -522,7 +511,7 @@ static int devname_noted(uint32_t major, uint32_t minor, char *ret, size_t size)
 {
 	int r = block_device_name(major, minor, ret, size);
 
-	if (page_ndev < sizeof(page_devs) / sizeof(page_devs[0])) {
+	if (page_ndev < ARRAY_SIZE(page_devs)) {
 		struct cycle_devname *d = &page_devs[page_ndev++];
 
 		d->major = major;
@@ -782,7 +771,6 @@ int cmd_agent(int argc, char **argv)
 	struct source_setup source = { 0 };
 	int bpf_err = 0;
 	struct agent_info info;
-	struct timespec started;
 	char root[PATH_MAX], err[512];
 	sigset_t sigs;
 	int r;
@@ -817,7 +805,9 @@ int cmd_agent(int argc, char **argv)
 		log_warn("--web.config.file %s sets neither TLS nor basic auth: serving plain HTTP to anyone",
 			 cfg.web_config_file);
 	tls = wc.tls;
-	raise_fd_limit();
+	/* Up to the hard limit only: past it, more descriptor tables keep
+	 * the files held (collect/fd_table.h). */
+	fd_limit_raise(0);
 	/* Signals are taken synchronously by the collection loop's wait; the
 	 * threads started below inherit the blocked mask. */
 	sigemptyset(&sigs);
@@ -844,9 +834,8 @@ int cmd_agent(int argc, char **argv)
 	r = collect_source_start(cfg.source, root, cfg.files, SOURCE_CHECK_ROUNDS, c, &source);
 	if (r < 0)
 		goto out;
-	clock_gettime(CLOCK_REALTIME, &started);
 	info = (struct agent_info){
-		.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000,
+		.started_ms = clock_ms(CLOCK_REALTIME),
 		.cgroup_root = root,
 		.interval_ms = cfg.interval_ms,
 		.collect_source = collect_source_names[cfg.source],

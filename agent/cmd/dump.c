@@ -17,6 +17,7 @@
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
 #include "lib/log.h"
+#include "lib/macros.h"
 
 enum dump_format { DUMP_PROM, DUMP_JSON };
 
@@ -130,7 +131,7 @@ struct list_totals {
 static int list_frame(void *ctx, const struct replay_frame_info *f)
 {
 	struct list_totals *t = ctx;
-	const char *kind = f->e.type < sizeof(frame_kinds) / sizeof(frame_kinds[0]) &&
+	const char *kind = f->e.type < ARRAY_SIZE(frame_kinds) &&
 			   frame_kinds[f->e.type] ? frame_kinds[f->e.type] : "unknown";
 	char ts[64];
 

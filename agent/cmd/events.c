@@ -22,6 +22,7 @@
 #include "events/event_format.h"
 #include "events/hook.h"
 #include "lib/log.h"
+#include "lib/clock.h"
 
 #define POLL_MS 200
 
@@ -193,18 +194,10 @@ struct printer {
 	int error;		/* -errno of a failed write: stop */
 };
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* CLOCK_MONOTONIC (bpf_ktime_get_ns) to wall-clock time. */
 static uint64_t wall_of(uint64_t ktime)
 {
-	uint64_t mono = now_ns(CLOCK_MONOTONIC), wall = now_ns(CLOCK_REALTIME);
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC), wall = clock_ns(CLOCK_REALTIME);
 
 	return ktime <= mono ? wall - (mono - ktime) : wall;
 }
@@ -241,7 +234,7 @@ static void on_event(const struct cgscope_event *ev, void *ctx)
 /* A "lost" line for the records dropped since the last one, if any. */
 static void report_lost(struct printer *p, const struct bpf_loader *l)
 {
-	uint64_t total = bpf_loader_lost(l), wall = now_ns(CLOCK_REALTIME);
+	uint64_t total = bpf_loader_lost(l), wall = clock_ns(CLOCK_REALTIME);
 	char line[256], ts[64];
 	time_t sec = (time_t)(wall / 1000000000u);
 	struct tm tm;

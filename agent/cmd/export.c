@@ -33,6 +33,7 @@
 #include "lib/units.h"
 #include "prom/prom_text.h"
 #include "record/bytes.h"
+#include "lib/fileio.h"
 
 /* Points kept in memory before they go to the temporary file. */
 #define MEMORY_BUDGET (256u << 20)
@@ -1273,18 +1274,8 @@ struct out {
 
 static void out_flush(struct out *o)
 {
-	size_t done = 0;
-
-	while (!o->error && done < o->len) {
-		ssize_t w = write(STDOUT_FILENO, o->buf + done, o->len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			o->error = w < 0 ? -errno : -EIO;
-		else
-			done += (size_t)w;
-	}
+	if (!o->error)
+		o->error = write_all(STDOUT_FILENO, o->buf, o->len);
 	o->len = 0;
 }
 

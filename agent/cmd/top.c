@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,8 @@
 #include "top/term.h"
 #include "top/top_source.h"
 #include "top/top_view.h"
+#include "lib/macros.h"
+#include "lib/fd_limit.h"
 
 /* The first frame needs two samples for its rates: it comes this soon. */
 #define FIRST_FRAME_MS 500
@@ -48,14 +49,6 @@ struct top {
 	bool editing_time;		/* typing a time after 'g' */
 	char goto_time[64];
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int64_t ms)
 {
@@ -159,7 +152,7 @@ static int refresh(struct top *t)
 	t->events_ok = top_source_events(t->src, t->cur, snap, t->events) >= 0;
 	if (top_source_warning(t->src)) {
 		snprintf(t->warning, sizeof(t->warning), "%s", top_source_warning(t->src));
-		t->warning_ms = mono_ms();
+		t->warning_ms = clock_ms(CLOCK_MONOTONIC);
 		t->warning_new = true;
 	}
 	snapshot_unref(t->cur);
@@ -196,10 +189,10 @@ static int render(const struct top *t, const char *status, const struct top_rend
  * to a minute. */
 static int refresh_wait(struct top *t)
 {
-	int64_t give_up = mono_ms() + 60000;
+	int64_t give_up = clock_ms(CLOCK_MONOTONIC) + 60000;
 	int r;
 
-	while ((r = refresh(t)) == -EAGAIN && mono_ms() < give_up)
+	while ((r = refresh(t)) == -EAGAIN && clock_ms(CLOCK_MONOTONIC) < give_up)
 		sleep_ms(AGAIN_MS);
 	return r;
 }
@@ -263,7 +256,7 @@ static const uint64_t delay_steps[] = {
 
 static uint64_t step_delay(uint64_t cur, bool up)
 {
-	size_t n = sizeof(delay_steps) / sizeof(delay_steps[0]);
+	size_t n = ARRAY_SIZE(delay_steps);
 
 	if (up) {
 		for (size_t i = 0; i < n; i++)
@@ -407,7 +400,7 @@ static bool on_key(struct top *t, int key, bool *refresh_now)
 	}
 	if (t->replay && replay_key(t, key, refresh_now))
 		return true;
-	for (size_t i = 0; i < sizeof(sort_keys) / sizeof(sort_keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sort_keys); i++) {
 		if (key == sort_keys[i].key) {
 			sort_by(t, sort_keys[i].sort);
 			return true;
@@ -462,14 +455,14 @@ static void status_line(const struct top *t, char *buf, size_t size)
 		snprintf(buf, size, "go to: %s_   (2026-12-02 03:14, 03:14, '10m ago', -2h, @SECONDS; "
 			 "Enter: go, Esc: cancel)", t->goto_time);
 	else if (t->replay && !t->editing && !t->error[0] &&
-		 !(t->warning[0] && mono_ms() - t->warning_ms < WARNING_MS) && !t->filter[0])
+		 !(t->warning[0] && clock_ms(CLOCK_MONOTONIC) - t->warning_ms < WARNING_MS) && !t->filter[0])
 		snprintf(buf, size, "keys: <-/-> cycle  [ ] minute  { } 10 minutes  g go to  "
 			 "c m i p t T P o sort  d tree  / filter  q quit");
 	else if (t->editing)
 		snprintf(buf, size, "filter: %s_   (Enter: keep, Esc: cancel)", t->filter);
 	else if (t->error[0])
 		snprintf(buf, size, "%s", t->error);
-	else if (t->warning[0] && mono_ms() - t->warning_ms < WARNING_MS)
+	else if (t->warning[0] && clock_ms(CLOCK_MONOTONIC) - t->warning_ms < WARNING_MS)
 		snprintf(buf, size, "warning: %s", t->warning);
 	else if (t->filter[0])
 		snprintf(buf, size, "filter: %s   (/ to change)", t->filter);
@@ -504,7 +497,7 @@ static int run_interactive(struct top *t, long iterations)
 {
 	long frames = 0;
 	bool fresh = true;		/* a refresh not drawn yet: -n counts these */
-	int64_t next = mono_ms() + (t->delay_ms < FIRST_FRAME_MS ? (int64_t)t->delay_ms : FIRST_FRAME_MS);
+	int64_t next = clock_ms(CLOCK_MONOTONIC) + (t->delay_ms < FIRST_FRAME_MS ? (int64_t)t->delay_ms : FIRST_FRAME_MS);
 	int r;
 
 	r = term_open();
@@ -524,7 +517,7 @@ static int run_interactive(struct top *t, long iterations)
 				break;
 			fresh = false;
 		}
-		now = mono_ms();
+		now = clock_ms(CLOCK_MONOTONIC);
 		m = term_wait(next > now ? (int)(next - now) : 0, &key);
 		if (m < 0) {
 			r = m;
@@ -540,16 +533,16 @@ static int run_interactive(struct top *t, long iterations)
 			dirty = true;
 		}
 		if (t->replay && !refresh_now)
-			next = mono_ms() + 3600000;	/* moves come from keys only */
-		if (refresh_now || mono_ms() >= next) {
+			next = clock_ms(CLOCK_MONOTONIC) + 3600000;	/* moves come from keys only */
+		if (refresh_now || clock_ms(CLOCK_MONOTONIC) >= next) {
 			r = refresh(t);
 			if (r == -EAGAIN) {
-				next = mono_ms() + AGAIN_MS;
+				next = clock_ms(CLOCK_MONOTONIC) + AGAIN_MS;
 				continue;
 			}
 			if (r < 0)
 				note_error(t, r);
-			next = mono_ms() + (int64_t)t->delay_ms;
+			next = clock_ms(CLOCK_MONOTONIC) + (int64_t)t->delay_ms;
 			dirty = fresh = true;
 		}
 	}
@@ -701,21 +694,6 @@ static const struct flag_cmd top_cmd = {
 	.flags = top_flags,
 };
 
-/* The collector holds a descriptor per file per cgroup: a host with a few
- * thousand cgroups needs more than the usual 1024, or 20000. Root may go
- * beyond the hard limit; anyone may go up to it. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl, want = { 1u << 20, 1u << 20 };
-
-	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int cmd_top(int argc, char **argv)
 {
 	struct top_flags fl = {0};
@@ -788,7 +766,8 @@ int cmd_top(int argc, char **argv)
 	} else {
 		if (resolve_cgroup_root(fl.cgroup_root, root, sizeof(root)) < 0)
 			return 1;
-		raise_fd_limit();
+		/* Root may go past the hard limit: top has one descriptor table. */
+		fd_limit_raise(1u << 20);
 		r = top_source_open_local(root, &t.src);
 		if (r < 0) {
 			log_error("cannot open cgroup root %s: %s", root, strerror(-r));

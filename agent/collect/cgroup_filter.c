@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "collect/cgroup_filter.h"
-
-#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+#include "lib/macros.h"
 
 void cgroup_filter_init(struct cgroup_filter *f)
 {

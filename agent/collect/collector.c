@@ -17,6 +17,8 @@
 #include "collect/rates.h"
 #include "collect/fd_table.h"
 #include "collect/iter_decode.h"
+#include "lib/macros.h"
+#include "lib/clock.h"
 
 /* Descriptor tables: the collector's own (0), then, where RLIMIT_NOFILE is
  * too small to hold every file, tables of threads of their own (fd_table.h).
@@ -264,7 +266,7 @@ static const char *const ctl_names[] = { "cpu", "memory", "io", "pids" };
 
 static uint8_t ctl_bit(const char *name)
 {
-	for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(ctl_names); i++)
 		if (!strcmp(ctl_names[i], name))
 			return (uint8_t)(1u << i);
 	return 0;
@@ -281,7 +283,7 @@ static uint8_t ctl_parse(const char *list, size_t len)
 
 		while (e < end && *e != ' ' && *e != '\n')
 			e++;
-		for (unsigned i = 0; i < sizeof(ctl_names) / sizeof(ctl_names[0]); i++)
+		for (unsigned i = 0; i < ARRAY_SIZE(ctl_names); i++)
 			if ((size_t)(e - p) == strlen(ctl_names[i]) &&
 			    !memcmp(p, ctl_names[i], (size_t)(e - p)))
 				m |= (uint8_t)(1u << i);
@@ -369,14 +371,6 @@ static bool node_claim(struct collector *c, const struct cg_node *n, struct cg_s
 	c->unclaimed--;
 	cs->probe_gen = c->probe_gen - 1;	/* not probed yet */
 	return node_refresh_controllers(c, n, cs);
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* What the self-metrics say of descriptors: files held, files opened for
@@ -736,7 +730,7 @@ static int build(struct collector *c, struct snapshot *s, struct cgroup_sample *
 
 int collector_collect(struct collector *c, struct snapshot **ret)
 {
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	struct value_arrays arr;
 	struct cgroup_sample *samples;
 	struct cgroup_tree_stats ts;
@@ -775,7 +769,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 		snapshot_unref(s);
 		return -ENOMEM;
 	}
-	s->read_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->read_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	arr = (struct value_arrays){ &s->io, &s->mem_stat };
 	iter_pass(c, samples, &arr);
 	read_all(c, samples, &arr);
@@ -785,8 +779,8 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	c->stats.files_reopened = c->reopened;
 	c->stats.fd_tables = (uint32_t)c->ntables;
 
-	s->taken_mono_ns = now_ns(CLOCK_MONOTONIC);
-	s->taken_ms = (int64_t)(now_ns(CLOCK_REALTIME) / 1000000);
+	s->taken_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	s->taken_ms = clock_ms(CLOCK_REALTIME);
 	r = build(c, s, samples);
 	if (r < 0) {
 		free(samples);
@@ -801,7 +795,7 @@ int collector_collect(struct collector *c, struct snapshot **ret)
 	c->stats.walk_errors = ts.list_errors;
 	c->stats.dirs_listed = ts.listed;
 	c->stats.watching = ts.watching;
-	observe_duration(&c->stats, (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	observe_duration(&c->stats, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	s->stats = c->stats;
 	snapshot_unref(c->prev);
 	c->prev = snapshot_ref(s);

@@ -14,6 +14,7 @@
 #include "collect/container_names.h"
 #include "lib/macros.h"
 #include "lib/privileges.h"
+#include "lib/fileio.h"
 #include "lib/strbuf.h"
 
 /* Where each format lives below the root of the host's filesystem. The
@@ -88,9 +89,6 @@ void container_names_errors(const struct container_names_cache *c,
 /* The whole of a regular file, at most RUNTIME_STATE_MAX_BYTES. */
 static int read_state(const char *path, char **ret, size_t *ret_len)
 {
-	size_t len = 0, cap;
-	struct stat st;
-	char *buf;
 	int fd, raised, r = 0;
 
 	/* The runtimes keep these below directories only root may enter. */
@@ -102,65 +100,10 @@ static int read_state(const char *path, char **ret, size_t *ret_len)
 		privileges_read_search(0);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-	} else if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-	} else if ((uint64_t)st.st_size > RUNTIME_STATE_MAX_BYTES) {
-		r = -EFBIG;
-	}
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	/* One byte more than the limit: a file that grew past it is seen. */
-	cap = (size_t)st.st_size + 1;
-	if (cap > RUNTIME_STATE_MAX_BYTES + 1)
-		cap = RUNTIME_STATE_MAX_BYTES + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t k;
-
-		if (len == cap) {
-			char *p;
-
-			if (cap > RUNTIME_STATE_MAX_BYTES) {
-				r = -EFBIG;
-				break;
-			}
-			cap = cap * 2 > RUNTIME_STATE_MAX_BYTES + 1 ? RUNTIME_STATE_MAX_BYTES + 1 : cap * 2;
-			p = realloc(buf, cap);
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = p;
-		}
-		k = read(fd, buf + len, cap - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
+	r = read_file_fd(fd, RUNTIME_STATE_MAX_BYTES, ret, ret_len);
 	close(fd);
-	if (r == 0 && len > RUNTIME_STATE_MAX_BYTES)
-		r = -EFBIG;
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	/* Not a file at all, as for a FIFO: malformed, not an error of ours. */
+	return r == -EISDIR ? -EINVAL : r;
 }
 
 static void count_error(struct container_names_cache *c, const char *path, int err)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "collect/iter_decode.h"
+#include "lib/macros.h"
 
 #define B(f) (1u << (f))
 
@@ -323,7 +324,7 @@ int iter_decode(const struct cgiter_rec *r, uint32_t files, uint64_t page_size,
 			{ F_MEMORY_MIN, &v->mem_min, r->mem_min, true },
 		};
 
-		for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
 			if (!WANT(m[i].f) || m[i].raw == CGITER_UNSET)
 				continue;
 			*m[i].dst = m[i].limit ? page_limit(m[i].raw, page_size) : pages(m[i].raw, page_size);

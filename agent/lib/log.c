@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/macros.h"
 
 enum log_level log_threshold = LOG_INFO;
 
@@ -17,7 +18,7 @@ static const char *const level_names[] = {
 
 int log_level_parse(const char *s, enum log_level *ret)
 {
-	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(level_names); i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*ret = (enum log_level)i;
 			return 0;

@@ -119,7 +119,7 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	unsigned long long v;
 	char *end;
 
-	if (!(*s >= '0' && *s <= '9'))
+	if (!s || !(*s >= '0' && *s <= '9'))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

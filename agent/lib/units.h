@@ -19,7 +19,7 @@ int parse_duration_ms(const char *s, uint64_t *ret);
 int parse_size(const char *s, uint64_t *ret);
 
 /* A whole number from min to max: -EINVAL when it is not one (signs, spaces,
- * suffixes), -ERANGE outside. */
+ * suffixes, NULL: a query argument that is absent), -ERANGE outside. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* Writes ms as the shortest duration that parse_duration_ms reads back:

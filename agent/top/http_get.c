@@ -17,6 +17,7 @@
 
 #include "top/http_get.h"
 #include "lib/strbuf.h"
+#include "lib/clock.h"
 
 struct http_tls_client {
 	gnutls_certificate_credentials_t cred;
@@ -260,21 +261,13 @@ void http_response_free(struct http_response *r)
 	r->body_len = 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until the deadline. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_ms(CLOCK_MONOTONIC);
 		int r;
 
 		if (left <= 0)
@@ -501,7 +494,7 @@ int http_get(const struct http_url *u, const char *path_query, int timeout_ms,
 	     size_t max_body, struct http_response *ret)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ais = NULL, *ai;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	struct strbuf req = {0}, in = {0};
 	struct conn c = { .fd = -1 };
 	int r;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "top/term.h"
+#include "lib/macros.h"
+#include "lib/fileio.h"
 
 /* The alternate screen keeps the user's scrollback as it was; the cursor is
  * hidden while frames are drawn. */
@@ -25,34 +27,20 @@ static int sig_pipe[2] = { -1, -1 };
 static unsigned char keys[64];
 static size_t keys_pos, keys_len;
 
-static void write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Async-signal-safe: write() and tcsetattr() only. */
 static void leave(void)
 {
 	if (!active)
 		return;
 	active = 0;
-	write_all(leave_seq, sizeof(leave_seq) - 1);
+	write_all(STDOUT_FILENO, leave_seq, sizeof(leave_seq) - 1);
 	tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
 }
 
 static void enter(void)
 {
 	tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
-	write_all(enter_seq, sizeof(enter_seq) - 1);
+	write_all(STDOUT_FILENO, enter_seq, sizeof(enter_seq) - 1);
 	active = 1;
 }
 
@@ -127,9 +115,9 @@ int term_open(void)
 	raw.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
-	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(crash); i++)
 		handle(crash[i], on_crash, SA_RESETHAND | SA_NODEFER);
-	for (size_t i = 0; i < sizeof(quit) / sizeof(quit[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(quit); i++)
 		handle(quit[i], on_quit, SA_RESTART);
 	handle(SIGWINCH, on_winch, SA_RESTART);
 	handle(SIGTSTP, on_tstp, SA_RESTART);

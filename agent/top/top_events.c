@@ -8,6 +8,7 @@
 
 #include "top/top_events.h"
 #include "top/top_rows.h"
+#include "lib/macros.h"
 
 /* The tail of a path is what tells cgroups apart: cut the front. */
 static void copy_path(char *dst, size_t size, const char *src)
@@ -139,7 +140,7 @@ static bool known_key(const char *k)
 		"timestamp_ns", "ts_ns", "time", "ktime_ns", "level", "source",
 	};
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(k, keys[i]))
 			return true;
 	return false;
@@ -153,7 +154,7 @@ static int64_t event_time(const cJSON *o, int64_t now_ms)
 		{ "timestamp_ns", 1e6 }, { "ts_ns", 1e6 },
 	};
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, keys[i].key);
 		/* Up to the year 33658 in ms: beyond that it is not a time,
 		 * and converting it would be undefined. */

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 
 #include "top/top_rows.h"
-
-#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+#include "lib/macros.h"
 
 static int id_cmp(const void *a, const void *b)
 {

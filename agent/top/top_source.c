@@ -20,6 +20,8 @@
 #include "json/json_snapshot.h"
 #include "top/top_rows.h"
 #include "top/top_source.h"
+#include "lib/macros.h"
+#include "lib/clock.h"
 
 /* An agent that does not answer within this is shown as an error, and top
  * stays responsive to keys. */
@@ -284,7 +286,7 @@ static void read_status(struct top_source *s)
 	if (resp.status == 200)
 		doc = cJSON_ParseWithLength(resp.body, resp.body_len);
 	s->status_read |= doc != NULL;
-	for (size_t i = 0; doc && !o && i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; doc && !o && i < ARRAY_SIZE(keys); i++)
 		o = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
 	if (o)
 		live = hooks_live(o, 3);
@@ -407,7 +409,6 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 		      const struct snapshot *cur, struct top_events *ev)
 {
 	struct http_response resp = {0};
-	struct timespec now;
 	char q[64];
 	int r;
 
@@ -424,9 +425,7 @@ int top_source_events(struct top_source *s, const struct snapshot *prev,
 		http_response_free(&resp);
 		return r;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	r = top_events_parse_json(ev, resp.body, resp.body_len,
-				  (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+	r = top_events_parse_json(ev, resp.body, resp.body_len, clock_ms(CLOCK_REALTIME),
 				  &s->next_seq);
 	http_response_free(&resp);
 	return r;

@@ -9,9 +9,7 @@
 
 #include "top/top_view.h"
 #include "lib/utf8.h"
-
-/* Never a subtraction: u64 differences overflow int, doubles can be NaN. */
-#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+#include "lib/macros.h"
 
 const char *const top_sort_names[TOP_SORT_NR] = {
 	[TOP_SORT_PATH] = "path", [TOP_SORT_TASKS] = "tasks", [TOP_SORT_CPU] = "cpu",

@@ -12,6 +12,8 @@
 #include "http/http_reply.h"
 #include "json/json_writer.h"
 #include "lib/utf8.h"
+#include "lib/clock.h"
+#include "lib/units.h"
 
 #define LIST_MAX 10000		/* events one /api/v1/events answer holds at most */
 /* A comment line after this long without a write: keeps proxies from
@@ -40,28 +42,9 @@ struct event_stream {
 	uint64_t seen_seq;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno ? -EINVAL : 0;
 }
 
 static int parse_filters(struct MHD_Connection *conn, uint32_t *ret_mask, char *err, size_t errsize)
@@ -119,9 +102,9 @@ enum MHD_Result event_stream_list(struct event_ring *ring, struct MHD_Connection
 
 	if (!ring)
 		return reply_error(conn, MHD_HTTP_NOT_FOUND, "no event source");
-	if (since_s && parse_u64(since_s, &since) < 0)
+	if (since_s && parse_uint(since_s, 0, UINT64_MAX, &since) < 0)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "since must be a sequence number, not '%s'", since_s);
-	if (limit_s && (parse_u64(limit_s, &limit) < 0 || limit == 0 || limit > LIST_MAX))
+	if (limit_s && parse_uint(limit_s, 1, LIST_MAX, &limit) < 0)
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST, "limit must be from 1 to %d, not '%s'",
 				   LIST_MAX, limit_s);
 	if (parse_filters(conn, &mask, err, sizeof(err)) < 0)
@@ -239,7 +222,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (!c->pending)
 		fill_pending(c);
-	if (!c->pending && now_ms() - c->last_write_ms >= KEEPALIVE_MS) {
+	if (!c->pending && clock_ms(CLOCK_MONOTONIC) - c->last_write_ms >= KEEPALIVE_MS) {
 		/* A comment line: keeps proxies from timing out, and a write
 		 * to a gone client ends the stream. */
 		c->pending = strdup(": keep-alive\n\n");
@@ -262,7 +245,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 		free(c->pending);
 		c->pending = NULL;
 	}
-	c->last_write_ms = now_ms();
+	c->last_write_ms = clock_ms(CLOCK_MONOTONIC);
 	pthread_mutex_unlock(&st->lock);
 	return (ssize_t)n;
 }
@@ -292,7 +275,7 @@ static int64_t resume(struct event_stream *st, bool closing, bool due)
 
 	for (;;) {
 		struct MHD_Connection *batch[64];
-		int64_t now = now_ms();
+		int64_t now = clock_ms(CLOCK_MONOTONIC);
 		size_t n = 0;
 
 		pthread_mutex_lock(&st->lock);
@@ -418,9 +401,9 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 	}
 	/* A reconnecting client resumes after the last event it saw; a new one
 	 * starts with what comes next, unless it asks for ?since=. */
-	if (last_id && parse_u64(last_id, &since) == 0)
+	if (last_id && parse_uint(last_id, 0, UINT64_MAX, &since) == 0)
 		c->next_seq = since;
-	else if (since_s && parse_u64(since_s, &since) == 0)
+	else if (since_s && parse_uint(since_s, 0, UINT64_MAX, &since) == 0)
 		c->next_seq = since;
 	else if (since_s || last_id) {
 		free(c);
@@ -429,7 +412,7 @@ enum MHD_Result event_stream_serve(struct event_stream *st, struct MHD_Connectio
 		event_ring_bounds(st->ring, NULL, &c->next_seq);
 	c->st = st;
 	c->conn = conn;
-	c->last_write_ms = now_ms();
+	c->last_write_ms = clock_ms(CLOCK_MONOTONIC);
 	/* A first comment at once: the status line and headers go out with
 	 * it (libmicrohttpd holds them until there is a body to send), so a
 	 * client knows the stream is open without waiting for an event. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http/http_guard.h"
+#include "lib/clock.h"
 
 struct guarded_conn {
 	struct guarded_conn *prev, *next;
@@ -26,14 +27,6 @@ struct http_guard {
 	atomic_uint_fast64_t cut;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void unlink_conn(struct guarded_conn *c)
 {
 	c->prev->next = c->next;
@@ -51,7 +44,7 @@ static void *sweeper(void *arg)
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
 		struct timespec until;
-		uint64_t now = now_ns();
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 		while (g->head.next != &g->head && g->head.next->deadline_ns <= now) {
 			struct guarded_conn *c = g->head.next;
@@ -60,12 +53,8 @@ static void *sweeper(void *arg)
 			unlink_conn(c);
 			atomic_fetch_add(&g->cut, 1);
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 200 * 1000000L;	/* 5 sweeps a second is plenty */
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		/* 5 sweeps a second is plenty */
+		until = ns_to_timespec(clock_ns(CLOCK_REALTIME) + 200 * 1000000ull);
 		pthread_cond_timedwait(&g->wake, &g->lock, &until);
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -129,7 +118,7 @@ struct guarded_conn *http_guard_add(struct http_guard *g, int fd)
 		return NULL;
 	c->fd = fd;
 	pthread_mutex_lock(&g->lock);
-	arm_locked(g, c, now_ns() + g->deadline_ns);
+	arm_locked(g, c, clock_ns(CLOCK_MONOTONIC) + g->deadline_ns);
 	pthread_mutex_unlock(&g->lock);
 	return c;
 }
@@ -151,7 +140,7 @@ void http_guard_next_request(struct http_guard *g, struct guarded_conn *c,
 	pthread_mutex_lock(&g->lock);
 	unlink_conn(c);
 	if (!c->cut)
-		arm_locked(g, c, now_ns() + idle_ms * 1000000ull + g->deadline_ns);
+		arm_locked(g, c, clock_ns(CLOCK_MONOTONIC) + idle_ms * 1000000ull + g->deadline_ns);
 	pthread_mutex_unlock(&g->lock);
 }
 

@@ -22,6 +22,7 @@
 #include "http/http_server.h"
 #include "http/http_tls.h"
 #include "http/json_api.h"
+#include "lib/clock.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -202,17 +203,15 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
 static enum MHD_Result serve_health(struct http_server *h, struct MHD_Connection *conn)
 {
 	struct snapshot *s = snapshot_get(h->opts.slot);
-	struct timespec now;
-	int64_t age_ms;
+	int64_t now_ms = clock_ms(CLOCK_REALTIME), age_ms;
 	char body[128];
 	unsigned status;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (!s) {
 		snprintf(body, sizeof(body), "starting: no collection cycle yet\n");
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	} else {
-		age_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - s->taken_ms;
+		age_ms = now_ms - s->taken_ms;
 		if (age_ms > (int64_t)h->opts.stale_after_ms) {
 			snprintf(body, sizeof(body), "stale: last cycle %lld ms ago\n", (long long)age_ms);
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;

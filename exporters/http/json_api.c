@@ -15,22 +15,12 @@
 #include "http/json_api.h"
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
+#include "lib/clock.h"
+#include "lib/units.h"
 
 static const char *arg(struct MHD_Connection *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-/* A whole decimal u64, nothing else. */
-static int parse_u64_arg(const char *s, uint64_t *ret)
-{
-	char *end;
-
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno ? -EINVAL : 0;
 }
 
 static int make_json(struct snapshot *s, struct page_writer *w)
@@ -61,7 +51,7 @@ static enum MHD_Result cgroups_list(struct MHD_Connection *conn, struct snapshot
 	uint64_t d;
 
 	if (depth) {
-		if (parse_u64_arg(depth, &d) < 0 || d > 10000) {
+		if (parse_uint(depth, 0, 10000, &d) < 0) {
 			snapshot_unref(s);
 			return reply_error(conn, MHD_HTTP_BAD_REQUEST,
 					   "depth must be a whole number from 0, not '%s'", depth);
@@ -115,7 +105,7 @@ static enum MHD_Result cgroup_by_id(struct MHD_Connection *conn, struct snapshot
 	char what[64];
 	uint64_t id;
 
-	if (parse_u64_arg(id_text, &id) < 0) {
+	if (parse_uint(id_text, 0, UINT64_MAX, &id) < 0) {
 		snapshot_unref(s);
 		return reply_error(conn, MHD_HTTP_BAD_REQUEST,
 				   "a cgroup id is a whole number (the inode of its directory)");
@@ -164,12 +154,9 @@ static enum MHD_Result status(const struct http_server_opts *o,
 {
 	struct strbuf sb = {0};
 	struct json_writer w = json_writer_on(&sb);
-	struct timespec now;
 	struct utsname u;
-	int64_t now_ms;
+	int64_t now_ms = clock_ms(CLOCK_REALTIME);
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	jw_object(&w);
 	jw_key(&w, "version");
 	jw_string(&w, cgscope_version);

@@ -14,6 +14,8 @@
 #include <yaml.h>
 
 #include "http/web_config.h"
+#include "lib/macros.h"
+#include "lib/fileio.h"
 
 /* A web config, a certificate chain or a CA bundle is a few KiB; this only
  * keeps a wrong path (a log, a device) from being read whole. */
@@ -125,7 +127,7 @@ static int parse_client_auth(struct parser *p, yaml_node_t *v, struct web_config
 		c->client_auth = CLIENT_AUTH_NONE;
 		return 0;
 	}
-	for (size_t i = 0; s && i < sizeof(client_auths) / sizeof(client_auths[0]); i++)
+	for (size_t i = 0; s && i < ARRAY_SIZE(client_auths); i++)
 		if (!strcmp(s, client_auths[i].name)) {
 			c->client_auth = client_auths[i].v;
 			return 0;
@@ -207,7 +209,7 @@ static int parse_tls(struct parser *p, yaml_node_t *map, struct web_config *c)
 		else if (!strcmp(k, "max_version"))
 			r = parse_version(p, v, k, &c->max_version);
 		else {
-			for (size_t i = 0; i < sizeof(tls_refused) / sizeof(tls_refused[0]); i++)
+			for (size_t i = 0; i < ARRAY_SIZE(tls_refused); i++)
 				if (!strcmp(k, tls_refused[i].key))
 					return fail(p, "tls_server_config: %s is not supported (%s): remove it", k,
 						    tls_refused[i].why);
@@ -282,10 +284,10 @@ static int parse_headers(struct parser *p, yaml_node_t *map, struct web_config *
 		const char *k = scalar(node(p, pair->key)), *v = scalar(node(p, pair->value));
 		size_t i, j;
 
-		for (i = 0; i < sizeof(headers_allowed) / sizeof(headers_allowed[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(headers_allowed); i++)
 			if (!strcmp(k, headers_allowed[i].name))
 				break;
-		if (i == sizeof(headers_allowed) / sizeof(headers_allowed[0]))
+		if (i == ARRAY_SIZE(headers_allowed))
 			return fail(p, "http_server_config: header '%s' cannot be set (these can: Strict-Transport-Security, "
 				    "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)", k);
 		if (!v)
@@ -337,7 +339,7 @@ static int parse_http(struct parser *p, yaml_node_t *map, struct web_config *c)
 			static const char *const bools[] = { "true", "false", "yes", "no", "on", "off" };
 			bool ok = false;
 
-			for (size_t i = 0; s && i < sizeof(bools) / sizeof(bools[0]); i++)
+			for (size_t i = 0; s && i < ARRAY_SIZE(bools); i++)
 				ok |= !strcasecmp(s, bools[i]);
 			if (!ok)
 				return fail(p, "http_server_config: http2 '%s': want true or false", s ? s : "(not a string)");
@@ -500,72 +502,16 @@ int web_config_parse(const char *buf, size_t len, struct web_config *ret,
 	return 0;
 }
 
-/* The whole file, NUL-terminated. A read error is an error, never the end
- * of the file: a directory (EISDIR) must not read as an empty config. */
+/* The whole file, NUL-terminated. O_NONBLOCK: a FIFO must not hang the start
+ * waiting for a writer (read_file_fd refuses it); a directory (EISDIR) must
+ * not read as an empty config. */
 static int slurp(const char *path, char **ret, size_t *ret_len)
 {
-	/* O_NONBLOCK: a FIFO must not hang the start waiting for a writer
-	 * (it is refused below); a regular file reads the same. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	size_t len = 0, cap = 8192;
-	char *buf = NULL;
-	struct stat st;
-	int r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;	/* a FIFO or a device is no config */
-		goto fail;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *q;
-
-			if (cap > FILE_MAX) {
-				r = -EFBIG;
-				goto fail;
-			}
-			q = realloc(buf, cap *= 2);
-			if (!q) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			buf = q;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-fail:
-	free(buf);
+	r = read_file_fd(fd, FILE_MAX, ret, ret_len);
 	close(fd);
 	return r;
 }

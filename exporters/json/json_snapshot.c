@@ -11,6 +11,7 @@
 #include "json/json_snapshot.h"
 #include "json/json_writer.h"
 #include "lib/utf8.h"
+#include "lib/macros.h"
 
 /* The objects a cgroup's values are grouped in. */
 enum group { G_CGROUP, G_CPU, G_MEMORY, G_PIDS, G_IO, G_PRESSURE, G_NR };
@@ -132,10 +133,10 @@ static unsigned group_order(const struct cgroup_values *v, enum group ret[G_NR])
 	unsigned seen = 0, n = 0;
 
 #define SEE(g) do { if (!(seen & (1u << (g)))) { seen |= 1u << (g); ret[n++] = (g); } } while (0)
-	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keyed); i++)
 		if (cg_has(v, keyed[i].file))
 			SEE(keyed[i].group);
-	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
 		if (cg_has(v, scalars[i].file))
 			SEE(scalars[i].group);
 	if (cg_has(v, F_CPU_MAX))
@@ -153,7 +154,7 @@ static unsigned group_order(const struct cgroup_values *v, enum group ret[G_NR])
 static void write_group(struct json_writer *w, const struct snapshot *s,
 			const struct cgroup_values *v, enum group g)
 {
-	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keyed); i++) {
 		const uint64_t *vals;
 
 		if (keyed[i].group != g || !cg_has(v, keyed[i].file))
@@ -168,7 +169,7 @@ static void write_group(struct json_writer *w, const struct snapshot *s,
 			}
 		jw_object_end(w);
 	}
-	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++) {
 		uint64_t x = *(const uint64_t *)((const char *)v + scalars[i].off);
 
 		if (scalars[i].group != g || !cg_has(v, scalars[i].file))
@@ -221,7 +222,7 @@ static const struct {
 static void write_net_figures(struct json_writer *w, const struct cgscope_net_figures *f,
 			      bool retransmits)
 {
-	for (size_t k = 0; k < sizeof(net_keys) / sizeof(net_keys[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(net_keys); k++) {
 		if (!retransmits && net_keys[k].off == offsetof(struct cgscope_net_figures,
 								tcp_retransmits))
 			continue;
@@ -444,7 +445,7 @@ static void parse_psi_line(const cJSON *o, struct psi_line *l, uint8_t *has)
 /* A figure missing (retransmits without their hook) or not a number is 0. */
 static void parse_net_figures(const cJSON *o, struct cgscope_net_figures *f)
 {
-	for (size_t k = 0; k < sizeof(net_keys) / sizeof(net_keys[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(net_keys); k++) {
 		uint64_t *x = (uint64_t *)((char *)f + net_keys[k].off);
 
 		if (get_u64(cJSON_GetObjectItemCaseSensitive(o, net_keys[k].key), x) < 0 ||
@@ -470,7 +471,7 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 	if (utf8_unescape(strings, path->valuestring, strlen(path->valuestring)) < 0)
 		return -EINVAL;
 	sb_putc(strings, '\0');
-	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keyed); i++) {
 		uint64_t *vals = (uint64_t *)((char *)v + keyed[i].off);
 
 		j = item(o, group_names[keyed[i].group], keyed[i].key);
@@ -486,7 +487,7 @@ static int parse_cgroup(const cJSON *o, struct snapshot *s, struct cgroup_sample
 				vals[k] = CG_UNSET;
 		v->present |= 1u << keyed[i].file;
 	}
-	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(scalars); i++)
 		if (get_u64(item(o, group_names[scalars[i].group], scalars[i].key),
 			    (uint64_t *)((char *)v + scalars[i].off)) == 0)
 			v->present |= 1u << scalars[i].file;

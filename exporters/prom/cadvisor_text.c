@@ -10,6 +10,7 @@
 #include "prom/prom_page.h"
 #include "cgroupfs/identity.h"
 #include "prom/prom_text.h"
+#include "lib/macros.h"
 
 /* cAdvisor takes a memory limit above this as "unlimited" and reports 0: the
  * kernel rounds "max" down to a page multiple, so it is not UINT64_MAX. */
@@ -302,7 +303,7 @@ static void render_io(struct page *pg)
 		{ "container_fs_reads_total", "Read operations completed on the device (io.stat rios).", offsetof(struct io_dev_stat, rios) },
 		{ "container_fs_writes_total", "Write operations completed on the device (io.stat wios).", offsetof(struct io_dev_stat, wios) },
 	};
-	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++)
+	for (size_t f = 0; f < ARRAY_SIZE(io); f++)
 		prom_io_family(&pg->p, io[f].name, io[f].help, io[f].off, fs_device_label);
 }
 
@@ -363,7 +364,7 @@ static void render_network(struct page *pg)
 
 	if (!s->events.network)
 		return;
-	for (size_t f = 0; f < sizeof(net) / sizeof(net[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(net); f++) {
 		bool any = false;
 
 		for (size_t i = 0; i < s->n; i++) {
@@ -428,7 +429,7 @@ int cadvisor_render_devnames(const struct snapshot *s, cadvisor_devname_fn devna
 	if (r >= 0)
 		r = name_devices(&pg, devname);
 	if (r >= 0) {
-		for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(families); i++)
 			render_family(&pg, &families[i]);
 		render_io(&pg);
 		render_blkio(&pg);

@@ -11,6 +11,7 @@
 #include "collect/iter_decode.h"
 #include "prom/prom_text.h"
 #include "lib/utf8.h"
+#include "lib/macros.h"
 
 void prom_escape_label(struct strbuf *sb, const char *s, size_t len)
 {
@@ -232,7 +233,7 @@ static void render_io(struct prom_page *pg)
 		{ "cgroup_io_discard_bytes_total", "Bytes discarded on the device (io.stat dbytes).", offsetof(struct io_dev_stat, dbytes) },
 		{ "cgroup_io_discards_total", "Discard operations on the device (io.stat dios).", offsetof(struct io_dev_stat, dios) },
 	};
-	for (size_t f = 0; f < sizeof(io) / sizeof(io[0]); f++)
+	for (size_t f = 0; f < ARRAY_SIZE(io); f++)
 		prom_io_family(pg, io[f].name, io[f].help, io[f].off, device_label);
 }
 
@@ -578,7 +579,7 @@ int prom_render(const struct snapshot *s, struct strbuf *out)
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(simple); i++)
 		render_simple(&pg, &simple[i]);
 	render_derived(&pg);
 	render_keyed(&pg, "cgroup_memory_events_total", "counter",

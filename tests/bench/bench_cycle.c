@@ -65,6 +65,7 @@
 #include "prom/prom_text.h"
 #include "collect/snapshot.h"
 #include "lib/strbuf.h"
+#include "lib/clock.h"
 
 /* Slot 0 is cgroup.controllers, slot 1 + f is cg_files[f]: the agent reads
  * cgroup.controllers of every cgroup first, then one pass per file type. */
@@ -139,14 +140,6 @@ static void walk(struct tree *t, const char *rel)
 	free(ents);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* One timed run: wall and process CPU time, in ns. */
 struct sample {
 	uint64_t wall, cpu;
@@ -158,16 +151,16 @@ struct timer {
 
 static void timer_start(struct timer *t)
 {
-	t->c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-	t->w0 = now_ns(CLOCK_MONOTONIC);
+	t->c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t->w0 = clock_ns(CLOCK_MONOTONIC);
 }
 
 static struct sample timer_stop(const struct timer *t)
 {
 	struct sample s;
 
-	s.wall = now_ns(CLOCK_MONOTONIC) - t->w0;
-	s.cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - t->c0;
+	s.wall = clock_ns(CLOCK_MONOTONIC) - t->w0;
+	s.cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - t->c0;
 	return s;
 }
 
@@ -361,12 +354,12 @@ static struct sample limit_by_type(struct held *h, char *buf, uint64_t *per_type
 
 	timer_start(&all);
 	for (int k = 0; k < NSLOT; k++) {
-		uint64_t t0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+		uint64_t t0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 
 		for (size_t i = 0; i < n; i++)
 			if (h->fd[k][i] >= 0)
 				one_pread(h, k, i, buf);
-		per_type[k] += now_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+		per_type[k] += clock_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
 	}
 	return timer_stop(&all);
 }

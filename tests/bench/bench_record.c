@@ -50,6 +50,7 @@
 #include "record/cycle_codec.h"
 #include "record/frame.h"
 #include "record/recorder.h"
+#include "lib/macros.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -279,7 +280,7 @@ static int find_busy(const char *root, struct collector *c, double frac, struct 
 		if (!is_busy(i, frac))
 			continue;
 		snprintf(dir, sizeof(dir), "%s%s", root, sample_path(s, &s->cgroups[i]));
-		for (size_t f = 0; f < sizeof(busy_files) / sizeof(busy_files[0]); f++)
+		for (size_t f = 0; f < ARRAY_SIZE(busy_files); f++)
 			if ((r = own_file(dir, busy_files[f])) < 0)
 				return r;
 		b->dirs[b->n++] = strdup(dir);

@@ -232,15 +232,10 @@ SECCOMP_ARCH = {"x86_64": (0xC000003E, 321, 298), "aarch64": (0xC00000B7, 280, 2
 BPF_RAW_TRACEPOINT_OPEN, BPF_LINK_CREATE = 17, 28
 
 
-def refuse_bpf_attach():
-    """A seccomp filter (set in the child before exec) under which bpf()
-    refuses, with EPERM, the two commands that attach tracing programs, and
-    perf_event_open() (tracepoints, kprobes) is refused: the programs load,
-    and every attach fails."""
+def seccomp_filter(insns):
+    """A function for preexec_fn that installs the classic BPF program insns
+    ((code, jt, jf, k) tuples) as a seccomp filter, after no_new_privs."""
     import ctypes
-    import platform
-
-    arch, nr_bpf, nr_perf = SECCOMP_ARCH[platform.machine()]
 
     class Insn(ctypes.Structure):
         _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8),
@@ -248,6 +243,25 @@ def refuse_bpf_attach():
 
     class Prog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Insn))]
+
+    arr = (Insn * len(insns))(*[Insn(*i) for i in insns])
+    prog = Prog(len(insns), arr)
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def install():
+        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
+            raise OSError(ctypes.get_errno(), "seccomp")
+    return install
+
+
+def refuse_bpf_attach():
+    """A seccomp filter (set in the child before exec) under which bpf()
+    refuses, with EPERM, the two commands that attach tracing programs, and
+    perf_event_open() (tracepoints, kprobes) is refused: the programs load,
+    and every attach fails."""
+    import platform
+
+    arch, nr_bpf, nr_perf = SECCOMP_ARCH[platform.machine()]
 
     ld, jeq, ret = 0x20, 0x15, 0x06
     insns = [
@@ -263,14 +277,7 @@ def refuse_bpf_attach():
         (ret, 0, 0, 0x7FFF0000),
         (ret, 0, 0, 0x00050000 | 1),                # EPERM
     ]
-    arr = (Insn * len(insns))(*[Insn(*i) for i in insns])
-    prog = Prog(len(insns), arr)
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def install():
-        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
-            raise OSError(ctypes.get_errno(), "seccomp")
-    return install
+    return seccomp_filter(insns)
 
 
 def test_agent_reports_features_that_failed(agent_factory):

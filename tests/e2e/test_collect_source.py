@@ -233,18 +233,10 @@ def refuse_iter_create():
     """A seccomp filter (set in the child before exec) under which bpf()
     refuses BPF_ITER_CREATE with EPERM: the iterator loads and attaches,
     and every walk fails."""
-    import ctypes
     import platform
 
-    from test_capabilities import SECCOMP_ARCH
+    from test_capabilities import SECCOMP_ARCH, seccomp_filter
     arch, nr_bpf, _ = SECCOMP_ARCH[platform.machine()]
-
-    class Insn(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8),
-                    ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
-
-    class Prog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Insn))]
 
     ld, jeq, ret = 0x20, 0x15, 0x06
     insns = [
@@ -257,14 +249,7 @@ def refuse_iter_create():
         (ret, 0, 0, 0x7FFF0000),        # allow
         (ret, 0, 0, 0x00050000 | 1),    # EPERM
     ]
-    arr = (Insn * len(insns))(*[Insn(*i) for i in insns])
-    prog = Prog(len(insns), arr)
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def install():
-        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
-            raise OSError(ctypes.get_errno(), "seccomp")
-    return install
+    return seccomp_filter(insns)
 
 
 def test_walks_that_fail_fall_back_to_the_files(cgtree, agent_factory):

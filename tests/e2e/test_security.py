@@ -305,6 +305,12 @@ def test_web_config_that_cannot_be_read_stops_the_agent(tmp_path, pki):
     os.mkfifo(fifo)
     rc, err = start_fails(f"--web.config.file={fifo}")
     assert rc == 1 and "not a regular file" in err, err
+    # Past the 4 MiB the message names: refused, also between 4 and 8 MiB
+    # (a copy of the read loop of its own let those through).
+    big = tmp_path / "big.yml"
+    big.write_text(f"basic_auth_users:\n  alice: '{a_hash()}'\n" + ("#" * 1023 + "\n") * (5 << 10))
+    rc, err = start_fails(f"--web.config.file={big}")
+    assert rc == 1 and "larger than 4 MiB" in err, err
     # Unreadable: root reads anything, so run without the capabilities
     # that let it (as a unit without CAP_DAC_OVERRIDE does).
     conf = tmp_path / "web.yml"

@@ -8,6 +8,7 @@
 
 #include "cgroupfs/cgroup_values.h"
 #include "fuzz.h"
+#include "lib/macros.h"
 
 static const struct {
 	const char *const *keys;
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = fuzz_dup(data, size);
 
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
 		/* One slot more than the table, to see a write past its end. */
 		uint64_t got[MAXKEYS + 1], want[MAXKEYS];
 		unsigned n = tables[t].n;

@@ -52,26 +52,6 @@ static char *render(const struct snapshot *s, cadvisor_devname_fn fn)
 	return sb_steal(&sb, NULL);
 }
 
-static void assert_line(const char *page, const char *line)
-{
-	char *want;
-
-	assert_true(asprintf(&want, "\n%s\n", line) > 0);
-	if (!strstr(page, want))
-		fail_msg("missing line: %s", line);
-	free(want);
-}
-
-static void assert_no(const char *page, const char *prefix)
-{
-	char *want;
-
-	assert_true(asprintf(&want, "\n%s", prefix) > 0);
-	if (strstr(page, want))
-		fail_msg("unexpected series: %s", prefix);
-	free(want);
-}
-
 static void test_fixture_values(void **state)
 {
 	struct snapshot *s = collect(V2);

@@ -19,6 +19,7 @@
 #include "collect/metric_groups.h"
 #include "prom/prom_filter.h"
 #include "prom/prom_text.h"
+#include "lib/macros.h"
 
 /* A made-up tree, in tree order. The io.stat line of each cgroup carries its
  * id, to check that the io ranges of kept cgroups still point at their own. */
@@ -44,7 +45,7 @@ static const struct node tree[] = {
 	{ "/kubepods.slice/kubepods-burstable.slice/pod-b", 11, 9, 3, 0.1, 1400 },
 	{ "/kubepods.slice/kubepods-besteffort.slice", 12, 8, 2, 0.5, 500 },
 };
-#define NTREE (sizeof(tree) / sizeof(tree[0]))
+#define NTREE (ARRAY_SIZE(tree))
 
 /* When set, the CPU rate of the nginx worker, made larger than its
  * ancestors' (rates of a parent and a child are read at slightly different
@@ -64,7 +65,7 @@ static const struct node hybrid[] = {
 	{ "/t/x/y", 7, 6, 3, 1.0, 0 },
 	{ "/t/x/y/busy", 8, 7, 4, 1.0, 0 },
 };
-#define NHYBRID (sizeof(hybrid) / sizeof(hybrid[0]))
+#define NHYBRID (ARRAY_SIZE(hybrid))
 
 /* Which files make_tree_of gives each cgroup (the root never has
  * memory.current). */

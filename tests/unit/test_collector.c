@@ -62,18 +62,6 @@ static const struct cgroup_sample *find(const struct snapshot *s, const char *pa
 	return NULL;
 }
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* RLIMIT_NOFILE down to 1,100 (the collector keeps 512 of it for the
  * server), the old limits into *old to put back. */
 static void lower_nofile(struct rlimit *old)
@@ -111,7 +99,7 @@ static void test_churn(void **state)
 	/* A new cgroup appears, with its id = the directory's inode. */
 	snprintf(p, sizeof(p), "%s/workload/new", t->root);
 	assert_int_equal(mkdir(p, 0755), 0);
-	put(t->root, "workload/new/cpu.stat", "usage_usec 42\nuser_usec 40\nsystem_usec 2\n");
+	unit_put(t->root, "workload/new/cpu.stat", "usage_usec 42\nuser_usec 40\nsystem_usec 2\n");
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(collector_collect(c, &s), 0);
 	assert_int_equal(s->n, 3);
@@ -155,8 +143,8 @@ static void test_malformed(void **state)
 	struct snapshot *s;
 	const char *path = NULL;
 
-	put(t->root, "workload/cpu.stat", "usage_usec 12\nnr_periods oops\n");
-	put(t->root, "workload/memory.max", "");
+	unit_put(t->root, "workload/cpu.stat", "usage_usec 12\nnr_periods oops\n");
+	unit_put(t->root, "workload/memory.max", "");
 	assert_int_equal(collector_new(t->root, &c), 0);
 	assert_int_equal(collector_collect(c, &s), 0);
 	w = find(s, "/workload");
@@ -172,7 +160,7 @@ static void test_malformed(void **state)
 	assert_string_equal(path, "/workload");
 	snapshot_unref(s);
 	/* Counted again each cycle it stays broken; fixed, it is read again. */
-	put(t->root, "workload/cpu.stat", "usage_usec 12\n");
+	unit_put(t->root, "workload/cpu.stat", "usage_usec 12\n");
 	assert_int_equal(collector_collect(c, &s), 0);
 	assert_int_equal(s->stats.read_errors[F_CPU_STAT], 1);
 	assert_int_equal(s->stats.read_errors[F_MEMORY_MAX], 2);
@@ -333,7 +321,7 @@ static void test_fd_budget_below_cgroups(void **state)
 			snprintf(full, sizeof(full), "%s/%s", t->root, p);
 			assert_int_equal(mkdir(full, 0755), 0);
 			strcat(p, "/cpu.stat");
-			put(t->root, p, "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+			unit_put(t->root, p, "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
 		}
 	}
 	lower_nofile(&old);

@@ -19,6 +19,7 @@
 #include "unit.h"
 
 #include "top/http_get.h"
+#include "lib/macros.h"
 
 static void test_url(void **state)
 {
@@ -213,7 +214,7 @@ static void test_get(void **state)
 		{ "ab:c", "Authorization: Basic YWI6Yw==\r\n" },
 		{ "abc:de", "Authorization: Basic YWJjOmRl\r\n" },
 	};
-	for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(auths); i++) {
 		server_start(&s, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
 		snprintf(url, sizeof(url), "http://127.0.0.1:%s", s.port);
 		assert_int_equal(http_url_parse(url, &u), 0);

@@ -15,6 +15,7 @@
 #include "cgroupfs/identity.h"
 #include "json/json_identity.h"
 #include "prom/prom_info.h"
+#include "lib/macros.h"
 
 #define CID  "3f4e9c2d1b0a89786756453423120f1e2d3c4b5a69788796a5b4c3d2e1f00112"
 #define CID2 "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9"
@@ -46,7 +47,7 @@ static void check_all(const struct want *w, size_t n)
 		check(&w[i]);
 }
 
-#define CHECK_ALL(arr) check_all(arr, sizeof(arr) / sizeof(arr[0]))
+#define CHECK_ALL(arr) check_all(arr, ARRAY_SIZE(arr))
 
 static void test_systemd(void **state)
 {

@@ -18,6 +18,7 @@
 #include "collect/collector.h"
 #include "fixture.h"
 #include "json/json_snapshot.h"
+#include "lib/macros.h"
 
 static struct snapshot *collect(const char *root)
 {
@@ -302,7 +303,7 @@ static void test_writer_numbers(void **state)
 	char *text;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(doubles) / sizeof(doubles[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(doubles); i++)
 		assert_double_as_cjson(doubles[i]);
 	assert_double_as_cjson(NAN);
 	assert_double_as_cjson(INFINITY);
@@ -460,7 +461,7 @@ static void test_parse_hostile_numbers(void **state)
 	struct snapshot *s = NULL;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
 		assert_int_equal(json_parse_snapshot(refused[i], strlen(refused[i]), &s), -EINVAL);
 	assert_null(s);
 	assert_int_equal(json_parse_snapshot(psi, strlen(psi), &s), 0);

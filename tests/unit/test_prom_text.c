@@ -21,6 +21,7 @@
 #include "prom/prom_filter.h"
 #include "prom/prom_info.h"
 #include "prom/prom_text.h"
+#include "lib/macros.h"
 
 static char *escaped(const char *s, size_t len)
 {
@@ -137,7 +138,7 @@ static void make_tree(char *root, int n)
 			snprintf(dir, sizeof(dir), "%s/c%d", root, i);
 		if (i >= 0)
 			assert_int_equal(mkdir(dir, 0755), 0);
-		for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
 			char src[512], dst[512], buf[8192];
 			FILE *in, *out;
 			size_t len;
@@ -173,7 +174,7 @@ static void test_page_chunked(void **state)
 
 	(void)state;
 	make_tree(root, 100);
-	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(chunks); i++) {
 		struct cycle_opts o = { .compat = COMPAT_CADVISOR, .page_chunk = chunks[i] };
 		struct cgroup_filter_result res;
 		struct strbuf ref = {0};
@@ -223,26 +224,6 @@ static char *render_tree(const char *root, struct snapshot **ret)
 	assert_int_equal(zpage_text(&s->page, PAGE_ALL, &text, NULL), 0);
 	*ret = s;
 	return text;
-}
-
-static void assert_line(const char *page, const char *line)
-{
-	char *want;
-
-	assert_true(asprintf(&want, "\n%s\n", line) > 0);
-	if (!strstr(page, want))
-		fail_msg("missing line: %s", line);
-	free(want);
-}
-
-static void assert_no(const char *page, const char *prefix)
-{
-	char *want;
-
-	assert_true(asprintf(&want, "\n%s", prefix) > 0);
-	if (strstr(page, want))
-		fail_msg("unexpected series: %s", prefix);
-	free(want);
 }
 
 static void test_full_v2(void **state)
@@ -301,7 +282,7 @@ static void test_quota_cores(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char dir[] = "/tmp/cgscope-quota-XXXXXX", path[64];
 		struct snapshot *s;
 		FILE *f;

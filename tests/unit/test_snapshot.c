@@ -17,6 +17,7 @@
 #include "unit.h"
 
 #include "collect/snapshot.h"
+#include "lib/macros.h"
 
 /* What a gzip client does: inflate with the gzip header and trailer, which
  * zlib checks (CRC-32 and length), and nothing may follow the trailer. */
@@ -129,7 +130,7 @@ static void test_page_roundtrip(void **state)
 	const size_t chunks[] = { 256, 1000, 4096, 0 };
 
 	(void)state;
-	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(chunks); c++) {
 		for (int with_part = 0; with_part < 2; with_part++) {
 			struct strbuf ref = {0};
 			struct page_writer w;
@@ -174,7 +175,7 @@ static void test_page_reader_blocks(void **state)
 	size_t off = ref.len;
 	write_text(&w.sb, &ref, 2000, 4);
 	assert_int_equal(page_writer_finish(&w, &p), 0);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		for (int part = 0; part < PAGE_PARTS; part++) {
 			struct page_reader rd;
 			const char *want = ref.buf + (part ? off : 0);

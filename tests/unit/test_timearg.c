@@ -15,6 +15,7 @@
 #include "unit.h"
 
 #include "lib/timearg.h"
+#include "lib/macros.h"
 
 #define BERLIN "CET-1CEST,M3.5.0,M10.5.0/3"
 #define NEW_YORK "EST5EDT,M3.2.0,M11.1.0"
@@ -141,7 +142,7 @@ static void test_refused(void **state)
 	int64_t ms = 42;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int r = parse_time_arg(bad[i], NOW, &ms);
 
 		if (r != -EINVAL)

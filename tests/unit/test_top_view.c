@@ -431,18 +431,6 @@ static void test_frame_names(void **state)
 
 /* --- events --------------------------------------------------------------- */
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static const struct top_event *find_event(const struct top_events *ev, const char *type)
 {
 	const struct top_event *e;
@@ -478,9 +466,9 @@ static void test_events_diff(void **state)
 
 	/* An OOM kill, 12 throttled periods of 20, a memory.high breach, and a
 	 * new cgroup. */
-	put(root, "workload/memory.events",
+	unit_put(root, "workload/memory.events",
 	    "low 0\nhigh 330\nmax 53\noom 3\noom_kill 2\noom_group_kill 0\n");
-	put(root, "workload/cpu.stat",
+	unit_put(root, "workload/cpu.stat",
 	    "usage_usec 2621523\nuser_usec 187570\nsystem_usec 2433952\nnr_periods 309\n"
 	    "nr_throttled 263\nthrottled_usec 35376960\nnr_bursts 0\nburst_usec 0\n");
 	snprintf(p, sizeof(p), "%s/new", root);

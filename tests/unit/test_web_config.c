@@ -17,6 +17,7 @@
 #include "unit.h"
 
 #include "http/web_config.h"
+#include "lib/macros.h"
 
 /* A valid bcrypt hash of "s3cret", cost 4 (from Python's crypt). */
 #define HASH "$2b$04$fJ1f6YriF9p1rx7q1yRzmOhIppHdhgpMqziztduAIoTKk3hVfz5ma"
@@ -113,7 +114,7 @@ static void test_full_config(void **state)
 	/* Empty: neither TLS nor auth. So is a section left empty. */
 	static const char *const empty[] = { "", "---\n", "basic_auth_users:\n", "tls_server_config: ~\n" };
 
-	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++) {
 		assert_int_equal(parse(empty[i], &c, err, sizeof(err)), 0);
 		assert_false(c.tls);
 		assert_int_equal(c.nusers, 0);

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -35,5 +38,40 @@
 			skip();						\
 		}							\
 	} while (0)
+
+/* A page (Prometheus text) has this whole line. */
+static inline void assert_line(const char *page, const char *line)
+{
+	char *want;
+
+	assert_true(asprintf(&want, "\n%s\n", line) > 0);
+	if (!strstr(page, want))
+		fail_msg("missing line: %s", line);
+	free(want);
+}
+
+/* No line of the page starts with prefix. */
+static inline void assert_no(const char *page, const char *prefix)
+{
+	char *want;
+
+	assert_true(asprintf(&want, "\n%s", prefix) > 0);
+	if (strstr(page, want))
+		fail_msg("unexpected series: %s", prefix);
+	free(want);
+}
+
+/* Writes text to root/rel (a file of a test's own cgroup-like tree). */
+static inline void unit_put(const char *root, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
 
 #endif
