@@ -16,9 +16,8 @@ A real Prometheus (Debian's package) scrapes the agent as the kubelet is
 scraped by kube-prometheus (job="kubelet", metrics_path="/metrics/cadvisor",
 honor_labels) and evaluates kube-prometheus's own k8s.rules.container_*
 recording rule groups, unchanged, with a stand-in for kube-state-metrics'
-kube_pod_info. The rules come from the steering repository's shared/
-folder (shared/kube-prometheus/, copied unchanged from kube-prometheus with
-its license): third-party files are not committed to this repository.
+kube_pod_info. The rules are kube-prometheus's own file, copied unchanged
+with its license into tests/fixtures/kube-prometheus/.
 """
 import json
 import os
@@ -52,19 +51,11 @@ FIXTURES = os.path.join(ROOT, "tests", "fixtures", "runtime-state")
 
 
 def kube_prometheus_rules():
-    """kube-prometheus's PrometheusRule of the control plane, from shared/."""
-    candidates = [os.environ.get("CGSCOPE_KUBE_PROMETHEUS_DIR", ""),
-                  os.path.join(ROOT, "..", "shared", "kube-prometheus")]
-    for d in candidates:
-        f = os.path.join(d, "kubernetesControlPlane-prometheusRule.yaml")
-        if d and os.path.isfile(f):
-            return f
-    # Third-party data may not be committed here (docs/testing.md): without
-    # it this one case cannot run, and says so in pytest's summary; the
-    # scrape as job="kubelet" and every label it checks run regardless.
-    pytest.skip("kube-prometheus's kubernetesControlPlane-prometheusRule.yaml is not in "
-                "the steering repository's shared/kube-prometheus/ (looked in %s), nor "
-                "in CGSCOPE_KUBE_PROMETHEUS_DIR" % ", ".join(c for c in candidates if c))
+    """kube-prometheus's PrometheusRule of the control plane, copied unchanged
+    with its license into tests/fixtures/kube-prometheus/ (SOURCE says from
+    which commit)."""
+    return os.path.join(ROOT, "tests", "fixtures", "kube-prometheus",
+                        "kubernetesControlPlane-prometheusRule.yaml")
 
 
 def container_rule_groups():
