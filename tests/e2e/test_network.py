@@ -291,6 +291,59 @@ def test_veth_figures_are_the_interface_counters(cgtree, agent_factory, veth):
     assert figures(m, "/client")["tx_bytes"] >= n
 
 
+def test_veth_parallel_flows_are_counted_exactly(cgtree, agent_factory, veth):
+    """Eight flows at once from one cgroup to another, on two CPUs: senders
+    in process context and the ACKs and sends of softirqs add to the same
+    cgroup's counters on the same CPU, which must lose none of them
+    (plain adds with interrupts off where the kernel has
+    bpf_local_irq_save(), atomic adds before)."""
+    cgtree.mkdir("client")
+    cgtree.mkdir("server")
+    agent = net_agent(agent_factory, cgtree)
+    before = {side: veth.counters(side) for side in ("a", "b")}
+    n, flows = 2_000_000, 8
+    servers = [serve(cgtree, ("server",), veth.ADDR["b"], veth.ns["b"]) for _ in range(flows)]
+    clients = [Peer(cgtree, ("client",), ["client", veth.ADDR["b"], port, str(n)], veth.ns["a"])
+               for _, port in servers]
+    for cli, (srv, _) in zip(clients, servers):
+        c, s = cli.result(timeout=120), srv.result(timeout=120)
+        assert c["sent"] == s["received"] == n and c["sha256"] == s["sha256"], (c, s)
+    m = settled(agent, ["/", "/client", "/server"])
+    dev = {side: {k: v - before[side][k] for k, v in veth.counters(side).items()}
+           for side in ("a", "b")}
+    for cg, side in (("/client", "a"), ("/server", "b")):
+        f = figures(m, cg)
+        d = dev[side]
+        assert f["tx_packets"] == d["tx_packets"] and f["rx_packets"] == d["rx_packets"], (cg, f, d)
+        assert f["tx_bytes"] == d["tx_bytes"] - ETH_HLEN * d["tx_packets"], (cg, f, d)
+        assert f["rx_bytes"] == d["rx_bytes"] - ETH_HLEN * d["rx_packets"], (cg, f, d)
+
+
+def kernel_has_func(name):
+    r = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return f"FUNC '{name}' " in r.stdout
+
+
+def test_egress_adds_with_interrupts_off_where_the_kernel_can(cgtree, agent_factory):
+    """Where the kernel has bpf_local_irq_save() (6.14), the egress program
+    counts with interrupts off instead of with two locked adds a packet
+    (bpf/cgscope_events.bpf.c, net_count): what the loaded program calls."""
+    agent = net_agent(agent_factory, cgtree)
+    assert series(page(agent), "cgscope_bpf_hook_info", feature="network", hook="cgroup_skb") == 1
+    progs = {}
+    for link in cgroup_links(cgtree.ino()):
+        info = bpftool_json("prog", "show", "id", str(link["prog_id"]))
+        progs[info["name"]] = link["prog_id"]
+    assert sorted(progs) == ["cgskb_egress", "cgskb_ingress"], progs
+    r = subprocess.run(["bpftool", "prog", "dump", "xlated", "id", str(progs["cgskb_egress"])],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    calls = "call bpf_local_irq_save" in r.stdout and "call bpf_local_irq_restore" in r.stdout
+    assert calls == kernel_has_func("bpf_local_irq_save"), r.stdout[-2000:]
+
+
 def test_retransmits_are_the_sockets_own(cgtree, agent_factory, veth):
     """Frames from A go nowhere for a while, mid-transfer: the client's
     socket sends again what was not acknowledged."""
