@@ -29,6 +29,7 @@
 #include "events/event_decode.h"
 #include "events/hook.h"
 #include "kernel/kernel_btf.h"
+#include "lib/macros.h"
 #include "lib/privileges.h"
 #include "cgscope_events.skel.h"
 
@@ -189,7 +190,7 @@ const char *bpf_stage_name(enum bpf_stage s)
 		[BPF_STAGE_LOAD] = "load", [BPF_STAGE_ATTACH] = "attach",
 	};
 
-	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "";
+	return s < ARRAY_SIZE(names) ? names[s] : "";
 }
 
 void bpf_hooks_without_bpf(int err, struct bpf_hook *ret)

@@ -17,6 +17,7 @@
 
 #include "events/bpf_probe.h"
 #include "kernel/kernel_btf.h"
+#include "lib/macros.h"
 
 /* A section's answer, kept so that it is still given once the kernel's BTF
  * is released (bpf_probe_release_btf). */
@@ -50,8 +51,7 @@ static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type attach, __
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach,
 		    .attach_btf_id = btf_id);
-	int fd = bpf_prog_load(type, "cgscope_probe", "GPL", trivial,
-			       sizeof(trivial) / sizeof(trivial[0]), &o);
+	int fd = bpf_prog_load(type, "cgscope_probe", "GPL", trivial, ARRAY_SIZE(trivial), &o);
 
 	if (fd < 0)
 		return fd;
@@ -121,7 +121,7 @@ static const char *find_tracefs(void)
 	static const char *const dirs[] = { "/sys/kernel/debug/tracing", "/sys/kernel/tracing" };
 	char path[64];
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/events", dirs[i]);
 		if (access(path, F_OK) == 0)
 			return dirs[i];
@@ -348,7 +348,7 @@ static int probe_cgroup_skb(struct bpf_probe *p, const char *dir)
 	if (p->kind[CGSCOPE_HOOK_CGROUP_SKB] == 0) {
 		o.expected_attach_type = BPF_CGROUP_INET_INGRESS;
 		fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "cgscope_probe", "GPL", trivial,
-				   sizeof(trivial) / sizeof(trivial[0]), &o);
+				   ARRAY_SIZE(trivial), &o);
 		if (fd < 0) {
 			p->kind[CGSCOPE_HOOK_CGROUP_SKB] = fd;
 		} else {
@@ -384,7 +384,7 @@ static int probe_section(struct bpf_probe *p, const char *sec)
 	};
 
 	p->reason = NULL;
-	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(simple); i++) {
 		size_t n = strlen(simple[i].prefix);
 
 		if (!strncmp(sec, simple[i].prefix, n))
