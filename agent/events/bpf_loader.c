@@ -16,7 +16,6 @@
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,6 +28,7 @@
 #include "events/event_decode.h"
 #include "events/hook.h"
 #include "kernel/kernel_btf.h"
+#include "lib/clock.h"
 #include "lib/macros.h"
 #include "lib/privileges.h"
 #include "cgscope_events.skel.h"
@@ -592,14 +592,6 @@ static int open_cgroup(const char *root, struct bpf_loader *l)
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Names the cgroup of a record that came without its path, and keeps the
  * names table current with those that came with one. */
 static void name_cgroup(struct bpf_loader *l, struct cgscope_event *ev, int has_path)
@@ -613,7 +605,7 @@ static void name_cgroup(struct bpf_loader *l, struct cgscope_event *ev, int has_
 			cgroup_names_learn(l->names, ev->cgroup_id, ev->path);
 		return;
 	}
-	path = cgroup_names_get(l->names, ev->cgroup_id, mono_ms());
+	path = cgroup_names_get(l->names, ev->cgroup_id, (uint64_t)clock_ms(CLOCK_MONOTONIC));
 	if (path && strlen(path) < sizeof(ev->path)) {
 		memcpy(ev->path, path, strlen(path) + 1);
 	} else if (path) {

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "events/bpf_loader.h"
 #include "events/cgroup_counters.h"
 #include "events/event_source.h"
 #include "events/hook.h"
 #include "events/net_tree.h"
+#include "lib/clock.h"
 #include "lib/macros.h"
 
 _Static_assert(BPF_FEATURES <= EVENTS_MAX_HOOKS, "struct events_status has a hook per feature");
@@ -238,11 +238,9 @@ static void poll_event(struct event_source *es, const struct snapshot *s,
 		.throttled_ns = ns,
 		.flags = ns ? CGSCOPE_EVF_DURATION : 0,
 	};
-	struct timespec now;
 	const char *path = sample_path(s, c);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ev.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	ev.ts_ns = clock_ns(CLOCK_MONOTONIC);
 	if (strlen(path) >= sizeof(ev.path))
 		ev.flags |= CGSCOPE_EVF_PATH_TRUNCATED;
 	snprintf(ev.path, sizeof(ev.path), "%.*s", (int)sizeof(ev.path) - 1, path);
