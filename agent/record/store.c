@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "lib/fileio.h"
+#include "lib/macros.h"
 #include "record/bytes.h"
 #include "record/store.h"
 
@@ -770,8 +771,8 @@ static int seg_cmp(const void *a, const void *b)
 	const struct store_segment *x = a, *y = b;
 
 	if (x->generation != y->generation)
-		return x->generation < y->generation ? -1 : 1;
-	return x->created_ms < y->created_ms ? -1 : x->created_ms > y->created_ms;
+		return CMP(x->generation, y->generation);
+	return CMP(x->created_ms, y->created_ms);
 }
 
 int store_reader_open(const char *dir, struct store_reader **ret)
