@@ -78,23 +78,37 @@ static const struct btf_type *btf_resolve(const struct btf *btf, __u32 id)
 	return t;
 }
 
-static bool probe_mark_victim_task(const struct bpf_probe *p)
+/* The prototype of tracepoint TP as BPF programs see it (the function type
+ * behind the typedef btf_trace_TP); NULL when the kernel has no such
+ * tracepoint or its BTF says something else. params[0] of the prototype is
+ * the tracepoint's void *__data, params[1] its first argument. */
+static const struct btf_type *tp_proto(const struct bpf_probe *p, const char *tp)
 {
-	int id = btf_id(p, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	char name[96];
 	const struct btf_type *t;
-	const struct btf_param *params;
+	int id;
 
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf_id(p, name, BTF_KIND_TYPEDEF);
 	if (id < 0)
-		return true;	/* no such tracepoint: nothing reads the flag */
+		return NULL;
 	t = btf_resolve(p->btf, id);
 	if (!t || !btf_is_ptr(t))
-		return true;
+		return NULL;
 	t = btf_resolve(p->btf, t->type);
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* oom:mark_victim's first argument: a task_struct pointer since Linux 6.9,
+ * the pid before. Without the tracepoint (or its prototype) nothing reads
+ * the flag. */
+static bool probe_mark_victim_task(const struct bpf_probe *p)
+{
+	const struct btf_type *t = tp_proto(p, "mark_victim");
+
+	if (!t || btf_vlen(t) < 2)
 		return true;
-	/* params[0] is the tracepoint's void *__data, params[1] the first argument */
-	params = btf_params(t);
-	t = btf_resolve(p->btf, params[1].type);
+	t = btf_resolve(p->btf, btf_params(t)[1].type);
 	return t && btf_is_ptr(t);
 }
 
@@ -102,17 +116,9 @@ static bool probe_mark_victim_task(const struct bpf_probe *p)
  * skb, err) since. */
 static bool probe_retransmit_err(const struct bpf_probe *p)
 {
-	int id = btf_id(p, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
-	const struct btf_type *t;
+	const struct btf_type *t = tp_proto(p, "tcp_retransmit_skb");
 
-	if (id < 0)
-		return false;	/* no such tracepoint: nothing reads the flag */
-	t = btf_resolve(p->btf, id);
-	if (!t || !btf_is_ptr(t))
-		return false;
-	t = btf_resolve(p->btf, t->type);
-	/* params[0] is the tracepoint's void *__data */
-	return t && btf_is_func_proto(t) && btf_vlen(t) >= 4;
+	return t && btf_vlen(t) >= 4;
 }
 
 static const char *find_tracefs(void)

@@ -17,6 +17,7 @@
 
 #include "unit.h"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -306,6 +307,28 @@ static void test_prog_stats(void **state)
 	close(null);
 }
 
+/* What the probe reads from tracepoint prototypes in the kernel's BTF,
+ * against the kernel's release: oom:mark_victim passes its task since 6.9,
+ * tcp:tcp_retransmit_skb its err since 6.10. A reading of the wrong
+ * argument, or of a prototype not found, gives the other answer on one
+ * side of those releases. */
+static void test_tracepoint_prototypes(void **state)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0, v;
+	struct bpf_probe *p;
+
+	(void)state;
+	UNIT_NEED_ROOT();
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &major, &minor), 2);
+	v = major * 1000 + minor;
+	assert_int_equal(bpf_probe_new(&p), 0);
+	assert_int_equal(bpf_probe_mark_victim_has_task(p), v >= 6009);
+	assert_int_equal(bpf_probe_tcp_retransmit_has_err(p), v >= 6010);
+	bpf_probe_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +339,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_loader_tells_fallbacks_from_failures),
 		cmocka_unit_test(test_without_bpf),
 		cmocka_unit_test(test_prog_stats),
+		cmocka_unit_test(test_tracepoint_prototypes),
 	};
 
 	return UNIT_RUN("bpf_probe", tests, argc, argv);
