@@ -24,6 +24,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "iter_compat.bpf.h"
+#include "macros.bpf.h"
 #include "cgroup_iter.h"
 
 /* Every loop is unrolled: 6.1's verifier takes a loop whose head follows a
@@ -337,9 +338,9 @@ static __always_inline void read_memstat(void *memcg, struct cgiter_rec *r, stru
 		has_thp() ? ev61_thp() : -1, has_thp() ? ev61_thp() + 1 : -1,
 	};
 #undef ST
-	_Static_assert(sizeof(state_idx) / sizeof(int) == CGITER_MS_WORKINGSET_NODERECLAIM + 1,
+	_Static_assert(ARRAY_SIZE(state_idx) == CGITER_MS_WORKINGSET_NODERECLAIM + 1,
 		       "every state item has an index");
-	_Static_assert(sizeof(ev_idx) / sizeof(int) == CGITER_MS_NR - CGITER_MS_PGSCAN_KSWAPD,
+	_Static_assert(ARRAY_SIZE(ev_idx) == CGITER_MS_NR - CGITER_MS_PGSCAN_KSWAPD,
 		       "every event item has an index");
 
 	if (bpf_probe_read_kernel(&vm, sizeof(vm),
@@ -350,7 +351,7 @@ static __always_inline void read_memstat(void *memcg, struct cgiter_rec *r, stru
 		return;
 	}
 	#pragma unroll
-	for (int i = 0; i < (int)(sizeof(state_idx) / sizeof(int)); i++) {
+	for (int i = 0; i < (int)ARRAY_SIZE(state_idx); i++) {
 		__u32 k = (__u32)state_idx[i];
 		long v;
 
@@ -363,7 +364,7 @@ static __always_inline void read_memstat(void *memcg, struct cgiter_rec *r, stru
 		r->memstat[i] = v < 0 ? 0 : (__u64)v;
 	}
 	#pragma unroll
-	for (int i = 0; i < (int)(sizeof(ev_idx) / sizeof(int)); i++) {
+	for (int i = 0; i < (int)ARRAY_SIZE(ev_idx); i++) {
 		__u32 k = (__u32)ev_idx[i] + nstate;
 
 		if (ev_idx[i] < 0 || k >= SCRATCH_SIZE / 8) {

@@ -8,7 +8,6 @@
  * usually costs no real load at all. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -28,7 +26,10 @@
 #include "events/cgroup_names.h"
 #include "events/event_decode.h"
 #include "events/hook.h"
+#include "events/prog_stats.h"
 #include "kernel/kernel_btf.h"
+#include "lib/clock.h"
+#include "lib/macros.h"
 #include "lib/privileges.h"
 #include "cgscope_events.skel.h"
 
@@ -189,7 +190,7 @@ const char *bpf_stage_name(enum bpf_stage s)
 		[BPF_STAGE_LOAD] = "load", [BPF_STAGE_ATTACH] = "attach",
 	};
 
-	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "";
+	return s < ARRAY_SIZE(names) ? names[s] : "";
 }
 
 void bpf_hooks_without_bpf(int err, struct bpf_hook *ret)
@@ -593,14 +594,6 @@ static int open_cgroup(const char *root, struct bpf_loader *l)
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Names the cgroup of a record that came without its path, and keeps the
  * names table current with those that came with one. */
 static void name_cgroup(struct bpf_loader *l, struct cgscope_event *ev, int has_path)
@@ -614,7 +607,7 @@ static void name_cgroup(struct bpf_loader *l, struct cgscope_event *ev, int has_
 			cgroup_names_learn(l->names, ev->cgroup_id, ev->path);
 		return;
 	}
-	path = cgroup_names_get(l->names, ev->cgroup_id, mono_ms());
+	path = cgroup_names_get(l->names, ev->cgroup_id, (uint64_t)clock_ms(CLOCK_MONOTONIC));
 	if (path && strlen(path) < sizeof(ev->path)) {
 		memcpy(ev->path, path, strlen(path) + 1);
 	} else if (path) {
@@ -848,44 +841,6 @@ size_t bpf_loader_ringbuf_bytes(const struct bpf_loader *l)
 	return l->ringbuf_bytes;
 }
 
-/* The kernel's statistics of a program from /proc/self/fdinfo, which,
- * unlike BPF_OBJ_GET_INFO_BY_FD, still answers after the agent dropped its
- * privileges on kernels that refuse bpf() to unprivileged processes. */
-static int prog_fdinfo(int fd, struct bpf_prog_stat *st)
-{
-	char path[64], line[128];
-	int found = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		found += sscanf(line, "run_time_ns: %" SCNu64, &st->run_time_ns) == 1;
-		found += sscanf(line, "run_cnt: %" SCNu64, &st->run_cnt) == 1;
-		sscanf(line, "recursion_misses: %" SCNu64, &st->recursion_misses);
-	}
-	fclose(f);
-	return found == 2 ? 0 : -ENODATA;
-}
-
-static int prog_info(int fd, struct bpf_prog_stat *st)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	int r;
-
-	memset(&info, 0, sizeof(info));
-	r = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (r < 0)
-		return r;
-	st->run_time_ns = info.run_time_ns;
-	st->run_cnt = info.run_cnt;
-	st->recursion_misses = info.recursion_misses;
-	return 0;
-}
-
 int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret, size_t max)
 {
 	size_t n = 0;
@@ -895,17 +850,18 @@ int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret,
 
 		for (int p = 0; p < MAX_PROGS && n < max; p++) {
 			struct bpf_prog_stat *st = &ret[n];
-			int fd, r;
+			struct prog_stats ps;
+			int r;
 
 			if (!u->links[p])
 				continue;
-			memset(st, 0, sizeof(*st));
-			fd = bpf_program__fd(u->progs[p]);
-			r = prog_fdinfo(fd, st);
-			if (r < 0)
-				r = prog_info(fd, st);
+			r = prog_stats_read(bpf_program__fd(u->progs[p]), &ps);
 			if (r < 0)
 				return r;
+			memset(st, 0, sizeof(*st));
+			st->run_time_ns = ps.run_time_ns;
+			st->run_cnt = ps.run_cnt;
+			st->recursion_misses = ps.recursion_misses;
 			snprintf(st->name, sizeof(st->name), "%s", bpf_program__name(u->progs[p]));
 			st->feature = u->id;
 			n++;

@@ -17,6 +17,7 @@
 
 #include "events/bpf_probe.h"
 #include "kernel/kernel_btf.h"
+#include "lib/macros.h"
 
 /* A section's answer, kept so that it is still given once the kernel's BTF
  * is released (bpf_probe_release_btf). */
@@ -51,8 +52,7 @@ static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type attach, __
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach,
 		    .attach_btf_id = btf_id);
-	int fd = bpf_prog_load(type, "cgscope_probe", "GPL", trivial,
-			       sizeof(trivial) / sizeof(trivial[0]), &o);
+	int fd = bpf_prog_load(type, "cgscope_probe", "GPL", trivial, ARRAY_SIZE(trivial), &o);
 
 	if (fd < 0)
 		return fd;
@@ -79,23 +79,37 @@ static const struct btf_type *btf_resolve(const struct btf *btf, __u32 id)
 	return t;
 }
 
-static bool probe_mark_victim_task(const struct bpf_probe *p)
+/* The prototype of tracepoint TP as BPF programs see it (the function type
+ * behind the typedef btf_trace_TP); NULL when the kernel has no such
+ * tracepoint or its BTF says something else. params[0] of the prototype is
+ * the tracepoint's void *__data, params[1] its first argument. */
+static const struct btf_type *tp_proto(const struct bpf_probe *p, const char *tp)
 {
-	int id = btf_id(p, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	char name[96];
 	const struct btf_type *t;
-	const struct btf_param *params;
+	int id;
 
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf_id(p, name, BTF_KIND_TYPEDEF);
 	if (id < 0)
-		return true;	/* no such tracepoint: nothing reads the flag */
+		return NULL;
 	t = btf_resolve(p->btf, id);
 	if (!t || !btf_is_ptr(t))
-		return true;
+		return NULL;
 	t = btf_resolve(p->btf, t->type);
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* oom:mark_victim's first argument: a task_struct pointer since Linux 6.9,
+ * the pid before. Without the tracepoint (or its prototype) nothing reads
+ * the flag. */
+static bool probe_mark_victim_task(const struct bpf_probe *p)
+{
+	const struct btf_type *t = tp_proto(p, "mark_victim");
+
+	if (!t || btf_vlen(t) < 2)
 		return true;
-	/* params[0] is the tracepoint's void *__data, params[1] the first argument */
-	params = btf_params(t);
-	t = btf_resolve(p->btf, params[1].type);
+	t = btf_resolve(p->btf, btf_params(t)[1].type);
 	return t && btf_is_ptr(t);
 }
 
@@ -103,17 +117,9 @@ static bool probe_mark_victim_task(const struct bpf_probe *p)
  * skb, err) since. */
 static bool probe_retransmit_err(const struct bpf_probe *p)
 {
-	int id = btf_id(p, "btf_trace_tcp_retransmit_skb", BTF_KIND_TYPEDEF);
-	const struct btf_type *t;
+	const struct btf_type *t = tp_proto(p, "tcp_retransmit_skb");
 
-	if (id < 0)
-		return false;	/* no such tracepoint: nothing reads the flag */
-	t = btf_resolve(p->btf, id);
-	if (!t || !btf_is_ptr(t))
-		return false;
-	t = btf_resolve(p->btf, t->type);
-	/* params[0] is the tracepoint's void *__data */
-	return t && btf_is_func_proto(t) && btf_vlen(t) >= 4;
+	return t && btf_vlen(t) >= 4;
 }
 
 /* bpf_local_irq_save() and bpf_local_irq_restore() (Linux 6.14): kfuncs of
@@ -131,7 +137,7 @@ static const char *find_tracefs(void)
 	static const char *const dirs[] = { "/sys/kernel/debug/tracing", "/sys/kernel/tracing" };
 	char path[64];
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/events", dirs[i]);
 		if (access(path, F_OK) == 0)
 			return dirs[i];
@@ -364,7 +370,7 @@ static int probe_cgroup_skb(struct bpf_probe *p, const char *dir)
 	if (p->kind[CGSCOPE_HOOK_CGROUP_SKB] == 0) {
 		o.expected_attach_type = BPF_CGROUP_INET_INGRESS;
 		fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "cgscope_probe", "GPL", trivial,
-				   sizeof(trivial) / sizeof(trivial[0]), &o);
+				   ARRAY_SIZE(trivial), &o);
 		if (fd < 0) {
 			p->kind[CGSCOPE_HOOK_CGROUP_SKB] = fd;
 		} else {
@@ -400,7 +406,7 @@ static int probe_section(struct bpf_probe *p, const char *sec)
 	};
 
 	p->reason = NULL;
-	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(simple); i++) {
 		size_t n = strlen(simple[i].prefix);
 
 		if (!strncmp(sec, simple[i].prefix, n))

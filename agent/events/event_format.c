@@ -37,6 +37,7 @@
 
 #include "events/event_format.h"
 #include "events/hook.h"
+#include "lib/macros.h"
 #include "lib/utf8.h"
 
 static const char *const type_names[CGSCOPE_EV_TYPES] = {
@@ -70,7 +71,7 @@ const char *event_type_name(uint32_t type)
 
 const char *event_oom_scope_name(uint32_t scope)
 {
-	return scope < sizeof(scope_names) / sizeof(scope_names[0]) ? scope_names[scope] : "unknown";
+	return scope < ARRAY_SIZE(scope_names) ? scope_names[scope] : "unknown";
 }
 
 #define M(t) CGSCOPE_EV_MASK(CGSCOPE_EV_##t)
@@ -93,7 +94,7 @@ static int word_mask(const char *w, size_t n, uint32_t *ret)
 			*ret = CGSCOPE_EV_MASK(t);
 			return 0;
 		}
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
 		if (strlen(groups[i].name) == n && !strncmp(w, groups[i].name, n)) {
 			*ret = groups[i].mask;
 			return 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "events/event_ring.h"
+#include "lib/clock.h"
 
 struct event_ring {
 	pthread_mutex_t lock;
@@ -58,19 +59,11 @@ void event_ring_free(struct event_ring *r)
 	free(r);
 }
 
-static uint64_t ns_of(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t event_ring_push(struct event_ring *r, const struct cgscope_event *ev)
 {
 	/* The wall-clock time the event happened: now, minus how long ago it
 	 * happened by the monotonic clock. */
-	uint64_t mono = ns_of(CLOCK_MONOTONIC), wall = ns_of(CLOCK_REALTIME);
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC), wall = clock_ns(CLOCK_REALTIME);
 	uint64_t age = ev->ts_ns && ev->ts_ns <= mono ? mono - ev->ts_ns : 0;
 	struct event_ring_entry *e;
 	uint64_t seq;
@@ -155,15 +148,8 @@ int event_ring_wait(struct event_ring *r, uint64_t since, int timeout_ms)
 	struct timespec deadline;
 	int rc = 0, ret;
 
-	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-	}
+	if (timeout_ms >= 0)
+		deadline = ns_to_timespec(clock_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000);
 	pthread_mutex_lock(&r->lock);
 	r->waiters++;
 	while (!r->shutdown && r->last <= since && rc == 0)

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "events/bpf_loader.h"
 #include "events/cgroup_counters.h"
 #include "events/event_source.h"
 #include "events/hook.h"
 #include "events/net_tree.h"
+#include "lib/clock.h"
 #include "lib/macros.h"
 
 _Static_assert(BPF_FEATURES <= EVENTS_MAX_HOOKS, "struct events_status has a hook per feature");
@@ -238,11 +238,9 @@ static void poll_event(struct event_source *es, const struct snapshot *s,
 		.throttled_ns = ns,
 		.flags = ns ? CGSCOPE_EVF_DURATION : 0,
 	};
-	struct timespec now;
 	const char *path = sample_path(s, c);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ev.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	ev.ts_ns = clock_ns(CLOCK_MONOTONIC);
 	if (strlen(path) >= sizeof(ev.path))
 		ev.flags |= CGSCOPE_EVF_PATH_TRUNCATED;
 	snprintf(ev.path, sizeof(ev.path), "%.*s", (int)sizeof(ev.path) - 1, path);
@@ -266,6 +264,20 @@ static void failed_list(const struct bpf_hook *hooks, size_t n, char *buf, size_
 						bpf_feature_name(hooks[i].feature));
 			sep = ", ";
 		}
+}
+
+/* What the status says of a per-cgroup counter table (the events' or the
+ * network's): its slots, those a cgroup holds now, and the counts it could
+ * not make for want of one. */
+static void counters_status(const struct cgroup_counters *c, uint64_t *ret_slots,
+			    uint64_t *ret_used, uint64_t *ret_unslotted)
+{
+	struct cgc_stat cs;
+
+	cgroup_counters_stat(c, &cs);
+	*ret_slots = cgroup_counters_slots(c);
+	*ret_used = cs.allocated - cs.released;
+	*ret_unslotted = cs.unslotted;
 }
 
 static void fill_status(struct event_source *es, struct events_status *st)
@@ -307,26 +319,14 @@ static void fill_status(struct event_source *es, struct events_status *st)
 		st->progs[i].run_cnt = progs[i].run_cnt;
 	}
 	st->lost = es->bpf ? bpf_loader_lost(es->bpf) : 0;
-	if (es->bpf && bpf_loader_counters(es->bpf)) {
-		struct cgroup_counters *cc = bpf_loader_counters(es->bpf);
-		struct cgc_stat cs;
-
-		cgroup_counters_stat(cc, &cs);
-		st->counter_slots = cgroup_counters_slots(cc);
-		st->counter_slots_used = cs.allocated - cs.released;
-		st->counter_unslotted = cs.unslotted;
-	}
+	if (es->bpf && bpf_loader_counters(es->bpf))
+		counters_status(bpf_loader_counters(es->bpf), &st->counter_slots,
+				&st->counter_slots_used, &st->counter_unslotted);
 	st->ring_capacity = event_ring_capacity(es->ring);
 	event_ring_bounds(es->ring, &first, &st->ring_last_seq);
-	if (es->bpf && bpf_loader_net_counters(es->bpf)) {
-		struct cgroup_counters *nc = bpf_loader_net_counters(es->bpf);
-		struct cgc_stat cs;
-
-		cgroup_counters_stat(nc, &cs);
-		st->net_slots = cgroup_counters_slots(nc);
-		st->net_slots_used = cs.allocated - cs.released;
-		st->net_unslotted = cs.unslotted;
-	}
+	if (es->bpf && bpf_loader_net_counters(es->bpf))
+		counters_status(bpf_loader_net_counters(es->bpf), &st->net_slots,
+				&st->net_slots_used, &st->net_unslotted);
 	st->network = hook_of(es, BPF_FEATURE_NETWORK)->state == BPF_FEATURE_HOOKED;
 	st->tcp_retransmits = st->network &&
 			      hook_of(es, BPF_FEATURE_TCP_RETRANSMIT)->state == BPF_FEATURE_HOOKED;

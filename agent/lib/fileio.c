@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -81,4 +82,37 @@ int write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* pread_all and pwrite_all: one loop, which differs only in the call and in
+ * what a call that moved nothing means (the end of the file for a read; for
+ * a write, nothing more will go). p is written only by pread, into the
+ * caller's own non-const buffer. */
+static int at_all(int fd, const char *p, size_t n, uint64_t off, bool is_write)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = is_write ? pwrite(fd, p + done, n - done, (off_t)(off + done))
+				     : pread(fd, (char *)p + done, n - done, (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return is_write ? -EIO : -ENODATA;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	return at_all(fd, p, n, off, false);
+}
+
+int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	return at_all(fd, p, n, off, true);
 }

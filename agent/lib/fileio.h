@@ -5,6 +5,7 @@
 #define CGSCOPE_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The whole of the regular file open at fd (read from where fd stands; fd
  * stays open), at most max bytes, in a malloc'd buffer with a NUL after it
@@ -18,5 +19,15 @@ int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Writes all n bytes, again after a short write or EINTR. 0, or -errno (-EIO
  * when write() wrote nothing). Async-signal-safe: write() only. */
 int write_all(int fd, const void *p, size_t n);
+
+/* Reads all n bytes at offset off (the file offset does not move), again
+ * after a short read or EINTR. 0, -ENODATA when the file ends before n
+ * bytes, or -errno. */
+int pread_all(int fd, void *p, size_t n, uint64_t off);
+
+/* Writes all n bytes at offset off (the file offset does not move), again
+ * after a short write or EINTR. 0, or -errno (-EIO when pwrite() wrote
+ * nothing). */
+int pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 
 #endif

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "lib/fileio.h"
+#include "lib/macros.h"
 #include "record/bytes.h"
 #include "record/store.h"
 
@@ -29,42 +31,6 @@ static uint32_t crc_of(const uint8_t *p, size_t n)
 static void slot_name(char *buf, size_t size, unsigned slot, const char *ext)
 {
 	snprintf(buf, size, "seg-%02u.%s", slot, ext);
-}
-
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 static int file_size(int fd, uint64_t *ret)
@@ -805,8 +771,8 @@ static int seg_cmp(const void *a, const void *b)
 	const struct store_segment *x = a, *y = b;
 
 	if (x->generation != y->generation)
-		return x->generation < y->generation ? -1 : 1;
-	return x->created_ms < y->created_ms ? -1 : x->created_ms > y->created_ms;
+		return CMP(x->generation, y->generation);
+	return CMP(x->created_ms, y->created_ms);
 }
 
 int store_reader_open(const char *dir, struct store_reader **ret)

@@ -96,16 +96,17 @@ $(BENCH_DIR)/migrate: tests/bench/migrate.c | $(BENCH_DIR)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $<
 
 # What the network programs cost a packet: an empty program beside them,
-# and test runs (libbpf).
-$(BENCH_DIR)/netcost: tests/bench/netcost.c | $(BENCH_DIR)
+# and test runs (libbpf; the programs' statistics read as the loader reads
+# its own, agent/events/prog_stats.c).
+$(BENCH_DIR)/netcost: tests/bench/netcost.c $(BUILD)/obj/agent/events/prog_stats.o | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(BUILD)/obj/agent/events/prog_stats.o $(LDLIBS)
 
 # What the statistics charge an empty program on the events programs'
-# tracepoints (libbpf).
-$(BENCH_DIR)/evcost: tests/bench/evcost.c | $(BENCH_DIR)
+# tracepoints (libbpf; statistics as for netcost).
+$(BENCH_DIR)/evcost: tests/bench/evcost.c $(BUILD)/obj/agent/events/prog_stats.o | $(BENCH_DIR)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -o $@ $< $(BUILD)/obj/agent/events/prog_stats.o $(LDLIBS)
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@

@@ -24,6 +24,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "events/prog_stats.h"
+
 #define MAX_TPS 8
 
 /* r0 = 0; exit */
@@ -56,23 +58,11 @@ static int load_empty(const char *tp)
 	return fd;
 }
 
-static int stats(int fd, uint64_t *run_time_ns, uint64_t *run_cnt)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int r = bpf_obj_get_info_by_fd(fd, &info, &len);
-
-	if (r < 0)
-		return r;
-	*run_time_ns = info.run_time_ns;
-	*run_cnt = info.run_cnt;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	int fds[MAX_TPS], n = argc - 2;
-	uint64_t t, c;
+	struct prog_stats st;
+	int r;
 	char buf[64];
 
 	if (argc < 3 || strcmp(argv[1], "empty") || n > MAX_TPS) {
@@ -90,12 +80,13 @@ int main(int argc, char **argv)
 		return 1;
 	printf("{");
 	for (int i = 0; i < n; i++) {
-		if (stats(fds[i], &t, &c) < 0) {
-			fprintf(stderr, "evcost: %s: statistics: %s\n", argv[i + 2], strerror(errno));
+		r = prog_stats_read(fds[i], &st);
+		if (r < 0) {
+			fprintf(stderr, "evcost: %s: statistics: %s\n", argv[i + 2], strerror(-r));
 			return 1;
 		}
 		printf("%s\"%s\": {\"run_time_ns\": %" PRIu64 ", \"run_cnt\": %" PRIu64 "}",
-		       i ? ", " : "", argv[i + 2], t, c);
+		       i ? ", " : "", argv[i + 2], st.run_time_ns, st.run_cnt);
 	}
 	printf("}\n");
 	return 0;	/* the programs and their attachments go with the process */

@@ -32,6 +32,8 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include "events/prog_stats.h"
+
 /* r0 = 1; exit */
 static const struct bpf_insn pass[] = {
 	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
@@ -48,28 +50,10 @@ static int load_empty(enum bpf_attach_type at)
 	return fd;
 }
 
-static int stats(int fd, uint64_t *run_time_ns, uint64_t *run_cnt)
-{
-	char path[64], line[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	*run_time_ns = *run_cnt = 0;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "run_time_ns: %" SCNu64, run_time_ns);
-		sscanf(line, "run_cnt: %" SCNu64, run_cnt);
-	}
-	fclose(f);
-	return 0;
-}
-
 static int cmd_empty(const char *dir)
 {
 	int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), in, eg;
-	uint64_t t[2], n[2];
+	struct prog_stats st[2];
 	char buf[64];
 
 	if (cg < 0) {
@@ -89,11 +73,11 @@ static int cmd_empty(const char *dir)
 	fflush(stdout);
 	if (!fgets(buf, sizeof(buf), stdin) && ferror(stdin))
 		return 1;
-	if (stats(in, &t[0], &n[0]) < 0 || stats(eg, &t[1], &n[1]) < 0)
+	if (prog_stats_read(in, &st[0]) < 0 || prog_stats_read(eg, &st[1]) < 0)
 		return 1;
 	printf("{\"ingress\": {\"run_time_ns\": %" PRIu64 ", \"run_cnt\": %" PRIu64 "}, "
 	       "\"egress\": {\"run_time_ns\": %" PRIu64 ", \"run_cnt\": %" PRIu64 "}}\n",
-	       t[0], n[0], t[1], n[1]);
+	       st[0].run_time_ns, st[0].run_cnt, st[1].run_time_ns, st[1].run_cnt);
 	return 0;	/* the links go with the process */
 }
 

@@ -3,8 +3,10 @@
  * as make test runs): answers stay the same once the kernel's BTF is
  * released, and a section not asked before is refused, saying why. Also
  * what every BPF user shares: the one table of hook names, libbpf's
- * messages as lines, and the loader's account of each feature. */
+ * messages as lines, the loader's account of each feature, and a program's
+ * run statistics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,13 +17,19 @@
 
 #include "unit.h"
 
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "events/bpf_loader.h"
 #include "events/bpf_probe.h"
 #include "events/hook.h"
+#include "events/prog_stats.h"
 #include "kernel/kernel_btf.h"
+#include "lib/macros.h"
 
 static void test_answers_outlive_the_btf(void **state)
 {
@@ -32,14 +40,14 @@ static void test_answers_outlive_the_btf(void **state)
 		"fentry/no_such_function_here",
 		"iter/task",
 	};
-	int before[sizeof(secs) / sizeof(secs[0])];
-	const char *why[sizeof(secs) / sizeof(secs[0])];
+	int before[ARRAY_SIZE(secs)];
+	const char *why[ARRAY_SIZE(secs)];
 	struct bpf_probe *p;
 
 	(void)state;
 	UNIT_NEED_ROOT();
 	assert_int_equal(bpf_probe_new(&p), 0);
-	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
 		before[i] = bpf_probe_section(p, secs[i]);
 		why[i] = bpf_probe_reason(p);
 	}
@@ -52,7 +60,7 @@ static void test_answers_outlive_the_btf(void **state)
 	assert_int_equal(before[4], 0);
 
 	bpf_probe_release_btf(p);
-	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
 		assert_int_equal(bpf_probe_section(p, secs[i]), before[i]);
 		assert_ptr_equal(bpf_probe_reason(p), why[i]);
 	}
@@ -73,7 +81,7 @@ static void test_hook_names(void **state)
 
 	(void)state;
 	/* One name per kind, in the record's numbering, and back. */
-	assert_int_equal(sizeof(names) / sizeof(names[0]), CGSCOPE_HOOKS);
+	assert_int_equal(ARRAY_SIZE(names), CGSCOPE_HOOKS);
 	for (uint32_t k = 0; k < CGSCOPE_HOOKS; k++) {
 		assert_string_equal(hook_name(k), names[k]);
 		assert_int_equal(hook_parse(names[k], &h), 0);
@@ -254,6 +262,73 @@ static void test_without_bpf(void **state)
 		assert_int_equal(h[f].state, BPF_FEATURE_UNAVAILABLE);
 }
 
+/* The statistics the loader reports and the benchmark measures by: as many
+ * runs as the program ran (BPF_PROG_TEST_RUN counts while the kernel keeps
+ * statistics), the same figures as BPF_OBJ_GET_INFO_BY_FD gives, and the
+ * error of a descriptor that is no program. */
+static void test_prog_stats(void **state)
+{
+	static const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = 7);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	struct prog_stats st;
+	int stats_fd, fd, null;
+
+	(void)state;
+	UNIT_NEED_ROOT();
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	assert_true(stats_fd >= 0);
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "test_stats", "GPL", ret0,
+			   ARRAY_SIZE(ret0), NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(prog_stats_read(fd, &st), 0);
+	assert_int_equal(st.run_cnt, 0);
+	assert_int_equal(st.run_time_ns, 0);
+	assert_int_equal(bpf_prog_test_run_opts(fd, &run), 0);
+	assert_int_equal(prog_stats_read(fd, &st), 0);
+	assert_int_equal(st.run_cnt, 7);
+	assert_int_equal(st.recursion_misses, 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	assert_int_equal(st.run_cnt, info.run_cnt);
+	assert_int_equal(st.run_time_ns, info.run_time_ns);
+	close(fd);
+	close(stats_fd);
+	/* not a BPF program: neither way answers */
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(null >= 0);
+	assert_true(prog_stats_read(null, &st) < 0);
+	close(null);
+}
+
+/* What the probe reads from tracepoint prototypes in the kernel's BTF,
+ * against the kernel's release: oom:mark_victim passes its task since 6.9,
+ * tcp:tcp_retransmit_skb its err since 6.10. A reading of the wrong
+ * argument, or of a prototype not found, gives the other answer on one
+ * side of those releases. */
+static void test_tracepoint_prototypes(void **state)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0, v;
+	struct bpf_probe *p;
+
+	(void)state;
+	UNIT_NEED_ROOT();
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &major, &minor), 2);
+	v = major * 1000 + minor;
+	assert_int_equal(bpf_probe_new(&p), 0);
+	assert_int_equal(bpf_probe_mark_victim_has_task(p), v >= 6009);
+	assert_int_equal(bpf_probe_tcp_retransmit_has_err(p), v >= 6010);
+	bpf_probe_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +338,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_open_opts_name_the_kernel_btf),
 		cmocka_unit_test(test_loader_tells_fallbacks_from_failures),
 		cmocka_unit_test(test_without_bpf),
+		cmocka_unit_test(test_prog_stats),
+		cmocka_unit_test(test_tracepoint_prototypes),
 	};
 
 	return UNIT_RUN("bpf_probe", tests, argc, argv);

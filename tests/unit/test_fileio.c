@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* lib/fileio.h: the one read-a-whole-file (web config, TLS files, container
- * runtime state) and the one write loop (top's terminal, export). The limit
+ * runtime state), the one write loop (top's terminal, export) and the
+ * recorder's reads and writes at an offset (pread_all, pwrite_all). The limit
  * is exact: web_config's own copy let files of up to 8 MiB through while
  * saying 4 MiB. */
 #include <errno.h>
@@ -161,6 +162,42 @@ static void test_write_all_errors(void **state)
 	assert_int_equal(write_all(-1, "", 0), 0);	/* nothing to write */
 }
 
+/* The recorder's reads and writes at an offset (record/store.c): all of it
+ * or an error, the file's own offset left where it was, and a file that
+ * ends early an error of its own, never a short buffer taken for whole. */
+static void test_pread_pwrite_all(void **state)
+{
+	char path[96], buf[32];
+	struct dir d;
+	int fd, p[2];
+
+	(void)state;
+	dir_make(&d);
+	snprintf(path, sizeof(path), "%s/f", d.path);
+	make_file(path, 26);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 3, SEEK_SET), 3);
+	assert_int_equal(pwrite_all(fd, "XYZ", 3, 24), 0);	/* past the end: grows */
+	assert_int_equal(pread_all(fd, buf, 5, 22), 0);
+	assert_memory_equal(buf, "wxXYZ", 5);
+	assert_int_equal(pread_all(fd, buf, 27, 0), 0);
+	assert_memory_equal(buf, "abcdefghijklmnopqrstuvwxXYZ", 27);
+	assert_int_equal(pread_all(fd, buf, 2, 26), -ENODATA);	/* one byte, then the end */
+	assert_int_equal(pread_all(fd, buf, 1, 27), -ENODATA);
+	assert_int_equal(pread_all(fd, buf, 0, 1000), 0);	/* nothing to read */
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 3);
+	close(fd);
+	assert_int_equal(pread_all(-1, buf, 1, 0), -EBADF);
+	assert_int_equal(pwrite_all(-1, "x", 1, 0), -EBADF);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pwrite_all(p[1], "x", 1, 0), -ESPIPE);
+	assert_int_equal(pread_all(p[0], buf, 1, 0), -ESPIPE);
+	close(p[0]);
+	close(p[1]);
+	dir_remove(&d);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +206,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_limit_past_stat_size),
 		cmocka_unit_test(test_not_files),
 		cmocka_unit_test(test_write_all_errors),
+		cmocka_unit_test(test_pread_pwrite_all),
 	};
 
 	return UNIT_RUN("fileio", tests, argc, argv);
