@@ -67,7 +67,7 @@ struct agent_flags {
 	const char *listen_address, *metrics_path, *web_config_file;
 	uint64_t max_connections, max_connections_per_ip, connection_memory;
 	uint64_t idle_timeout_ms, request_timeout_ms;
-	bool no_bpf;
+	bool no_bpf, events_populated;
 	uint64_t ringbuf_bytes, events_ring_size, net_slots;
 	const char *user;
 	const char *record_dir;
@@ -248,6 +248,11 @@ static const struct flag agent_flags[] = {
 	{ .name = "events.ring-size", .arg = "N", .def = "4096",
 	  .parse = flag_uint, .off = F(events_ring_size), .min = 1, .max = 10000000,
 	  .want = "a whole number from 1", .help = "recent events kept for /api/v1/events" },
+	{ .name = "events.populated", .parse = flag_switch, .off = F(events_populated),
+	  .help = "also record populated flips (cgroup.events going 0 to 1 and back, two per "
+		  "move of a cgroup's only process) as events, for /api/v1/events, the stream and "
+		  "the recorder: a ring record per flip. Off, their hook is not attached and the "
+		  "flips cost the kernel nothing; the cgroup_populated gauge is there either way" },
 
 	FLAG_SECTION("Flight recorder (docs/recording.md):"),
 	{ .name = "record.dir", .arg = "DIR", .def = "/var/lib/cgscope", .parse = parse_record_dir,
@@ -740,6 +745,8 @@ static void configure(const struct agent_flags *a, struct agent_config *cfg)
 		.bpf = !a->no_bpf,
 		.ringbuf_bytes = a->ringbuf_bytes,
 		.ring_capacity = a->events_ring_size,
+		.type_mask = a->events_populated ? CGSCOPE_EV_MASK_ALL :
+			     CGSCOPE_EV_MASK_ALL & ~CGSCOPE_EV_MASK(CGSCOPE_EV_POPULATED),
 		/* the tree watched: set once the root is resolved */
 		.network = metric_groups_on(&a->groups, MG_NETWORK),
 		.net_slots = (uint32_t)a->net_slots,

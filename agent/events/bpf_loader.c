@@ -39,6 +39,9 @@
 struct prog_ref {
 	const char *name;		/* the function's name in the .bpf.c */
 	bool optional;			/* the feature works without it */
+	uint32_t only_for;		/* loaded only when one of these types is
+					   wanted (its records are all it makes); 0:
+					   whenever the feature is */
 };
 
 struct variant {
@@ -58,8 +61,10 @@ struct feature {
 };
 
 #define T(t) CGSCOPE_EV_MASK(CGSCOPE_EV_##t)
-#define REQ(p) { p, false }
-#define OPT(p) { p, true }
+#define REQ(p) { p, false, 0 }
+#define OPT(p) { p, true, 0 }
+/* Required when its types are wanted, not loaded (so never run) otherwise. */
+#define FOR(p, types) { p, false, types }
 
 /* Indexed by enum bpf_feature, which is also the order of loading. */
 static const struct feature features[BPF_FEATURES] = {
@@ -102,13 +107,13 @@ static const struct feature features[BPF_FEATURES] = {
 		.variants = {
 			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
 						 REQ("tpbtf_cgroup_notify_frozen"),
-						 REQ("tpbtf_cgroup_notify_populated") } },
+						 FOR("tpbtf_cgroup_notify_populated", T(POPULATED)) } },
 			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
 						 REQ("rawtp_cgroup_notify_frozen"),
-						 REQ("rawtp_cgroup_notify_populated") } },
+						 FOR("rawtp_cgroup_notify_populated", T(POPULATED)) } },
 			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
 						     REQ("tp_cgroup_notify_frozen"),
-						     REQ("tp_cgroup_notify_populated") } },
+						     FOR("tp_cgroup_notify_populated", T(POPULATED)) } },
 		},
 	},
 	[BPF_FEATURE_OOM] = {
@@ -177,6 +182,7 @@ static const struct feature features[BPF_FEATURES] = {
 #undef T
 #undef REQ
 #undef OPT
+#undef FOR
 
 const char *bpf_feature_name(enum bpf_feature f)
 {
@@ -400,6 +406,11 @@ static int try_variant(struct bpf_loader *l, struct bpf_probe *probe, const stru
 	if (!u->skel)
 		return errno ? -errno : -ENOMEM;
 	for (int i = 0; i < MAX_PROGS && v->progs[i].name; i++) {
+		/* A program whose every record is masked out would run for
+		 * nothing: a populated flip, two per move of a cgroup's only
+		 * process, would cost a run of an empty program. */
+		if (v->progs[i].only_for && !(v->progs[i].only_for & l->type_mask))
+			continue;
 		prog = bpf_object__find_program_by_name(u->skel->obj, v->progs[i].name);
 		if (!prog) {
 			r = -ENOENT;

@@ -37,7 +37,9 @@ struct bpf_loader;
 struct bpf_loader_opts {
 	size_t ringbuf_bytes;		/* 0: 1 MiB; rounded up to a power of two >= a page */
 	uint32_t type_mask;		/* CGSCOPE_EV_MASK() of the types wanted; 0: all.
-					   Features with no wanted type are not loaded. */
+					   Features with no wanted type are not loaded,
+					   nor programs that only make unwanted records
+					   (populated flips). */
 	uint32_t deny_hooks;		/* 1u << enum cgscope_hook never to use */
 	size_t proc_map_entries;	/* processes whose cgroup is remembered for the
 					   source of migrations; 0: 16384 */

@@ -152,6 +152,7 @@ int event_source_start(const struct event_source_opts *opts, struct event_source
 {
 	struct event_source *es = calloc(1, sizeof(*es));
 	struct bpf_loader_opts bo = { .ringbuf_bytes = opts->ringbuf_bytes, .counters = true,
+				      .type_mask = opts->type_mask,
 				      .counter_slots = opts->counter_slots,
 				      .network = opts->network, .cgroup_root = opts->cgroup_root,
 				      .net_slots = opts->net_slots };

@@ -18,6 +18,10 @@ struct event_source_opts {
 	bool bpf;			/* false: poll-derived events only */
 	size_t ringbuf_bytes;		/* the BPF ring buffer; 0: the loader's default */
 	size_t ring_capacity;		/* recent events kept for readers */
+	/* CGSCOPE_EV_MASK() of the BPF record types wanted; 0: all. The
+	 * kernel counts whatever this says: a type left out costs its ring
+	 * records (and, for populated, its hook), never a count. */
+	uint32_t type_mask;
 	uint32_t counter_slots;		/* cgroups the kernel counts at once; 0: 16384 */
 	/* Network traffic per cgroup: cgroup_skb programs attached to
 	 * cgroup_root, the tree the agent watches. */

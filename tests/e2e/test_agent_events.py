@@ -171,6 +171,37 @@ def test_sse_stream_and_resume(cgtree, agent_factory):
     assert agent.get("/healthz").startswith("ok")
 
 
+@pytest.mark.parametrize("asked", [False, True], ids=["default", "events.populated"])
+def test_populated_flips_only_when_asked(cgtree, agent_factory, asked):
+    """A populated flip costs a ring record (about 130 ns of kernel time):
+    the agent records them only with --events.populated. Either way the
+    migrations that flipped the cgroup are recorded and counted."""
+    agent = agent_factory("--interval=200ms", BIG_RING, *(["--events.populated"] if asked else []))
+    cgtree.mkdir("p")
+    ino = cgtree.ino("p")
+    child = cgtree.spawn(SLEEP, "p")            # populated 0 -> 1
+    cgtree.move(child.pid)                      # out: populated 1 -> 0
+    child.kill()
+    child.wait()
+    assert wait_for(lambda: "populated 0" in open(os.path.join(cgtree.path, "p", "cgroup.events")).read())
+    cgtree.mkdir("after")                       # recorded after every flip above
+    after = cgtree.ino("after")
+    assert wait_for(lambda: events_of(agent, {after}, "mkdir")), "mkdir not recorded"
+    moves = events_of(agent, {ino}, "migration")
+    assert len(moves) == 2, moves
+    flips = [(e["populated"]) for e in events_of(agent, {ino}, "populated")]
+    m = metrics(agent)
+    if asked:
+        assert wait_for(lambda: [e["populated"] for e in events_of(agent, {ino}, "populated")]
+                        == [True, False]), flips
+        assert series(m, "cgscope_bpf_events_total", type="populated") >= 2
+    else:
+        assert flips == []
+        assert not series(m, "cgscope_bpf_events_total", type="populated")
+    assert wait_for(lambda: series(metrics(agent), "cgroup_migrations_out_total",
+                                   cgroup=cgtree.rel("p")) == 1)
+
+
 def test_no_bpf_is_poll_only(agent_factory):
     agent = agent_factory("--no-bpf")
     m = metrics(agent)
