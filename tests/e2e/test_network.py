@@ -266,6 +266,18 @@ def test_tcp_between_two_cgroups(addr, cgtree, agent_factory):
     assert net["own"]["receive_bytes"] == 0 and net["own"]["transmit_bytes"] == 0
 
 
+def assert_each_side_is_its_interface(m, dev):
+    """The client's cgroup is veth side a, the server's side b, packet for
+    packet: veth counts the frame, Ethernet header (14 bytes) included;
+    cgscope the IP packet."""
+    for cg, side in (("/client", "a"), ("/server", "b")):
+        f = figures(m, cg)
+        d = dev[side]
+        assert f["tx_packets"] == d["tx_packets"] and f["rx_packets"] == d["rx_packets"], (cg, f, d)
+        assert f["tx_bytes"] == d["tx_bytes"] - ETH_HLEN * d["tx_packets"], (cg, f, d)
+        assert f["rx_bytes"] == d["rx_bytes"] - ETH_HLEN * d["rx_packets"], (cg, f, d)
+
+
 def test_veth_figures_are_the_interface_counters(cgtree, agent_factory, veth):
     cgtree.mkdir("client")
     cgtree.mkdir("server")
@@ -276,14 +288,8 @@ def test_veth_figures_are_the_interface_counters(cgtree, agent_factory, veth):
     m = settled(agent, ["/", "/client", "/server"])
     dev = {side: {k: v - before[side][k] for k, v in veth.counters(side).items()}
            for side in ("a", "b")}
-    # veth counts the frame, Ethernet header (14 bytes) included; cgscope the
-    # IP packet. Nothing else crossed the link: the same packets, each side.
-    for cg, side in (("/client", "a"), ("/server", "b")):
-        f = figures(m, cg)
-        d = dev[side]
-        assert f["tx_packets"] == d["tx_packets"] and f["rx_packets"] == d["rx_packets"], (cg, f, d)
-        assert f["tx_bytes"] == d["tx_bytes"] - ETH_HLEN * d["tx_packets"], (cg, f, d)
-        assert f["rx_bytes"] == d["rx_bytes"] - ETH_HLEN * d["rx_packets"], (cg, f, d)
+    # Nothing else crossed the link: the same packets, each side.
+    assert_each_side_is_its_interface(m, dev)
     # The sum over every cgroup (the root's figure) is both sides' together.
     root = figures(m, "/")
     assert root["tx_packets"] == dev["a"]["tx_packets"] + dev["b"]["tx_packets"]
@@ -311,12 +317,7 @@ def test_veth_parallel_flows_are_counted_exactly(cgtree, agent_factory, veth):
     m = settled(agent, ["/", "/client", "/server"])
     dev = {side: {k: v - before[side][k] for k, v in veth.counters(side).items()}
            for side in ("a", "b")}
-    for cg, side in (("/client", "a"), ("/server", "b")):
-        f = figures(m, cg)
-        d = dev[side]
-        assert f["tx_packets"] == d["tx_packets"] and f["rx_packets"] == d["rx_packets"], (cg, f, d)
-        assert f["tx_bytes"] == d["tx_bytes"] - ETH_HLEN * d["tx_packets"], (cg, f, d)
-        assert f["rx_bytes"] == d["rx_bytes"] - ETH_HLEN * d["rx_packets"], (cg, f, d)
+    assert_each_side_is_its_interface(m, dev)
 
 
 def kernel_has_func(name):
