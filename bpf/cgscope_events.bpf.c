@@ -431,10 +431,6 @@ static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
  * BTF (bpf_probe.c): the egress adds below use them when it does. */
 const volatile bool net_irq_kfuncs = false;
 
-/* __weak: before 6.14 libbpf leaves the calls unresolved (0), and the
- * verifier accepts such a call where net_irq_kfuncs makes it dead code
- * (Linux 5.16, "bpf: Be conservative while processing invalid kfunc
- * calls"). Any kfunc call needs CAP_BPF, which loading asks for anyway. */
 extern void bpf_local_irq_save(unsigned long *flags) __ksym __weak;
 extern void bpf_local_irq_restore(unsigned long *flags) __ksym __weak;
 
@@ -453,21 +449,21 @@ extern void bpf_local_irq_restore(unsigned long *flags) __ksym __weak;
  * and its store by another task sending for the same cgroup on that CPU,
  * and a softirq can send in between (an ACK, a retransmission). Atomic
  * adds are exact, but a locked instruction waits until the stores before
- * it are written out, and a sender has just copied 64 KiB: the two cost
- * ~28 ns a sent packet under iperf3 here, a third of the program. So where
- * the kernel has the kfuncs, the adds are plain with interrupts off on
- * this CPU (local_irq_save(): pushf, cli; sti after): then no interrupt,
- * hence no softirq and no preemption (which needs an interrupt or a call
- * into the scheduler, and the program makes none) comes between a load and
- * its store. The region is looked up inside, so it is this CPU's own even
- * were the program to move. What is left that could run in between is an
- * NMI, and none sends through the hook: it runs from ip_finish_output()
- * and ip6_finish_output() only for a packet of a full socket
- * (BPF_CGROUP_RUN_PROG_INET_EGRESS(): sk == skb->sk, sk_fullsock()), and
- * netpoll, which may send from any context, makes its skbs without a
- * socket and hands them to the driver. Measured (tests/bench/net_ab, the
- * same traffic, in turns): ~12 to 25 ns less a sent packet than the two
- * atomics (docs/performance.md). */
+ * it are written out, and a sender has just copied 64 KiB: two cost ~28 ns
+ * a sent packet under iperf3 here, a third of the program. So where the
+ * kernel has them, the adds are plain with interrupts off on this CPU
+ * (local_irq_save(): pushf, cli; sti after): then no interrupt, hence no
+ * softirq, and no preemption (which needs an interrupt or a call to the
+ * scheduler, and the program makes none) can come between a load and its
+ * store, and the region is looked up inside, so it is the CPU's own even
+ * were the program to move. The only thing left that could run in between
+ * is an NMI, and none sends through the hook: it runs from
+ * ip_finish_output() and ip6_finish_output() only for a packet of a full
+ * socket (BPF_CGROUP_RUN_PROG_INET_EGRESS(): sk == skb->sk,
+ * sk_fullsock()), and netpoll, which may send from any context, makes its
+ * skbs without a socket and hands them to the driver. Each add still happens on this CPU's own
+ * line, and other CPUs only read it. Measured (tests/bench/net_ab, same
+ * traffic, in turns): ~12 ns less a sent packet than the two atomics. */
 static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 {
 	__u64 id = bpf_skb_cgroup_id(skb), *e, v;
