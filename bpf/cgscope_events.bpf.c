@@ -426,44 +426,16 @@ static __always_inline __s64 net_slot_new(struct __sk_buff *skb, __u64 id)
 	return -1;
 }
 
-/* Whether the kernel has bpf_local_irq_save()/bpf_local_irq_restore()
- * (Linux 6.14, in the kfunc set every program type may call), from its
- * BTF (bpf_probe.c): the egress adds below use them when it does. */
-const volatile bool net_irq_kfuncs = false;
-
-extern void bpf_local_irq_save(unsigned long *flags) __ksym __weak;
-extern void bpf_local_irq_restore(unsigned long *flags) __ksym __weak;
-
 /* skb->len is the IP packet's length, headers included: the hook pushes
  * the network header back before it runs on ingress. Each CPU adds to its
- * own region.
- *
- * Receiving, the adds are plain: the ingress hook runs with softirqs off
- * (sk_filter() from the protocols' receive paths), so no other receive on
- * its CPU comes between a load and its store, and one that interrupts a
- * send writes other fields.
- *
- * Sending, a plain load-add-store could lose a count: the egress hook runs
- * in process context with only migration disabled
- * (bpf_prog_run_array_cg()), so a sender can be preempted between a load
- * and its store by another task sending for the same cgroup on that CPU,
- * and a softirq can send in between (an ACK, a retransmission). Atomic
- * adds are exact, but a locked instruction waits until the stores before
- * it are written out, and a sender has just copied 64 KiB: two cost ~28 ns
- * a sent packet under iperf3 here, a third of the program. So where the
- * kernel has them, the adds are plain with interrupts off on this CPU
- * (local_irq_save(): pushf, cli; sti after): then no interrupt, hence no
- * softirq, and no preemption (which needs an interrupt or a call to the
- * scheduler, and the program makes none) can come between a load and its
- * store, and the region is looked up inside, so it is the CPU's own even
- * were the program to move. The only thing left that could run in between
- * is an NMI, and none sends through the hook: it runs from
- * ip_finish_output() and ip6_finish_output() only for a packet of a full
- * socket (BPF_CGROUP_RUN_PROG_INET_EGRESS(): sk == skb->sk,
- * sk_fullsock()), and netpoll, which may send from any context, makes its
- * skbs without a socket and hands them to the driver. Each add still happens on this CPU's own
- * line, and other CPUs only read it. Measured (tests/bench/net_ab, same
- * traffic, in turns): ~12 ns less a sent packet than the two atomics. */
+ * own region. Sending, the adds are atomic all the same: a packet sent from
+ * process context can be interrupted on its CPU by a softirq that sends one
+ * for the same cgroup (an ACK, a retransmission), whose add a plain one
+ * would lose (an uncontended atomic add costs a few ns; a line shared by
+ * the CPUs would cost far more). Receiving, they need not be: the ingress
+ * hook runs with softirqs off (sk_filter() from the protocols' receive
+ * paths), so no other receive on its CPU comes between a load and its
+ * store, and one that interrupts a send writes other fields. */
 static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 {
 	__u64 id = bpf_skb_cgroup_id(skb), *e, v;
@@ -484,18 +456,6 @@ static __always_inline void net_count(struct __sk_buff *skb, bool rx)
 			return;
 		if (e && id >> (64 - NET_CACHE_SLOT_BITS) == 0)
 			*e = id << NET_CACHE_SLOT_BITS | (__u64)(slot + 1);
-	}
-	if (!rx && net_irq_kfuncs && net_cfg.regions > 1) {
-		unsigned long flags;
-
-		bpf_local_irq_save(&flags);
-		c = CGC_SLOT_VALUES(net, (__u32)slot);
-		if (c) {
-			c->own.tx_bytes += len;
-			c->own.tx_packets += 1;
-		}
-		bpf_local_irq_restore(&flags);
-		return;
 	}
 	c = CGC_SLOT_VALUES(net, (__u32)slot);
 	if (!c)

@@ -251,7 +251,6 @@ struct bpf_loader {
 	int cgroup_fd;
 	uint64_t cgroup_id;
 	bool retransmit_err;
-	bool irq_kfuncs;
 	struct cgc_cfg net_cfg;
 	struct cgroup_counters *net;
 	struct cgroup_names *names;		/* NULL: cgroups without a path are left unnamed */
@@ -340,7 +339,6 @@ static void set_rodata(struct bpf_loader *l, struct cgscope_events *skel)
 	skel->rodata->net_cfg = l->net_cfg;
 	skel->rodata->net_root_id = l->cgroup_id;
 	skel->rodata->retransmit_has_err = l->retransmit_err;
-	skel->rodata->net_irq_kfuncs = l->irq_kfuncs;
 }
 
 /* Points every map of skel at the shared instance's. */
@@ -754,7 +752,6 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 		goto fail;
 	l->mark_victim_task = bpf_probe_mark_victim_has_task(probe);
 	l->retransmit_err = bpf_probe_tcp_retransmit_has_err(probe);
-	l->irq_kfuncs = bpf_probe_has_irq_kfuncs(probe);
 	r = probe_all_sections(probe);
 	if (r < 0)
 		goto fail;

@@ -37,7 +37,6 @@ struct bpf_probe {
 	int iter;
 	bool mark_victim_task;
 	bool retransmit_err;
-	bool irq_kfuncs;
 	const char *tracefs;	/* the directory holding events/, or NULL */
 	const char *reason;	/* of the last refusal, when errno says too little */
 };
@@ -122,15 +121,6 @@ static bool probe_retransmit_err(const struct bpf_probe *p)
 	return t && btf_vlen(t) >= 4;
 }
 
-/* bpf_local_irq_save() and bpf_local_irq_restore() (Linux 6.14): kfuncs of
- * the set every program type may call, so present in BTF means usable by
- * the cgroup_skb programs. */
-static bool probe_irq_kfuncs(const struct bpf_probe *p)
-{
-	return btf_id(p, "bpf_local_irq_save", BTF_KIND_FUNC) > 0 &&
-	       btf_id(p, "bpf_local_irq_restore", BTF_KIND_FUNC) > 0;
-}
-
 static const char *find_tracefs(void)
 {
 	/* libbpf looks in the same two places, in this order. */
@@ -173,7 +163,6 @@ int bpf_probe_new(struct bpf_probe **ret)
 	close(fd);
 	p->mark_victim_task = probe_mark_victim_task(p);
 	p->retransmit_err = probe_retransmit_err(p);
-	p->irq_kfuncs = probe_irq_kfuncs(p);
 	p->tracefs = find_tracefs();
 	*ret = p;
 	return 0;
@@ -202,11 +191,6 @@ bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p)
 bool bpf_probe_tcp_retransmit_has_err(const struct bpf_probe *p)
 {
 	return p->retransmit_err;
-}
-
-bool bpf_probe_has_irq_kfuncs(const struct bpf_probe *p)
-{
-	return p->irq_kfuncs;
 }
 
 /* A refusal of the kind itself (not of one target) is remembered: fentry

@@ -47,8 +47,4 @@ bool bpf_probe_mark_victim_has_task(const struct bpf_probe *p);
  * fires for failed retransmissions too). From its prototype's BTF. */
 bool bpf_probe_tcp_retransmit_has_err(const struct bpf_probe *p);
 
-/* Whether the kernel has bpf_local_irq_save()/bpf_local_irq_restore()
- * (Linux 6.14), with which the egress program adds without atomics. */
-bool bpf_probe_has_irq_kfuncs(const struct bpf_probe *p);
-
 #endif
