@@ -301,8 +301,7 @@ def test_veth_parallel_flows_are_counted_exactly(cgtree, agent_factory, veth):
     """Eight flows at once from one cgroup to another, on two CPUs: senders
     in process context and the ACKs and sends of softirqs add to the same
     cgroup's counters on the same CPU, which must lose none of them
-    (plain adds with interrupts off where the kernel has
-    bpf_local_irq_save(), atomic adds before)."""
+    (hence the atomic adds)."""
     cgtree.mkdir("client")
     cgtree.mkdir("server")
     agent = net_agent(agent_factory, cgtree)
@@ -318,31 +317,6 @@ def test_veth_parallel_flows_are_counted_exactly(cgtree, agent_factory, veth):
     dev = {side: {k: v - before[side][k] for k, v in veth.counters(side).items()}
            for side in ("a", "b")}
     assert_each_side_is_its_interface(m, dev)
-
-
-def kernel_has_func(name):
-    r = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return f"FUNC '{name}' " in r.stdout
-
-
-def test_egress_adds_with_interrupts_off_where_the_kernel_can(cgtree, agent_factory):
-    """Where the kernel has bpf_local_irq_save() (6.14), the egress program
-    counts with interrupts off instead of with two locked adds a packet
-    (bpf/cgscope_events.bpf.c, net_count): what the loaded program calls."""
-    agent = net_agent(agent_factory, cgtree)
-    assert series(page(agent), "cgscope_bpf_hook_info", feature="network", hook="cgroup_skb") == 1
-    progs = {}
-    for link in cgroup_links(cgtree.ino()):
-        info = bpftool_json("prog", "show", "id", str(link["prog_id"]))
-        progs[info["name"]] = link["prog_id"]
-    assert sorted(progs) == ["cgskb_egress", "cgskb_ingress"], progs
-    r = subprocess.run(["bpftool", "prog", "dump", "xlated", "id", str(progs["cgskb_egress"])],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    calls = "call bpf_local_irq_save" in r.stdout and "call bpf_local_irq_restore" in r.stdout
-    assert calls == kernel_has_func("bpf_local_irq_save"), r.stdout[-2000:]
 
 
 def test_retransmits_are_the_sockets_own(cgtree, agent_factory, veth):
