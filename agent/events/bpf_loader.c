@@ -858,18 +858,14 @@ int bpf_loader_prog_stats(const struct bpf_loader *l, struct bpf_prog_stat *ret,
 
 		for (int p = 0; p < MAX_PROGS && n < max; p++) {
 			struct bpf_prog_stat *st = &ret[n];
-			struct prog_stats ps;
 			int r;
 
 			if (!u->links[p])
 				continue;
-			r = prog_stats_read(bpf_program__fd(u->progs[p]), &ps);
+			memset(st, 0, sizeof(*st));
+			r = prog_stats_read(bpf_program__fd(u->progs[p]), &st->stats);
 			if (r < 0)
 				return r;
-			memset(st, 0, sizeof(*st));
-			st->run_time_ns = ps.run_time_ns;
-			st->run_cnt = ps.run_cnt;
-			st->recursion_misses = ps.recursion_misses;
 			snprintf(st->name, sizeof(st->name), "%s", bpf_program__name(u->progs[p]));
 			st->feature = u->id;
 			n++;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "bpf/events.h"
+#include "events/prog_stats.h"
 
 struct bpf_loader;
 
@@ -127,9 +128,7 @@ void bpf_hooks_summary(const struct bpf_hook *hooks, size_t n, char *buf, size_t
 struct bpf_prog_stat {
 	char name[64];		/* the program's function name in the .bpf.c */
 	enum bpf_feature feature;
-	uint64_t run_time_ns;	/* 0 when the kernel keeps no statistics */
-	uint64_t run_cnt;
-	uint64_t recursion_misses;	/* runs skipped because it was already running on that CPU */
+	struct prog_stats stats;
 };
 
 /* Probes the kernel, then loads and attaches every wanted feature. Fails only

@@ -316,8 +316,8 @@ static void fill_status(struct event_source *es, struct events_status *st)
 	np = st->prog_stats ? bpf_loader_prog_stats(es->bpf, progs, EVENTS_MAX_PROGS) : 0;
 	for (int i = 0; i < np; i++, st->nprogs++) {
 		snprintf(st->progs[i].name, sizeof(st->progs[i].name), "%.63s", progs[i].name);
-		st->progs[i].run_time_ns = progs[i].run_time_ns;
-		st->progs[i].run_cnt = progs[i].run_cnt;
+		st->progs[i].run_time_ns = progs[i].stats.run_time_ns;
+		st->progs[i].run_cnt = progs[i].stats.run_cnt;
 	}
 	st->lost = es->bpf ? bpf_loader_lost(es->bpf) : 0;
 	if (es->bpf && bpf_loader_counters(es->bpf))
