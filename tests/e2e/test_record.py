@@ -121,8 +121,11 @@ def test_replayed_page_is_the_page_served(agent_factory, cgtree, recdir, mode):
 
 
 def test_events_replay_prints_what_the_agent_saw(agent_factory, cgtree, recdir):
-    agent = agent_factory("--interval=500ms", f"--record.dir={recdir}")
+    # A ring that holds what a busy machine's own cgroup events (another
+    # program migrating 100,000 processes a second) add around the test's.
+    agent = agent_factory("--interval=500ms", f"--record.dir={recdir}", "--events.ring-size=1048576")
     wait_cycles(agent, 2)
+    since = json.loads(agent.get("/api/v1/events?limit=1"))["last_seq"]
     t0 = int(time.time() * 1000)
     for name in ("e1", "e2", "e3"):
         cgtree.mkdir(name)
@@ -131,15 +134,22 @@ def test_events_replay_prints_what_the_agent_saw(agent_factory, cgtree, recdir):
     cgtree.rmdir("e3")
     time.sleep(0.2)
     t1 = int(time.time() * 1000)
+    mine = []
 
     def live_mine():
-        # The records come to the agent in batches (a wakeup per batch).
-        live = json.loads(agent.get("/api/v1/events?since=0"))["events"]
-        mine = [e for e in live
-                if e.get("path", "").startswith(cgtree.rel()) and t0 <= e["timestamp_ns"] // 1000000 <= t1]
-        return mine if {e["type"] for e in mine} >= {"mkdir", "rmdir", "migration"} else None
-    mine = wait_for(live_mine, timeout=10)
-    assert mine, "the live API did not give the test's events"
+        # The records come to the agent in batches (a wakeup per batch);
+        # the API gives them a page at a time.
+        nonlocal since
+        while True:
+            page = json.loads(agent.get(f"/api/v1/events?since={since}&limit=10000"))
+            assert page["missed"] == 0, {k: v for k, v in page.items() if k != "events"}
+            since = page["next_seq"]
+            mine.extend(e for e in page["events"]
+                        if e.get("path", "").startswith(cgtree.rel()) and t0 <= e["timestamp_ns"] // 1000000 <= t1)
+            if not page["events"]:
+                break
+        return {e["type"] for e in mine} >= {"mkdir", "rmdir", "migration"}
+    assert wait_for(live_mine, timeout=10), ("the live API did not give the test's events", t0, t1, mine)
     wait_cycles(agent, 2)
 
     r = run("events", "--replay", recdir, "--since", at(t0), "--until", at(t1), "--json")
