@@ -58,7 +58,9 @@ struct {
 
 /* The cgroup each process was last seen in, so that a migration can say
  * where the process came from: the attach tracepoint fires after the move.
- * Filled by fork, by every migration and once at load by a task iterator.
+ * Only where the kernel allows no hook at the entry of cgroup_attach_task()
+ * (attach_src, below; fentry refused, no kprobes): then the fork hook,
+ * every migration and once at load a task iterator fill it.
  * Keyed by tgid: a process moves as a whole in cgroup v2 except in threaded
  * subtrees. LRU: exited processes age out, a reused pid is rewritten at fork.
  *
@@ -95,6 +97,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } proc_cgroup_arr SEC(".maps");
+
+/* The source of the move under way, where a hook at the entry of
+ * cgroup_attach_task() (fentry, kprobe) can see it before the move: the
+ * attach tracepoint takes it from here, and proc_cgroup, with the fork
+ * hook that fills it, is not needed at all (a fork then costs nothing).
+ * One entry: cgroup_attach_task() runs under cgroup_mutex, so one move is
+ * under way at a time; the tracepoint takes the entry only when it is
+ * about the same task (a move that failed leaves one the next entry hook
+ * overwrites). */
+struct attach_src {
+	__u32 pid;
+	__u32 pad;
+	__u64 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct attach_src);
+} attach_src SEC(".maps");
 
 /* Where the process key is now: NULL when unknown (the LRU has no entry, a
  * pid beyond the array). */
@@ -722,6 +745,20 @@ struct attach {
 	bool src_known;
 };
 
+/* The source's id as the entry hook saw it (attach_src), when it saw this
+ * task's move; the entry is taken. */
+static __always_inline bool attach_src_take(__u32 pid, __u64 *ret_id)
+{
+	__u32 zero = 0;
+	struct attach_src *s = bpf_map_lookup_elem(&attach_src, &zero);
+
+	if (!s || s->pid != pid || !s->id)
+		return false;
+	*ret_id = s->id;
+	s->pid = 0;
+	return true;
+}
+
 /* Looks up where the process was (*ret_src: its proc_cgroup entry, 0 when
  * unknown) and records where it is now (dst: an entry, address or id).
  * False when there is nothing to say: a write of a pid into the cgroup it
@@ -793,10 +830,16 @@ static __always_inline int on_attach(__u32 source, struct cgroup *dst, const cha
 
 	if (!cgroup_on_dfl(dst))
 		return 0;
-	if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
-		return 0;
 	a.dst_id = cgroup_id_of(dst);
-	attach_src_ptr(&a, src);
+	if (attach_src_take(pid, &a.src_id)) {
+		if (a.src_id == a.dst_id)
+			return 0;
+		a.src_known = true;
+	} else {
+		if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
+			return 0;
+		attach_src_ptr(&a, src);
+	}
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, source);
 	if (!e)
@@ -820,10 +863,16 @@ int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 
 	if (!cgroup_on_dfl_typed(dst))
 		return 0;
-	if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
-		return 0;
 	a.dst_id = cgroup_id_typed(dst);
-	attach_src_ptr(&a, src);
+	if (attach_src_take(pid, &a.src_id)) {
+		if (a.src_id == a.dst_id)
+			return 0;
+		a.src_known = true;
+	} else {
+		if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
+			return 0;
+		attach_src_ptr(&a, src);
+	}
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TP_BTF);
 	if (!e)
@@ -851,10 +900,16 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 	if (ctx->dst_root != 0)
 		return 0;
 	a.dst_id = ctx->dst_id;
-	if (!attach_note(a.dst_id, ctx->pid, 0, -1, &src))
-		return 0;
-	a.src_id = src;
-	a.src_known = src != 0;
+	if (attach_src_take(ctx->pid, &a.src_id)) {
+		if (a.src_id == a.dst_id)
+			return 0;
+		a.src_known = true;
+	} else {
+		if (!attach_note(a.dst_id, ctx->pid, 0, -1, &src))
+			return 0;
+		a.src_id = src;
+		a.src_known = src != 0;
+	}
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
@@ -863,6 +918,43 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 	bpf_probe_read_kernel_str(e->h.comm, sizeof(e->h.comm),
 				  (const char *)ctx + (ctx->__data_loc_comm & 0xffff));
 	rec_submit(e, sizeof(*e));
+	return 0;
+}
+
+/* The source before the move, at the entry of cgroup_attach_task(dst,
+ * leader, threadgroup), on kernels that allow fentry or kprobes: the task
+ * is still in its cgroup there. A move in a v1 hierarchy is left alone, as
+ * the attach programs leave it. */
+SEC("fentry/cgroup_attach_task")
+int BPF_PROG(fentry_cgroup_attach_task, struct cgroup *dst, struct task_struct *leader,
+	     bool threadgroup)
+{
+	__u32 zero = 0;
+	struct attach_src *s;
+
+	if (!cgroup_on_dfl_typed(dst))
+		return 0;
+	s = bpf_map_lookup_elem(&attach_src, &zero);
+	if (!s)
+		return 0;
+	s->id = cgroup_id_typed(task_dfl_cgroup_typed(leader));
+	s->pid = leader->pid;
+	return 0;
+}
+
+SEC("kprobe/cgroup_attach_task")
+int BPF_KPROBE(kprobe_cgroup_attach_task, struct cgroup *dst, struct task_struct *leader)
+{
+	__u32 zero = 0;
+	struct attach_src *s;
+
+	if (!cgroup_on_dfl(dst))
+		return 0;
+	s = bpf_map_lookup_elem(&attach_src, &zero);
+	if (!s)
+		return 0;
+	s->id = cgroup_id_of(task_dfl_cgroup(leader));
+	s->pid = BPF_CORE_READ(leader, pid);
 	return 0;
 }
 

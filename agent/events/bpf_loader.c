@@ -34,7 +34,7 @@
 #include "cgscope_events.skel.h"
 
 #define MAX_PROGS 6
-#define MAX_VARIANTS 3
+#define MAX_VARIANTS 5
 
 struct prog_ref {
 	const char *name;		/* the function's name in the .bpf.c */
@@ -46,6 +46,10 @@ struct prog_ref {
 
 struct variant {
 	enum cgscope_hook hook;		/* CGSCOPE_HOOK_NONE ends the list */
+	/* Keeps proc_cgroup from forks: used only with the base feature's
+	 * own kind of hook (both keep addresses, or both ids), and the task
+	 * iterator seeds the table once it is attached. */
+	bool by_fork;
 	struct prog_ref progs[MAX_PROGS];
 };
 
@@ -56,7 +60,6 @@ struct feature {
 	enum cgscope_hook fallback;	/* what is left when no variant works */
 	bool adds_to_base;		/* loaded only when base is hooked */
 	enum bpf_feature base;
-	bool seeds_proc_cgroup;		/* once hooked, run the task iterator */
 	struct variant variants[MAX_VARIANTS];
 };
 
@@ -72,15 +75,28 @@ static const struct feature features[BPF_FEATURES] = {
 		.name = "migration",
 		.types = T(MIGRATION),
 		.fallback = CGSCOPE_HOOK_NONE,
-		.seeds_proc_cgroup = true,
-		/* the fork hook only makes sources known */
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_attach_task"),
-						 OPT("tpbtf_sched_process_fork") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_attach_task"),
-						 OPT("rawtp_sched_process_fork") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_attach_task"),
-						     OPT("tp_sched_process_fork") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_attach_task") } },
+		},
+	},
+	[BPF_FEATURE_MIGRATION_SOURCE] = {
+		/* Where a moved process came from (migrations out): the attach
+		 * tracepoint fires after the move. Best seen at the entry of
+		 * cgroup_attach_task(); else kept for every process from its
+		 * fork on, a store per fork. */
+		.name = "migration_src",
+		.types = T(MIGRATION),
+		.fallback = CGSCOPE_HOOK_NONE,
+		.adds_to_base = true,
+		.base = BPF_FEATURE_MIGRATION,
+		.variants = {
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fentry_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_TP_BTF, true, { REQ("tpbtf_sched_process_fork") } },
+			{ CGSCOPE_HOOK_RAW_TP, true, { REQ("rawtp_sched_process_fork") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, true, { REQ("tp_sched_process_fork") } },
 		},
 	},
 	[BPF_FEATURE_LIFECYCLE] = {
@@ -89,13 +105,13 @@ static const struct feature features[BPF_FEATURES] = {
 		.fallback = CGSCOPE_HOOK_NONE,
 		/* cgroup2 refuses rename(2) today */
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
 						 REQ("tpbtf_cgroup_release"),
 						 OPT("tpbtf_cgroup_rename") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
 						 REQ("rawtp_cgroup_release"),
 						 OPT("rawtp_cgroup_rename") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
 						     REQ("tp_cgroup_release"),
 						     OPT("tp_cgroup_rename") } },
 		},
@@ -105,13 +121,13 @@ static const struct feature features[BPF_FEATURES] = {
 		.types = T(FREEZE) | T(UNFREEZE) | T(FROZEN) | T(POPULATED),
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
 						 REQ("tpbtf_cgroup_notify_frozen"),
 						 FOR("tpbtf_cgroup_notify_populated", T(POPULATED)) } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
 						 REQ("rawtp_cgroup_notify_frozen"),
 						 FOR("rawtp_cgroup_notify_populated", T(POPULATED)) } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
 						     REQ("tp_cgroup_notify_frozen"),
 						     FOR("tp_cgroup_notify_populated", T(POPULATED)) } },
 		},
@@ -121,9 +137,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.types = T(OOM_KILL),
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_mark_victim") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_mark_victim") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_mark_victim") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_mark_victim") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_mark_victim") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_mark_victim") } },
 		},
 	},
 	[BPF_FEATURE_OOM_DOMAIN] = {
@@ -134,9 +150,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_OOM,
 		.variants = {
-			{ CGSCOPE_HOOK_FENTRY, { REQ("fentry_oom_kill_process"),
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fentry_oom_kill_process"),
 						 REQ("fexit_oom_kill_process") } },
-			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_oom_kill_process"),
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_oom_kill_process"),
 						 REQ("kretprobe_oom_kill_process") } },
 		},
 	},
@@ -146,9 +162,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.fallback = CGSCOPE_HOOK_POLL,
 		/* throttling alone still counts; its end gives durations */
 		.variants = {
-			{ CGSCOPE_HOOK_FENTRY, { REQ("fexit_throttle_cfs_rq"),
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fexit_throttle_cfs_rq"),
 						 OPT("fentry_unthrottle_cfs_rq") } },
-			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_throttle_cfs_rq"),
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_throttle_cfs_rq"),
 						 REQ("kretprobe_throttle_cfs_rq"),
 						 OPT("kprobe_unthrottle_cfs_rq") } },
 		},
@@ -162,7 +178,7 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_LIFECYCLE,
 		.variants = {
-			{ CGSCOPE_HOOK_CGROUP_SKB, { REQ("cgskb_ingress"), REQ("cgskb_egress") } },
+			{ CGSCOPE_HOOK_CGROUP_SKB, false, { REQ("cgskb_ingress"), REQ("cgskb_egress") } },
 		},
 	},
 	[BPF_FEATURE_TCP_RETRANSMIT] = {
@@ -173,8 +189,8 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_NETWORK,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_tcp_retransmit_skb") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_tcp_retransmit_skb") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_tcp_retransmit_skb") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_tcp_retransmit_skb") } },
 		},
 	},
 };
@@ -700,6 +716,8 @@ static void load_feature(struct bpf_loader *l, struct bpf_probe *probe,
 			note(detail, size, var->hook, &why, 0);
 			continue;
 		}
+		if (var->by_fork && var->hook != l->hooks[feat->base].hook)
+			continue;
 		r = try_variant(l, probe, var, u, &why);
 		if (r == 0) {
 			u->feature = feat;
@@ -707,6 +725,8 @@ static void load_feature(struct bpf_loader *l, struct bpf_probe *probe,
 			l->n_units++;
 			h->hook = var->hook;
 			h->state = BPF_FEATURE_HOOKED;
+			if (var->by_fork)
+				seed_proc_cgroup(l, probe);
 			return;
 		}
 		note(detail, size, var->hook, &why, r);
@@ -769,8 +789,6 @@ int bpf_loader_open(const struct bpf_loader_opts *opts, struct bpf_loader **ret)
 		struct unit *u = &l->units[l->n_units];
 
 		load_feature(l, probe, o, (enum bpf_feature)f, u);
-		if (l->hooks[f].state == BPF_FEATURE_HOOKED && features[f].seeds_proc_cgroup)
-			seed_proc_cgroup(l, probe);
 	}
 
 	l->rb = ring_buffer__new(bpf_map__fd(l->maps->maps.events), on_sample, l, NULL);

@@ -7,6 +7,10 @@
  *
  * Features and the hooks they try, best first:
  *   migration   tp_btf, raw_tp, tracepoint  (cgroup_attach_task)
+ *   migration_src  fentry, kprobe           (cgroup_attach_task's entry: the source)
+ *               else tp_btf, raw_tp, tracepoint  (sched_process_fork: each process's
+ *                                            cgroup kept from its fork on; the same
+ *                                            kind of hook as migration's)
  *   lifecycle   tp_btf, raw_tp, tracepoint  (cgroup_mkdir/rmdir/release/rename)
  *   freeze      tp_btf, raw_tp, tracepoint  (cgroup_freeze/unfreeze, notify_frozen/populated)
  *   oom         tp_btf, raw_tp, tracepoint  (oom:mark_victim: victim, its cgroup, memory)
@@ -67,6 +71,7 @@ struct bpf_loader_opts {
  * another comes after it). */
 enum bpf_feature {
 	BPF_FEATURE_MIGRATION,
+	BPF_FEATURE_MIGRATION_SOURCE,
 	BPF_FEATURE_LIFECYCLE,
 	BPF_FEATURE_FREEZE,
 	BPF_FEATURE_OOM,
@@ -77,8 +82,8 @@ enum bpf_feature {
 	BPF_FEATURES
 };
 
-/* "migration", "lifecycle", "freeze", "oom", "oom_domain", "throttle",
- * "network", "tcp_retransmit". */
+/* "migration", "migration_src", "lifecycle", "freeze", "oom",
+ * "oom_domain", "throttle", "network", "tcp_retransmit". */
 const char *bpf_feature_name(enum bpf_feature f);
 
 /* How each feature came out of the load. */

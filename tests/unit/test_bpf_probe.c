@@ -254,7 +254,7 @@ static void test_without_bpf(void **state)
 		assert_string_equal(hook_name(h[f].err_hook), "none");
 	}
 	bpf_hooks_summary(h, BPF_FEATURES, buf, sizeof(buf));
-	assert_string_equal(buf, "migration=none lifecycle=none freeze=none oom=none "
+	assert_string_equal(buf, "migration=none migration_src=none lifecycle=none freeze=none oom=none "
 			    "oom_domain=none throttle=poll network=none tcp_retransmit=none");
 	/* --no-bpf: a choice, not a failure. */
 	bpf_hooks_without_bpf(0, h);
