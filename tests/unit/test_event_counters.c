@@ -214,12 +214,38 @@ static void move(const char *cg, pid_t pid)
 	close(fd);
 }
 
+/* What test_kernel_table_slots_come_back made, for its teardown: a failed
+ * assert leaves the test at once, and the cgroups and the child must go
+ * all the same. */
+static struct {
+	char top[400], cg[4][512];
+	pid_t child;
+	struct bpf_loader *l;
+} made;
+
+static int slots_teardown(void **state)
+{
+	(void)state;
+	if (made.child > 0) {
+		kill(made.child, SIGKILL);
+		waitpid(made.child, NULL, 0);
+	}
+	for (int i = 3; i >= 0; i--)
+		if (made.cg[i][0])
+			rmdir(made.cg[i]);
+	if (made.top[0])
+		rmdir(made.top);
+	bpf_loader_close(made.l);
+	memset(&made, 0, sizeof(made));
+	return 0;
+}
+
 static void test_kernel_table_slots_come_back(void **state)
 {
 	struct bpf_loader_opts o = { .counters = true, .counter_slots = 4,
 				     .type_mask = CGSCOPE_EV_MASK(CGSCOPE_EV_MIGRATION) |
 						  CGSCOPE_EV_MASK(CGSCOPE_EV_RELEASE) };
-	char mount[256], top[400], cg[4][512];
+	char mount[256], *top = made.top, (*cg)[512] = made.cg;
 	struct cgroup_counters *cc;
 	struct bpf_loader *l;
 	struct cgc_stat st;
@@ -229,13 +255,14 @@ static void test_kernel_table_slots_come_back(void **state)
 	(void)state;
 	UNIT_NEED_ROOT();
 	assert_int_equal(cgroup2_mount_find(mount, sizeof(mount)), 0);
-	snprintf(top, sizeof(top), "%s/cgscope-unit-%d", mount, getpid());
+	snprintf(top, sizeof(made.top), "%s/cgscope-unit-%d", mount, getpid());
 	assert_int_equal(mkdir(top, 0755), 0);
-	assert_int_equal(bpf_loader_open(&o, &l), 0);
+	assert_int_equal(bpf_loader_open(&o, &made.l), 0);
+	l = made.l;
 	cc = bpf_loader_counters(l);
 	assert_non_null(cc);
 	assert_int_equal(cgroup_counters_slots(cc), 4);
-	child = fork();
+	child = made.child = fork();
 	if (child == 0) {
 		/* Dies with the test: a failed assert must not leave it holding
 		 * the runner's output pipe (tests/run would wait forever). */
@@ -247,7 +274,7 @@ static void test_kernel_table_slots_come_back(void **state)
 	 * first), c1, c2; c3 and top are not counted, and that is said (the
 	 * child moves to c0, c1, c2, c3, then top). */
 	for (int i = 0; i < 4; i++) {
-		snprintf(cg[i], sizeof(cg[i]), "%s/c%d", top, i);
+		snprintf(cg[i], sizeof(made.cg[i]), "%s/c%d", top, i);
 		assert_int_equal(mkdir(cg[i], 0755), 0);
 	}
 	for (int i = 0; i < 4; i++)
@@ -291,12 +318,7 @@ static void test_kernel_table_slots_come_back(void **state)
 	assert_int_equal(counts_of(&f, ino_of(cg[0]))->migrations_in, 1);
 	assert_non_null(counts_of(&f, ino_of(top)));
 	assert_int_equal(counts_of(&f, ino_of(top))->migrations_in, 1);
-
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	rmdir(cg[0]);
-	rmdir(top);
-	bpf_loader_close(l);
+	/* the child, the cgroups and the loader go in slots_teardown() */
 }
 
 int main(int argc, char **argv)
@@ -305,7 +327,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_decode_by_type),
 		cmocka_unit_test(test_throttle_bounds_agree),
 		cmocka_unit_test(test_names_walk_learn_forget),
-		cmocka_unit_test(test_kernel_table_slots_come_back),
+		cmocka_unit_test_teardown(test_kernel_table_slots_come_back, slots_teardown),
 	};
 
 	return UNIT_RUN("event_counters", tests, argc, argv);
