@@ -788,6 +788,29 @@ static __always_inline void attach_src_ptr(struct attach *a, __u64 src)
 	a->src_known = a->src_id != 0;
 }
 
+/* The source of the move into a->dst_id, from the entry hook where it saw
+ * it, else from proc_cgroup (whose entry for the process becomes dst:
+ * an address when ptr, else the id). False when nothing moved. */
+static __always_inline bool attach_source(struct attach *a, __u64 dst, __u32 pid, __u32 tgid,
+					  int threadgroup, bool ptr)
+{
+	__u64 src;
+
+	if (attach_src_take(pid, &a->src_id)) {
+		a->src_known = true;
+		return a->src_id != a->dst_id;
+	}
+	if (!attach_note(dst, pid, tgid, threadgroup, &src))
+		return false;
+	if (ptr) {
+		attach_src_ptr(a, src);
+	} else {
+		a->src_id = src;
+		a->src_known = src != 0;
+	}
+	return true;
+}
+
 /* Counts the move: into dst, and out of the source where known. Plain
  * adds: the attach tracepoint fires under cgroup_mutex, so no two
  * migrations count at once. */
@@ -826,20 +849,12 @@ static __always_inline int on_attach(__u32 source, struct cgroup *dst, const cha
 	__u32 pid = BPF_CORE_READ(task, pid), tgid = BPF_CORE_READ(task, tgid);
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	__u64 src;
 
 	if (!cgroup_on_dfl(dst))
 		return 0;
 	a.dst_id = cgroup_id_of(dst);
-	if (attach_src_take(pid, &a.src_id)) {
-		if (a.src_id == a.dst_id)
-			return 0;
-		a.src_known = true;
-	} else {
-		if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
-			return 0;
-		attach_src_ptr(&a, src);
-	}
+	if (!attach_source(&a, (__u64)dst, pid, tgid, threadgroup, true))
+		return 0;
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, source);
 	if (!e)
@@ -850,8 +865,7 @@ static __always_inline int on_attach(__u32 source, struct cgroup *dst, const cha
 	return 0;
 }
 
-/* tp_btf: fields read directly, and the process's cgroup kept in its
- * leader's task storage. */
+/* tp_btf: fields read directly. */
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	     struct task_struct *task, bool threadgroup)
@@ -859,20 +873,12 @@ int BPF_PROG(tpbtf_cgroup_attach_task, struct cgroup *dst, const char *path,
 	__u32 pid = task->pid, tgid = task->tgid;
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	__u64 src;
 
 	if (!cgroup_on_dfl_typed(dst))
 		return 0;
 	a.dst_id = cgroup_id_typed(dst);
-	if (attach_src_take(pid, &a.src_id)) {
-		if (a.src_id == a.dst_id)
-			return 0;
-		a.src_known = true;
-	} else {
-		if (!attach_note((__u64)dst, pid, tgid, threadgroup, &src))
-			return 0;
-		attach_src_ptr(&a, src);
-	}
+	if (!attach_source(&a, (__u64)dst, pid, tgid, threadgroup, true))
+		return 0;
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TP_BTF);
 	if (!e)
@@ -895,21 +901,12 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
 {
 	struct cgscope_rec_migration *e;
 	struct attach a = {};
-	__u64 src;
 
 	if (ctx->dst_root != 0)
 		return 0;
 	a.dst_id = ctx->dst_id;
-	if (attach_src_take(ctx->pid, &a.src_id)) {
-		if (a.src_id == a.dst_id)
-			return 0;
-		a.src_known = true;
-	} else {
-		if (!attach_note(a.dst_id, ctx->pid, 0, -1, &src))
-			return 0;
-		a.src_id = src;
-		a.src_known = src != 0;
-	}
+	if (!attach_source(&a, a.dst_id, ctx->pid, 0, -1, false))
+		return 0;
 	attach_count(&a);
 	e = rec_reserve(sizeof(*e), CGSCOPE_EV_MIGRATION, CGSCOPE_HOOK_TRACEPOINT);
 	if (!e)
@@ -925,37 +922,33 @@ int tp_cgroup_attach_task(struct trace_event_raw_cgroup_migrate *ctx)
  * leader, threadgroup), on kernels that allow fentry or kprobes: the task
  * is still in its cgroup there. A move in a v1 hierarchy is left alone, as
  * the attach programs leave it. */
+static __always_inline int attach_src_note(__u32 pid, __u64 id)
+{
+	__u32 zero = 0;
+	struct attach_src *s = bpf_map_lookup_elem(&attach_src, &zero);
+
+	if (s) {
+		s->id = id;
+		s->pid = pid;
+	}
+	return 0;
+}
+
 SEC("fentry/cgroup_attach_task")
 int BPF_PROG(fentry_cgroup_attach_task, struct cgroup *dst, struct task_struct *leader,
 	     bool threadgroup)
 {
-	__u32 zero = 0;
-	struct attach_src *s;
-
 	if (!cgroup_on_dfl_typed(dst))
 		return 0;
-	s = bpf_map_lookup_elem(&attach_src, &zero);
-	if (!s)
-		return 0;
-	s->id = cgroup_id_typed(task_dfl_cgroup_typed(leader));
-	s->pid = leader->pid;
-	return 0;
+	return attach_src_note(leader->pid, cgroup_id_typed(task_dfl_cgroup_typed(leader)));
 }
 
 SEC("kprobe/cgroup_attach_task")
 int BPF_KPROBE(kprobe_cgroup_attach_task, struct cgroup *dst, struct task_struct *leader)
 {
-	__u32 zero = 0;
-	struct attach_src *s;
-
 	if (!cgroup_on_dfl(dst))
 		return 0;
-	s = bpf_map_lookup_elem(&attach_src, &zero);
-	if (!s)
-		return 0;
-	s->id = cgroup_id_of(task_dfl_cgroup(leader));
-	s->pid = BPF_CORE_READ(leader, pid);
-	return 0;
+	return attach_src_note(BPF_CORE_READ(leader, pid), cgroup_id_of(task_dfl_cgroup(leader)));
 }
 
 /* Fork: a new process starts in its parent's cgroup, or with
