@@ -46,11 +46,11 @@ struct prog_ref {
 
 struct variant {
 	enum cgscope_hook hook;		/* CGSCOPE_HOOK_NONE ends the list */
-	struct prog_ref progs[MAX_PROGS];
 	/* Keeps proc_cgroup from forks: used only with the base feature's
 	 * own kind of hook (both keep addresses, or both ids), and the task
 	 * iterator seeds the table once it is attached. */
 	bool by_fork;
+	struct prog_ref progs[MAX_PROGS];
 };
 
 struct feature {
@@ -76,9 +76,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.types = T(MIGRATION),
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_attach_task") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_attach_task") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_attach_task") } },
 		},
 	},
 	[BPF_FEATURE_MIGRATION_SOURCE] = {
@@ -92,11 +92,11 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_MIGRATION,
 		.variants = {
-			{ CGSCOPE_HOOK_FENTRY, { REQ("fentry_cgroup_attach_task") } },
-			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_cgroup_attach_task") } },
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_sched_process_fork") }, true },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_sched_process_fork") }, true },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_sched_process_fork") }, true },
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fentry_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_cgroup_attach_task") } },
+			{ CGSCOPE_HOOK_TP_BTF, true, { REQ("tpbtf_sched_process_fork") } },
+			{ CGSCOPE_HOOK_RAW_TP, true, { REQ("rawtp_sched_process_fork") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, true, { REQ("tp_sched_process_fork") } },
 		},
 	},
 	[BPF_FEATURE_LIFECYCLE] = {
@@ -105,13 +105,13 @@ static const struct feature features[BPF_FEATURES] = {
 		.fallback = CGSCOPE_HOOK_NONE,
 		/* cgroup2 refuses rename(2) today */
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
 						 REQ("tpbtf_cgroup_release"),
 						 OPT("tpbtf_cgroup_rename") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
 						 REQ("rawtp_cgroup_release"),
 						 OPT("rawtp_cgroup_rename") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
 						     REQ("tp_cgroup_release"),
 						     OPT("tp_cgroup_rename") } },
 		},
@@ -121,13 +121,13 @@ static const struct feature features[BPF_FEATURES] = {
 		.types = T(FREEZE) | T(UNFREEZE) | T(FROZEN) | T(POPULATED),
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
 						 REQ("tpbtf_cgroup_notify_frozen"),
 						 FOR("tpbtf_cgroup_notify_populated", T(POPULATED)) } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
 						 REQ("rawtp_cgroup_notify_frozen"),
 						 FOR("rawtp_cgroup_notify_populated", T(POPULATED)) } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
 						     REQ("tp_cgroup_notify_frozen"),
 						     FOR("tp_cgroup_notify_populated", T(POPULATED)) } },
 		},
@@ -137,9 +137,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.types = T(OOM_KILL),
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_mark_victim") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_mark_victim") } },
-			{ CGSCOPE_HOOK_TRACEPOINT, { REQ("tp_mark_victim") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_mark_victim") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_mark_victim") } },
+			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_mark_victim") } },
 		},
 	},
 	[BPF_FEATURE_OOM_DOMAIN] = {
@@ -150,9 +150,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_OOM,
 		.variants = {
-			{ CGSCOPE_HOOK_FENTRY, { REQ("fentry_oom_kill_process"),
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fentry_oom_kill_process"),
 						 REQ("fexit_oom_kill_process") } },
-			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_oom_kill_process"),
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_oom_kill_process"),
 						 REQ("kretprobe_oom_kill_process") } },
 		},
 	},
@@ -162,9 +162,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.fallback = CGSCOPE_HOOK_POLL,
 		/* throttling alone still counts; its end gives durations */
 		.variants = {
-			{ CGSCOPE_HOOK_FENTRY, { REQ("fexit_throttle_cfs_rq"),
+			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fexit_throttle_cfs_rq"),
 						 OPT("fentry_unthrottle_cfs_rq") } },
-			{ CGSCOPE_HOOK_KPROBE, { REQ("kprobe_throttle_cfs_rq"),
+			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_throttle_cfs_rq"),
 						 REQ("kretprobe_throttle_cfs_rq"),
 						 OPT("kprobe_unthrottle_cfs_rq") } },
 		},
@@ -178,7 +178,7 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_LIFECYCLE,
 		.variants = {
-			{ CGSCOPE_HOOK_CGROUP_SKB, { REQ("cgskb_ingress"), REQ("cgskb_egress") } },
+			{ CGSCOPE_HOOK_CGROUP_SKB, false, { REQ("cgskb_ingress"), REQ("cgskb_egress") } },
 		},
 	},
 	[BPF_FEATURE_TCP_RETRANSMIT] = {
@@ -189,8 +189,8 @@ static const struct feature features[BPF_FEATURES] = {
 		.adds_to_base = true,
 		.base = BPF_FEATURE_NETWORK,
 		.variants = {
-			{ CGSCOPE_HOOK_TP_BTF, { REQ("tpbtf_tcp_retransmit_skb") } },
-			{ CGSCOPE_HOOK_RAW_TP, { REQ("rawtp_tcp_retransmit_skb") } },
+			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_tcp_retransmit_skb") } },
+			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_tcp_retransmit_skb") } },
 		},
 	},
 };
