@@ -106,14 +106,14 @@ static const struct feature features[BPF_FEATURES] = {
 		/* cgroup2 refuses rename(2) today */
 		.variants = {
 			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_mkdir"), REQ("tpbtf_cgroup_rmdir"),
-						 REQ("tpbtf_cgroup_release"),
-						 OPT("tpbtf_cgroup_rename") } },
+							REQ("tpbtf_cgroup_release"),
+							OPT("tpbtf_cgroup_rename") } },
 			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_mkdir"), REQ("rawtp_cgroup_rmdir"),
-						 REQ("rawtp_cgroup_release"),
-						 OPT("rawtp_cgroup_rename") } },
+							REQ("rawtp_cgroup_release"),
+							OPT("rawtp_cgroup_rename") } },
 			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_mkdir"), REQ("tp_cgroup_rmdir"),
-						     REQ("tp_cgroup_release"),
-						     OPT("tp_cgroup_rename") } },
+							    REQ("tp_cgroup_release"),
+							    OPT("tp_cgroup_rename") } },
 		},
 	},
 	[BPF_FEATURE_FREEZE] = {
@@ -122,14 +122,14 @@ static const struct feature features[BPF_FEATURES] = {
 		.fallback = CGSCOPE_HOOK_NONE,
 		.variants = {
 			{ CGSCOPE_HOOK_TP_BTF, false, { REQ("tpbtf_cgroup_freeze"), REQ("tpbtf_cgroup_unfreeze"),
-						 REQ("tpbtf_cgroup_notify_frozen"),
-						 FOR("tpbtf_cgroup_notify_populated", T(POPULATED)) } },
+							REQ("tpbtf_cgroup_notify_frozen"),
+							FOR("tpbtf_cgroup_notify_populated", T(POPULATED)) } },
 			{ CGSCOPE_HOOK_RAW_TP, false, { REQ("rawtp_cgroup_freeze"), REQ("rawtp_cgroup_unfreeze"),
-						 REQ("rawtp_cgroup_notify_frozen"),
-						 FOR("rawtp_cgroup_notify_populated", T(POPULATED)) } },
+							REQ("rawtp_cgroup_notify_frozen"),
+							FOR("rawtp_cgroup_notify_populated", T(POPULATED)) } },
 			{ CGSCOPE_HOOK_TRACEPOINT, false, { REQ("tp_cgroup_freeze"), REQ("tp_cgroup_unfreeze"),
-						     REQ("tp_cgroup_notify_frozen"),
-						     FOR("tp_cgroup_notify_populated", T(POPULATED)) } },
+							    REQ("tp_cgroup_notify_frozen"),
+							    FOR("tp_cgroup_notify_populated", T(POPULATED)) } },
 		},
 	},
 	[BPF_FEATURE_OOM] = {
@@ -151,9 +151,9 @@ static const struct feature features[BPF_FEATURES] = {
 		.base = BPF_FEATURE_OOM,
 		.variants = {
 			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fentry_oom_kill_process"),
-						 REQ("fexit_oom_kill_process") } },
+							REQ("fexit_oom_kill_process") } },
 			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_oom_kill_process"),
-						 REQ("kretprobe_oom_kill_process") } },
+							REQ("kretprobe_oom_kill_process") } },
 		},
 	},
 	[BPF_FEATURE_THROTTLE] = {
@@ -163,10 +163,10 @@ static const struct feature features[BPF_FEATURES] = {
 		/* throttling alone still counts; its end gives durations */
 		.variants = {
 			{ CGSCOPE_HOOK_FENTRY, false, { REQ("fexit_throttle_cfs_rq"),
-						 OPT("fentry_unthrottle_cfs_rq") } },
+							OPT("fentry_unthrottle_cfs_rq") } },
 			{ CGSCOPE_HOOK_KPROBE, false, { REQ("kprobe_throttle_cfs_rq"),
-						 REQ("kretprobe_throttle_cfs_rq"),
-						 OPT("kprobe_unthrottle_cfs_rq") } },
+							REQ("kretprobe_throttle_cfs_rq"),
+							OPT("kprobe_unthrottle_cfs_rq") } },
 		},
 	},
 	[BPF_FEATURE_NETWORK] = {
